@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { TokenService } from './auth/tokens';
+import type { Config } from './config/config';
+import type { Orm } from './db/orm';
+import { createApollo } from './graphql/apollo';
+import { contextFactory } from './graphql/contextFactory';
+import { handleGraphQLHttp } from './graphql/http';
+import { serveGraphQLWs } from './graphql/ws';
+import { createMetrics, type Metrics } from './http/metrics';
+import type { Logger } from './logger';
+import { buildGraphQLSchema } from './schema/build';
+
+export interface AppDeps {
+  config: Pick<Config, 'production' | 'host' | 'port'>;
+  orm: Orm;
+  tokens: TokenService;
+  logger: Logger;
+}
+
+export interface RunningApp {
+  /** `http://host:port`, with the port actually bound (tests listen on port 0). */
+  url: string;
+  metrics: Metrics;
+  /** Stops taking work, lets open requests finish, closes sockets. Does not close the ORM. */
+  close(): Promise<void>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Wires the HTTP routes, GraphQL over HTTP and WebSocket, and operations endpoints. */
+export async function startApp({ config, orm, tokens, logger }: AppDeps): Promise<RunningApp> {
+  const schema = await buildGraphQLSchema();
+  const apollo = createApollo(schema, { production: config.production, logger });
+  await apollo.start();
+  const contextFor = contextFactory(orm, tokens);
+  const metrics = createMetrics(orm);
+
+  const graphqlWss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const graphqlWs = serveGraphQLWs(graphqlWss, { schema, tokens, contextFor, production: config.production, logger });
+  trackSockets(graphqlWss, metrics, 'graphql');
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const started = process.hrtime.bigint();
+    const inbound = req.headers['x-request-id'];
+    const requestId = typeof inbound === 'string' && REQUEST_ID.test(inbound) ? inbound : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const path = (req.url ?? '/').split('?')[0];
+    let route = 'other';
+    let operation: string | undefined;
+    try {
+      if (path === '/graphql') {
+        route = 'graphql';
+        operation = (await handleGraphQLHttp(apollo, contextFor, req, res, requestId)).operationName;
+      } else if (path === '/healthz' && req.method === 'GET') {
+        route = 'healthz';
+        sendJson(res, 200, { status: 'ok' });
+      } else if (path === '/readyz' && req.method === 'GET') {
+        route = 'readyz';
+        const ready = await databaseReachable(orm);
+        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
+      } else if (path === '/metrics' && req.method === 'GET') {
+        route = 'metrics';
+        res.setHeader('content-type', metrics.registry.contentType);
+        res.end(await metrics.registry.metrics());
+      } else {
+        sendJson(res, 404, { error: 'not found' });
+      }
+    } catch (error) {
+      logger.error({ requestId, err: { type: (error as Error).name, stack: (error as Error).stack } }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else res.destroy();
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.observeRequest(route, operation, res.statusCode, seconds);
+      if (route === 'graphql') {
+        logger.info({ requestId, route, operation, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+      }
+    }
+  };
+
+  const server: Server = createServer((req, res) => void handle(req, res));
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/graphql') {
+      graphqlWss.handleUpgrade(req, socket, head, (ws) => graphqlWss.emit('connection', ws, req));
+    } else {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+
+  return {
+    url: `http://${host}:${port}`,
+    metrics,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      for (const client of graphqlWss.clients) client.close(1001, 'Server shutting down');
+      await graphqlWs.dispose();
+      graphqlWss.close();
+      // Requests in flight get a grace period; after it, whatever is left is cut.
+      const grace = setTimeout(() => server.closeAllConnections(), 10_000);
+      await closed;
+      clearTimeout(grace);
+      await apollo.stop();
+    },
+  };
+}
+
+function trackSockets(wss: WebSocketServer, metrics: Metrics, endpoint: string): void {
+  wss.on('connection', (ws) => {
+    metrics.openSockets.inc({ endpoint });
+    ws.once('close', () => metrics.openSockets.dec({ endpoint }));
+  });
+}
+
+async function databaseReachable(orm: Orm): Promise<boolean> {
+  try {
+    await Promise.race([
+      orm.em.getConnection().execute('select 1'),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
+    ]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(body));
+}

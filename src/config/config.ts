@@ -1,0 +1,144 @@
+import path from 'node:path';
+
+/**
+ * All configuration, read once at start from the environment. Nothing else in the code base reads
+ * `process.env`: everything it needs is passed down from here.
+ */
+export interface Config {
+  production: boolean;
+  host: string;
+  port: number;
+  /** Unset: an embedded PostgreSQL is started with its data under `dataDir/postgres`. */
+  databaseUrl: string | undefined;
+  /** Where development state lives: embedded database files and the generated JWT secret. */
+  dataDir: string;
+  jwt: JwtConfig;
+  seedDemo: boolean;
+  logLevel: LogLevel;
+  /** Largest WebSocket message a client may send to the live document before it is disconnected. */
+  collabMaxMessageBytes: number;
+}
+
+export type JwtConfig =
+  | { kind: 'secret'; secret: string; issuer?: string; audience?: string }
+  | { kind: 'jwks'; jwksUrl: URL; issuer?: string; audience?: string }
+  /** Development only: a secret generated once and kept under `dataDir`. */
+  | { kind: 'generated'; issuer?: string; audience?: string };
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A bad setting: its message is the one line printed before the process exits. */
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env, cwd = process.cwd()): Config {
+  const production = env.NODE_ENV === 'production';
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+
+  const jwt = readJwt(get, production);
+  const databaseUrl = get('DATABASE_URL');
+  if (databaseUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(databaseUrl);
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'is not a valid URL (expected postgres://user:password@host:port/database)');
+    }
+    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+      throw new ConfigError('DATABASE_URL', `must use the postgres:// scheme (got "${url.protocol}")`);
+    }
+  }
+
+  return {
+    production,
+    host: get('HOST') ?? '127.0.0.1',
+    port: readInt(get, 'PORT', 4000, 0, 65535),
+    databaseUrl,
+    dataDir: path.resolve(cwd, get('DATA_DIR') ?? '.data'),
+    jwt,
+    seedDemo: readBool(get, 'SEED_DEMO', !production),
+    logLevel: readEnum(get, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    collabMaxMessageBytes: readInt(get, 'COLLAB_MAX_MESSAGE_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+  };
+}
+
+function readJwt(get: (name: string) => string | undefined, production: boolean): JwtConfig {
+  const secret = get('JWT_SECRET');
+  const jwks = get('JWT_JWKS_URL');
+  const issuer = get('JWT_ISSUER');
+  const audience = get('JWT_AUDIENCE');
+  if (secret !== undefined && jwks !== undefined) {
+    throw new ConfigError('JWT_SECRET', 'and JWT_JWKS_URL are both set; set only one');
+  }
+  if (jwks !== undefined) {
+    let jwksUrl: URL;
+    try {
+      jwksUrl = new URL(jwks);
+    } catch {
+      throw new ConfigError('JWT_JWKS_URL', 'is not a valid URL');
+    }
+    if (production && jwksUrl.protocol !== 'https:') {
+      throw new ConfigError('JWT_JWKS_URL', 'must use https in production');
+    }
+    return { kind: 'jwks', jwksUrl, issuer, audience };
+  }
+  if (secret !== undefined) {
+    // HS256 with a short key is brute-forceable; RFC 7518 §3.2 asks for at least the hash size.
+    if (Buffer.byteLength(secret, 'utf8') < 32) {
+      throw new ConfigError('JWT_SECRET', 'must be at least 32 bytes long');
+    }
+    return { kind: 'secret', secret, issuer, audience };
+  }
+  if (production) {
+    throw new ConfigError('JWT_SECRET', 'or JWT_JWKS_URL is required when NODE_ENV=production');
+  }
+  return { kind: 'generated', issuer, audience };
+}
+
+function readInt(
+  get: (name: string) => string | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = get(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${raw}")`);
+  }
+  return value;
+}
+
+function readBool(get: (name: string) => string | undefined, name: string, fallback: boolean): boolean {
+  const raw = get(name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(name, `must be true or false (got "${raw}")`);
+}
+
+function readEnum<T extends string>(
+  get: (name: string) => string | undefined,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  const raw = get(name);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')} (got "${raw}")`);
+  }
+  return raw as T;
+}

@@ -1,0 +1,44 @@
+import { Entity, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
+import { Field, ID, ObjectType } from 'type-graphql';
+import { DateTimeScalar } from '../schema/scalars';
+import { Clinician } from './Clinician';
+
+/**
+ * One access to patient data (HIPAA §164.312(b) audit controls). Append-only: the database refuses
+ * UPDATE, DELETE and TRUNCATE on its table (see the first migration).
+ */
+@ObjectType()
+@Entity({ tableName: 'audit_event' })
+export class AuditEvent {
+  @Field(() => ID)
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id!: string;
+
+  @Field(() => DateTimeScalar)
+  @Property({ type: 'timestamptz' })
+  at: Date = new Date();
+
+  @ManyToOne(() => Clinician, { ref: true })
+  clinician!: Ref<Clinician>;
+
+  /** What was done, e.g. `patient.read`, `careTeam.add`. */
+  @Field()
+  @Property({ type: 'text' })
+  action!: string;
+
+  @Field(() => ID, { nullable: true })
+  @Property({ type: 'uuid', nullable: true })
+  patientId?: string;
+
+  @Field()
+  @Property({ type: 'text' })
+  entity!: string;
+
+  @Field(() => ID, { nullable: true })
+  @Property({ type: 'text', nullable: true })
+  entityId?: string;
+
+  @Field()
+  @Property({ type: 'text' })
+  requestId!: string;
+}

@@ -1,0 +1,50 @@
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import type { GraphQLSchema } from 'graphql';
+import type { Logger } from '../logger';
+import type { GraphQLContext } from './context';
+import { formatError } from './errors';
+import { limitRules, operationLimits } from './limits';
+
+export function createApollo(schema: GraphQLSchema, options: { production: boolean; logger: Logger }) {
+  const { production, logger } = options;
+  return new ApolloServer<GraphQLContext>({
+    schema,
+    introspection: !production,
+    includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: production,
+    parseOptions: { maxTokens: operationLimits.maxTokens },
+    validationRules: limitRules(!production),
+    formatError: (formatted, error) => formatError(formatted, error, { logger, hideSuggestions: production }),
+    plugins: [
+      production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      auditBeforeResponse(logger),
+    ],
+  });
+}
+
+/**
+ * Reads are audited before their data leaves: if the audit rows cannot be written, the client gets
+ * an error instead of the data.
+ */
+function auditBeforeResponse(logger: Logger): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue, response }) {
+          try {
+            await contextValue.records.scope.flushAudit();
+          } catch (error) {
+            logger.error({ err: { type: (error as Error).name, stack: (error as Error).stack } }, 'audit write failed');
+            response.http.status = 500;
+            response.body = {
+              kind: 'single',
+              singleResult: { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] },
+            };
+          }
+        },
+      };
+    },
+  };
+}

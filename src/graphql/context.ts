@@ -1,0 +1,11 @@
+import type { Clinician } from '../entities';
+import type { Identity } from '../auth/tokens';
+import type { Records } from '../records';
+
+/** What every resolver receives: who is asking, and the records scoped to them. */
+export interface GraphQLContext {
+  requestId: string;
+  identity: Identity;
+  clinician: Clinician;
+  records: Records;
+}

@@ -1,0 +1,91 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import { AppError } from '../errors';
+import type { GraphQLContext } from './context';
+import type { ContextFactory } from './contextFactory';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface GraphQLHttpResult {
+  status: number;
+  operationName: string | undefined;
+}
+
+/** Adapts a Node request to Apollo's transport-neutral HTTP interface. */
+export async function handleGraphQLHttp(
+  apollo: ApolloServer<GraphQLContext>,
+  contextFor: ContextFactory,
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+): Promise<GraphQLHttpResult> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const headers = new HeaderMap();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+
+  let body: unknown;
+  if (req.method === 'POST') {
+    const raw = await readBody(req);
+    if (raw === undefined) return sendError(res, 413, 'BAD_USER_INPUT', `The request body exceeds ${MAX_BODY_BYTES} bytes`);
+    if ((headers.get('content-type') ?? '').includes('json')) {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return sendError(res, 400, 'BAD_USER_INPUT', 'The request body is not valid JSON');
+      }
+    } else {
+      body = raw;
+    }
+  }
+  const operationName =
+    body && typeof body === 'object' && 'operationName' in body && typeof body.operationName === 'string'
+      ? body.operationName
+      : (url.searchParams.get('operationName') ?? undefined);
+
+  const response = await apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+    context: async () => {
+      try {
+        return await contextFor(req.headers.authorization, requestId);
+      } catch (error) {
+        if (error instanceof AppError) {
+          throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
+        }
+        throw error;
+      }
+    },
+  });
+
+  const status = response.status ?? 200;
+  res.statusCode = status;
+  for (const [name, value] of response.headers) res.setHeader(name, value);
+  if (response.body.kind === 'complete') {
+    res.end(response.body.string);
+  } else {
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+  return { status, operationName };
+}
+
+function sendError(res: ServerResponse, status: number, code: string, message: string): GraphQLHttpResult {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+  return { status, operationName: undefined };
+}
+
+/** The body as text, or `undefined` when it is larger than allowed. */
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, validate, type GraphQLSchema } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { WebSocketServer } from 'ws';
+import { bearerToken, type TokenService } from '../auth/tokens';
+import { AppError } from '../errors';
+import type { Logger } from '../logger';
+import type { GraphQLContext } from './context';
+import type { ContextFactory } from './contextFactory';
+import { formatError } from './errors';
+import { allRules, operationLimits } from './limits';
+
+interface Extra extends Record<PropertyKey, unknown> {
+  authorization?: string;
+}
+
+/**
+ * graphql-ws on the /graphql path. The token from `connectionParams.authorization` is checked at
+ * `connection_init` (failure closes the socket with 4401) and again at every subscribe, so an
+ * expired token stops opening operations on a socket that outlives it.
+ */
+export function serveGraphQLWs(
+  wss: WebSocketServer,
+  options: { schema: GraphQLSchema; tokens: TokenService; contextFor: ContextFactory; production: boolean; logger: Logger },
+) {
+  const { schema, tokens, contextFor, production, logger } = options;
+  const rules = production ? [...allRules(false), NoSchemaIntrospectionCustomRule] : allRules(true);
+  const format = (error: GraphQLError) => formatError(error.toJSON(), error, { logger, hideSuggestions: production });
+
+  return useServer<Record<string, unknown> | undefined, Extra>(
+    {
+      schema,
+      connectionInitWaitTimeout: 10_000,
+      onConnect: async (ctx) => {
+        const authorization = ctx.connectionParams?.authorization;
+        try {
+          await tokens.verify(bearerToken(authorization));
+        } catch (error) {
+          if (!(error instanceof AppError)) throw error;
+          ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthenticated: ' + error.message);
+          return false;
+        }
+        ctx.extra.authorization = authorization as string;
+        return true;
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        let document;
+        try {
+          document = parse(payload.query, { maxTokens: operationLimits.maxTokens });
+        } catch (error) {
+          return [asBadInput(error)];
+        }
+        const errors = validate(schema, document, rules);
+        if (errors.length > 0) return errors.map((e) => asBadInput(e, format(e).message));
+        let contextValue: GraphQLContext;
+        try {
+          contextValue = await contextFor(ctx.extra.authorization, randomUUID());
+        } catch (error) {
+          if (error instanceof AppError) return [new GraphQLError(error.message, { extensions: { code: error.code } })];
+          throw error;
+        }
+        return {
+          schema,
+          document,
+          contextValue,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+        };
+      },
+      onNext: async (_ctx, _id, _payload, args, result) => {
+        // Audited before the data leaves, as over HTTP.
+        await (args.contextValue as GraphQLContext).records.scope.flushAudit();
+        if (!result.errors) return result;
+        return { ...result, errors: result.errors.map((error) => format(error as GraphQLError)) };
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map(format),
+    },
+    wss,
+  );
+}
+
+function asBadInput(error: unknown, message?: string): GraphQLError {
+  const text = message ?? (error instanceof Error ? error.message : String(error));
+  return new GraphQLError(text, { extensions: { code: 'BAD_USER_INPUT' } });
+}

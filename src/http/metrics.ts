@@ -1,0 +1,70 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Orm } from '../db/orm';
+
+export interface Metrics {
+  registry: Registry;
+  observeRequest(route: string, operation: string | undefined, status: number, seconds: number): void;
+  openSockets: Gauge<'endpoint'>;
+}
+
+const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/** Operation names are client-chosen; past this many distinct ones, the rest count as "other". */
+const MAX_OPERATION_NAMES = 200;
+
+/** Prometheus metrics for one server instance, in a registry of its own. */
+export function createMetrics(orm: Orm): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: 'kap_http_requests_total',
+    help: 'HTTP requests by route, GraphQL operation name and status.',
+    labelNames: ['route', 'operation', 'status'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'kap_http_request_duration_seconds',
+    help: 'HTTP request latency by route and GraphQL operation name.',
+    labelNames: ['route', 'operation'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const openSockets = new Gauge({
+    name: 'kap_open_websockets',
+    help: 'Open WebSocket connections by endpoint.',
+    labelNames: ['endpoint'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'kap_db_pool_connections',
+    help: 'Database pool connections by state.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const pool = orm.em.getConnection().getKnex().client.pool;
+      if (!pool) return;
+      this.set({ state: 'used' }, pool.numUsed());
+      this.set({ state: 'free' }, pool.numFree());
+      this.set({ state: 'pending' }, pool.numPendingAcquires());
+    },
+  });
+
+  const seen = new Set<string>();
+  const label = (route: string, operation: string | undefined) => {
+    if (route !== 'graphql') return '';
+    if (operation === undefined) return 'anonymous';
+    if (!OPERATION_NAME.test(operation)) return 'other';
+    if (!seen.has(operation) && seen.size >= MAX_OPERATION_NAMES) return 'other';
+    seen.add(operation);
+    return operation;
+  };
+
+  return {
+    registry,
+    openSockets,
+    observeRequest(route, operation, status, seconds) {
+      const name = label(route, operation);
+      requests.inc({ route, operation: name, status: String(status) });
+      duration.observe({ route, operation: name }, seconds);
+    },
+  };
+}

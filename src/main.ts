@@ -1,0 +1,69 @@
+import 'reflect-metadata';
+import { startApp } from './app';
+import { createTokenService } from './auth/tokens';
+import { ConfigError, loadConfig } from './config/config';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded';
+import { openOrm } from './db/orm';
+import { demoClinicians, seedDemoData } from './db/seed';
+import { createLogger } from './logger';
+import path from 'node:path';
+
+/** `npm start`: configuration, database, migrations, demo data, then serve until SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const started = Date.now();
+
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (databaseUrl === undefined) {
+    embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), logger);
+    databaseUrl = embedded.url;
+  }
+  const orm = await openOrm(databaseUrl);
+  const tokens = await createTokenService(config.jwt, config.dataDir);
+  const seeded = config.seedDemo ? await seedDemoData(orm) : false;
+  const app = await startApp({ config, orm, tokens, logger });
+
+  const wsUrl = app.url.replace(/^http/, 'ws');
+  const lines = [
+    `KAP Care Graph ready in ${Date.now() - started} ms${embedded ? ' (embedded PostgreSQL under ' + path.relative(process.cwd(), path.join(config.dataDir, 'postgres')) + ')' : ''}`,
+    `  GraphQL:  ${app.url}/graphql  (WebSocket: ${wsUrl}/graphql)`,
+    `  Collab:   ${wsUrl}/collab/<planId>?token=<jwt>`,
+  ];
+  if (config.seedDemo && tokens.sign) {
+    if (seeded) lines.push('  Seeded demo clinicians and patients.');
+    for (const clinician of demoClinicians) {
+      const token = await tokens.sign(clinician, 24 * 60 * 60);
+      lines.push(`  ${clinician.role.toLowerCase()} token (${clinician.name}, 24 h):`, `    Authorization: Bearer ${token}`);
+    }
+  }
+  console.log(lines.join('\n'));
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await app.close();
+    await orm.close();
+    await embedded?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error) => {
+  console.error(`Startup failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,138 @@
+import type { FilterQuery } from '@mikro-orm/postgresql';
+import type { CareTeamAccess } from '../auth/access';
+import type { PatientStatus } from '../domain/patientStatus';
+import { CLINICAL_ROLES } from '../domain/roles';
+import { CareTeamMember, Clinician, Patient } from '../entities';
+import { badInput, conflict, notFound } from '../errors';
+import { parseId } from '../ids';
+import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
+import { parseCalendarDate } from '../schema/scalars';
+import type { RequestScope } from './scope';
+
+export interface NewPatient {
+  firstName: string;
+  lastName: string;
+  dateOfBirth: string;
+}
+
+/** Patients and their care teams, as one clinician may see and change them. Every read is audited. */
+export class PatientRecords {
+  constructor(
+    private readonly scope: RequestScope,
+    private readonly access: CareTeamAccess,
+  ) {}
+
+  async list(args: { first: number; after?: string | null; status?: PatientStatus | null }): Promise<ConnectionShape<Patient>> {
+    const first = pageSize(args.first);
+    const after = decodeCursor(args.after);
+    const where: FilterQuery<Patient>[] = [this.access.myPatients()];
+    if (args.status) where.push({ status: args.status });
+    if (after !== undefined) where.push({ id: { $gt: parseId(after, 'after') } });
+    const rows = await this.scope.em.find(Patient, { $and: where }, { orderBy: { id: 'asc' }, limit: first + 1 });
+    const connection = toConnection(rows, first, (patient) => patient.id);
+    this.scope.audit(...connection.edges.map(({ node }) => readEntry(node)));
+    return connection;
+  }
+
+  /** `null` for an unknown id; FORBIDDEN when off the care team. */
+  async get(id: string): Promise<Patient | null> {
+    const patient = await this.access.findPatient(this.scope.em, parseId(id, 'id'));
+    if (patient) this.scope.audit(readEntry(patient));
+    return patient;
+  }
+
+  /** For other records: the patient, or NOT_FOUND / FORBIDDEN. Audited by the caller's own entry. */
+  require(id: string): Promise<Patient> {
+    return this.access.requirePatient(this.scope.em, parseId(id, 'patientId'));
+  }
+
+  /** The care team of a patient already reached through this record (batched by the dataloader). */
+  async careTeam(patient: Patient): Promise<CareTeamMember[]> {
+    const members = await patient.careTeam.load();
+    return [...members].sort((a, b) => a.addedAt.getTime() - b.addedAt.getTime());
+  }
+
+  async create(input: NewPatient): Promise<Patient> {
+    this.access.requireClinician('register patients');
+    const firstName = personName(input.firstName, 'firstName');
+    const lastName = personName(input.lastName, 'lastName');
+    const dateOfBirth = birthDate(input.dateOfBirth);
+    const me = this.scope.clinician;
+    return this.scope.write(async (em) => {
+      const patient = em.create(Patient, { firstName, lastName, dateOfBirth, createdBy: me.id });
+      // Whoever registers a patient joins the care team, or nobody could reach the record.
+      const member = em.create(CareTeamMember, { patient, clinician: me.id, role: me.role, addedBy: me.id });
+      await em.flush();
+      this.scope.audit(
+        { action: 'patient.create', patientId: patient.id, entity: 'Patient', entityId: patient.id },
+        { action: 'careTeam.add', patientId: patient.id, entity: 'CareTeamMember', entityId: member.id },
+      );
+      return patient;
+    });
+  }
+
+  async addCareTeamMember(patientId: string, email: string): Promise<Patient> {
+    this.access.requireClinician('change care teams');
+    const id = parseId(patientId, 'patientId');
+    const address = email.trim().toLowerCase();
+    if (!/^[^\s@]+@[^\s@]+$/.test(address) || address.length > 320) throw badInput('email is not a valid address');
+    return this.scope.write(async (em) => {
+      const patient = await this.access.requirePatient(em, id, { lock: true });
+      const candidates = await em.find(Clinician, { email: address }, { limit: 2 });
+      if (candidates.length === 0) {
+        throw notFound('No clinician with that email has signed in yet; they must sign in once before joining a care team');
+      }
+      if (candidates.length > 1) throw conflict('More than one clinician has that email; ask an admin to resolve it');
+      const [clinician] = candidates;
+      if (!CLINICAL_ROLES.includes(clinician.role)) throw badInput('An admin cannot join a care team');
+      if ((await em.count(CareTeamMember, { patient: id, clinician: clinician.id })) > 0) {
+        throw conflict('That clinician is already on this care team');
+      }
+      const member = em.create(CareTeamMember, {
+        patient,
+        clinician,
+        role: clinician.role,
+        addedBy: this.scope.clinician.id,
+      });
+      await em.flush();
+      this.scope.audit({ action: 'careTeam.add', patientId: id, entity: 'CareTeamMember', entityId: member.id });
+      return patient;
+    });
+  }
+
+  async removeCareTeamMember(patientId: string, clinicianId: string): Promise<Patient> {
+    this.access.requireClinician('change care teams');
+    const id = parseId(patientId, 'patientId');
+    const memberClinician = parseId(clinicianId, 'clinicianId');
+    return this.scope.write(async (em) => {
+      // The row lock serialises team changes, so two removals cannot leave a team empty.
+      const patient = await this.access.requirePatient(em, id, { lock: true });
+      const members = await em.find(CareTeamMember, { patient: id });
+      const member = members.find((m) => m.clinician.id === memberClinician);
+      if (!member) throw notFound('That clinician is not on this care team');
+      if (members.length === 1) throw conflict('The last member of a care team cannot be removed');
+      em.remove(member);
+      await em.flush();
+      this.scope.audit({ action: 'careTeam.remove', patientId: id, entity: 'CareTeamMember', entityId: member.id });
+      return patient;
+    });
+  }
+}
+
+function readEntry(patient: Patient) {
+  return { action: 'patient.read', patientId: patient.id, entity: 'Patient', entityId: patient.id };
+}
+
+function personName(value: string, field: string): string {
+  const name = value.trim();
+  if (name.length === 0 || name.length > 200) throw badInput(`${field} must be 1 to 200 characters`);
+  return name;
+}
+
+function birthDate(value: string): string {
+  const date = parseCalendarDate(value);
+  const today = new Date().toISOString().slice(0, 10);
+  if (date > today) throw badInput('dateOfBirth cannot be in the future');
+  if (date < '1900-01-01') throw badInput('dateOfBirth must be after 1900-01-01');
+  return date;
+}

@@ -1,0 +1,11 @@
+import { Ctx, Query, Resolver } from 'type-graphql';
+import { Clinician } from '../entities';
+import type { GraphQLContext } from '../graphql/context';
+
+@Resolver(() => Clinician)
+export class ClinicianResolver {
+  @Query(() => Clinician, { description: 'The signed-in clinician.' })
+  me(@Ctx() ctx: GraphQLContext): Clinician {
+    return ctx.clinician;
+  }
+}

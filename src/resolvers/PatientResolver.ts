@@ -1,0 +1,74 @@
+import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { PatientStatus } from '../domain/patientStatus';
+import { CareTeamMember, Clinician, Patient } from '../entities';
+import type { GraphQLContext } from '../graphql/context';
+import { Connection, type ConnectionShape } from '../schema/connection';
+import { DateScalar } from '../schema/scalars';
+
+const PatientConnection = Connection('Patient', Patient);
+
+@InputType()
+class CreatePatientInput {
+  @Field()
+  firstName!: string;
+
+  @Field()
+  lastName!: string;
+
+  @Field(() => DateScalar)
+  dateOfBirth!: string;
+}
+
+@Resolver(() => Patient)
+export class PatientResolver {
+  @Query(() => PatientConnection, { description: "Patients on the caller's care teams, oldest first." })
+  patients(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('status', () => PatientStatus, { nullable: true }) status: PatientStatus | null,
+  ): Promise<ConnectionShape<Patient>> {
+    return ctx.records.patients.list({ first: first ?? 20, after, status });
+  }
+
+  @Query(() => Patient, { nullable: true, description: 'FORBIDDEN when the caller is not on its care team.' })
+  patient(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<Patient | null> {
+    return ctx.records.patients.get(id);
+  }
+
+  @Mutation(() => Patient)
+  createPatient(@Ctx() ctx: GraphQLContext, @Arg('input', () => CreatePatientInput) input: CreatePatientInput): Promise<Patient> {
+    return ctx.records.patients.create(input);
+  }
+
+  @Mutation(() => Patient)
+  addCareTeamMember(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('patientId', () => ID) patientId: string,
+    @Arg('email', () => String) email: string,
+  ): Promise<Patient> {
+    return ctx.records.patients.addCareTeamMember(patientId, email);
+  }
+
+  @Mutation(() => Patient)
+  removeCareTeamMember(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('patientId', () => ID) patientId: string,
+    @Arg('clinicianId', () => ID) clinicianId: string,
+  ): Promise<Patient> {
+    return ctx.records.patients.removeCareTeamMember(patientId, clinicianId);
+  }
+
+  @FieldResolver(() => [CareTeamMember])
+  careTeam(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<CareTeamMember[]> {
+    return ctx.records.patients.careTeam(patient);
+  }
+}
+
+@Resolver(() => CareTeamMember)
+export class CareTeamMemberResolver {
+  @FieldResolver(() => Clinician)
+  clinician(@Root() member: CareTeamMember): Promise<Clinician> {
+    return member.clinician.load() as Promise<Clinician>;
+  }
+}

@@ -1,0 +1,76 @@
+import type { ClassType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
+import { badInput } from '../errors';
+
+@ObjectType()
+export class PageInfo {
+  @Field()
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}
+
+export interface Edge<T> {
+  cursor: string;
+  node: T;
+}
+
+export interface ConnectionShape<T> {
+  edges: Edge<T>[];
+  pageInfo: PageInfo;
+}
+
+/** A Relay connection type named `<Name>Connection` with `<Name>Edge` edges. */
+export function Connection<T extends object>(name: string, node: ClassType<T>) {
+  @ObjectType(`${name}Edge`)
+  class EdgeType {
+    @Field()
+    cursor!: string;
+
+    @Field(() => node)
+    node!: T;
+  }
+
+  @ObjectType(`${name}Connection`)
+  class ConnectionType {
+    @Field(() => [EdgeType])
+    edges!: Edge<T>[];
+
+    @Field(() => PageInfo)
+    pageInfo!: PageInfo;
+  }
+  return ConnectionType as ClassType<ConnectionShape<T>>;
+}
+
+/** Page sizes a client may ask for. */
+export function pageSize(first: number, max = 100): number {
+  if (!Number.isInteger(first) || first < 1 || first > max) throw badInput(`first must be from 1 to ${max}`);
+  return first;
+}
+
+/**
+ * Cursors are opaque to clients: the sort key of the last row, base64url-encoded, so that pages stay
+ * stable while rows are added.
+ */
+export function encodeCursor(key: string): string {
+  return Buffer.from(`c1:${key}`, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string | null | undefined): string | undefined {
+  if (cursor === null || cursor === undefined) return undefined;
+  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!decoded.startsWith('c1:') || decoded.length > 200) throw badInput('after is not a valid cursor');
+  return decoded.slice(3);
+}
+
+/** Builds a connection from `first + 1` rows fetched in order. */
+export function toConnection<T>(rows: T[], first: number, key: (row: T) => string): ConnectionShape<T> {
+  const page = rows.slice(0, first);
+  const edges = page.map((node) => ({ cursor: encodeCursor(key(node)), node }));
+  return {
+    edges,
+    pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null },
+  };
+}
+

@@ -1,0 +1,51 @@
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+
+const invalid = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+
+/** A calendar date without time or zone, `YYYY-MM-DD`, e.g. a date of birth. */
+export const DateScalar = new GraphQLScalarType<string, string>({
+  name: 'Date',
+  description: 'A calendar date, ISO-8601 `YYYY-MM-DD`.',
+  serialize: (value) => String(value),
+  parseValue: (value) => parseCalendarDate(value),
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING) throw invalid('Date must be a string in YYYY-MM-DD form');
+    return parseCalendarDate(ast.value);
+  },
+});
+
+export function parseCalendarDate(value: unknown): string {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    throw invalid('Date must be a string in YYYY-MM-DD form');
+  }
+  const date = new Date(`${value}T00:00:00Z`);
+  if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
+    throw invalid(`Date ${value} is not a real calendar date`);
+  }
+  return value;
+}
+
+/** An instant, ISO-8601 with offset, always answered in UTC. */
+export const DateTimeScalar = new GraphQLScalarType<Date, string>({
+  name: 'DateTime',
+  description: 'An instant, ISO-8601 with a time zone offset, e.g. `2026-11-23T09:30:00Z`.',
+  serialize: (value) => {
+    const date = value instanceof Date ? value : new Date(String(value));
+    return date.toISOString();
+  },
+  parseValue: (value) => parseInstant(value),
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING) throw invalid('DateTime must be an ISO-8601 string');
+    return parseInstant(ast.value);
+  },
+});
+
+function parseInstant(value: unknown): Date {
+  // An offset is required: a bare local time would be read in the server's zone, silently.
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
+    throw invalid('DateTime must be ISO-8601 with a time zone, e.g. 2026-11-23T09:30:00Z');
+  }
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw invalid(`DateTime ${value} is not a real instant`);
+  return date;
+}

@@ -1,0 +1,37 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded';
+import { createLogger } from '../../src/logger';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A PostgreSQL server the tests may create databases on. */
+    adminDatabaseUrl: string;
+  }
+}
+
+/**
+ * One PostgreSQL for the whole run (DATABASE_URL, or an embedded one in a temporary directory), and
+ * one `tsc` build for the tests that run the real server as a child process.
+ */
+export default async function setup(project: TestProject) {
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+
+  let embedded: EmbeddedDatabase | undefined;
+  let dir: string | undefined;
+  const configured = process.env.DATABASE_URL;
+  if (configured) {
+    project.provide('adminDatabaseUrl', configured);
+  } else {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'kap-test-pg-'));
+    embedded = await startEmbeddedPostgres(path.join(dir, 'data'), createLogger('warn'));
+    project.provide('adminDatabaseUrl', embedded.url);
+  }
+  return async () => {
+    await embedded?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  };
+}
