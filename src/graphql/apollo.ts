@@ -11,6 +11,8 @@ export function createApollo(schema: GraphQLSchema, options: { production: boole
   const { production, logger } = options;
   return new ApolloServer<GraphQLContext>({
     schema,
+    // The server drains and stops in order on SIGINT/SIGTERM (src/main.ts); Apollo must not race it.
+    stopOnTerminationSignals: false,
     introspection: !production,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: production,

@@ -2,7 +2,7 @@ import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { specifiedRules, type ValidationRule } from 'graphql';
+import { specifiedRules, type GraphQLError, type ValidationContext, type ValidationRule } from 'graphql';
 
 /**
  * Limits on what one operation may ask for, the same over HTTP and graphql-ws. Sized for the front
@@ -18,12 +18,19 @@ export const operationLimits = {
 
 /** Validation rules added to GraphQL's own. */
 export function limitRules(exposeLimits: boolean): ValidationRule[] {
+  // Report through the validation context like GraphQL's own rules (the default throws, which
+  // servers treat as an unexpected failure).
+  const report = { exposeLimits, propagateOnRejection: false, onReject: [reportTo] };
   return [
-    maxDepthRule({ n: operationLimits.maxDepth, exposeLimits, ignoreIntrospection: true }),
-    maxAliasesRule({ n: operationLimits.maxAliases, exposeLimits }),
-    maxDirectivesRule({ n: operationLimits.maxDirectives, exposeLimits }),
-    costLimitRule({ maxCost: operationLimits.maxCost, exposeLimits, ignoreIntrospection: true }),
+    maxDepthRule({ n: operationLimits.maxDepth, ignoreIntrospection: true, ...report }),
+    maxAliasesRule({ n: operationLimits.maxAliases, ...report }),
+    maxDirectivesRule({ n: operationLimits.maxDirectives, ...report }),
+    costLimitRule({ maxCost: operationLimits.maxCost, ignoreIntrospection: true, ...report }),
   ];
+}
+
+function reportTo(context: ValidationContext | null, error: GraphQLError): void {
+  context?.reportError(error);
 }
 
 export function allRules(exposeLimits: boolean): ValidationRule[] {

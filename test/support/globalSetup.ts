@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -27,6 +27,8 @@ export default async function setup(project: TestProject) {
     project.provide('adminDatabaseUrl', configured);
   } else {
     dir = await mkdtemp(path.join(os.tmpdir(), 'kap-test-pg-'));
+    // Run as root, PostgreSQL runs as the postgres OS user, which must be able to enter this directory.
+    await chmod(dir, 0o755);
     embedded = await startEmbeddedPostgres(path.join(dir, 'data'), createLogger('warn'));
     project.provide('adminDatabaseUrl', embedded.url);
   }

@@ -57,12 +57,14 @@ export async function createTestDatabase(): Promise<string> {
   return url.toString();
 }
 
-export async function startTestServer(options: { databaseUrl?: string; production?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { databaseUrl?: string; production?: boolean; audience?: string } = {},
+): Promise<TestServer> {
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
   const queries: string[] = [];
   const logs: string[] = [];
   const orm = await openOrm(databaseUrl, { onQuery: (sql) => queries.push(sql) });
-  const tokens = await createTokenService({ kind: 'secret', secret: TEST_SECRET }, '/nonexistent');
+  const tokens = await createTokenService({ kind: 'secret', secret: TEST_SECRET, audience: options.audience }, '/nonexistent');
   const logger = createLogger(
     'debug',
     new Writable({

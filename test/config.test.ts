@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/config';
+
+const secret = 'x'.repeat(32);
+
+describe('loadConfig', () => {
+  it('has development defaults', () => {
+    const config = loadConfig({}, '/srv/kap');
+    expect(config).toMatchObject({
+      production: false,
+      host: '127.0.0.1',
+      port: 4000,
+      databaseUrl: undefined,
+      dataDir: '/srv/kap/.data',
+      jwt: { kind: 'generated' },
+      seedDemo: true,
+      logLevel: 'info',
+      collabMaxMessageBytes: 1024 * 1024,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      HOST: '0.0.0.0',
+      PORT: '8080',
+      DATABASE_URL: 'postgres://u:p@db:5432/kap',
+      JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
+      JWT_ISSUER: 'https://idp.example/',
+      JWT_AUDIENCE: 'kap',
+      LOG_LEVEL: 'warn',
+    });
+    expect(config).toMatchObject({ production: true, host: '0.0.0.0', port: 8080, seedDemo: false, logLevel: 'warn' });
+    expect(config.jwt).toMatchObject({ kind: 'jwks', issuer: 'https://idp.example/', audience: 'kap' });
+  });
+
+  it.each<[Record<string, string>, string]>([
+    [{ PORT: 'abc' }, 'PORT must be a whole number from 0 to 65535 (got "abc")'],
+    [{ PORT: '70000' }, 'PORT must be'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL is not a valid URL'],
+    [{ DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL must use the postgres:// scheme'],
+    [{ JWT_SECRET: 'short' }, 'JWT_SECRET must be at least 32 bytes long'],
+    [{ JWT_SECRET: secret, JWT_JWKS_URL: 'https://idp.example/jwks' }, 'JWT_SECRET and JWT_JWKS_URL are both set'],
+    [{ JWT_JWKS_URL: '::' }, 'JWT_JWKS_URL is not a valid URL'],
+    [{ NODE_ENV: 'production' }, 'JWT_SECRET or JWT_JWKS_URL is required when NODE_ENV=production'],
+    [{ NODE_ENV: 'production', JWT_JWKS_URL: 'http://idp.example/jwks' }, 'JWT_JWKS_URL must use https in production'],
+    [{ SEED_DEMO: 'maybe' }, 'SEED_DEMO must be true or false'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+  ])('refuses %j with one line naming the variable', (env, message) => {
+    let thrown: unknown;
+    try {
+      loadConfig(env);
+    } catch (error) {
+      thrown = error;
+    }
+    expect((thrown as Error)?.message).toContain(message);
+    expect((thrown as Error).message).not.toContain('\n');
+  });
+});
