@@ -1,7 +1,9 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261123000000_foundation } from './Migration20261123000000_foundation';
+import { Migration20261123010000_measures } from './Migration20261123010000_measures';
 
 /** Every migration, in order. Listed explicitly so they run the same from source and from dist. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261123000000_foundation', class: Migration20261123000000_foundation },
+  { name: 'Migration20261123010000_measures', class: Migration20261123010000_measures },
 ];

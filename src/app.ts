@@ -9,6 +9,8 @@ import { createApollo } from './graphql/apollo';
 import { contextFactory } from './graphql/contextFactory';
 import { handleGraphQLHttp } from './graphql/http';
 import { serveGraphQLWs } from './graphql/ws';
+import { committedSince } from './events/catchUp';
+import { startEventHub } from './events/hub';
 import { createMetrics, type Metrics } from './http/metrics';
 import type { Logger } from './logger';
 import { buildGraphQLSchema } from './schema/build';
@@ -24,6 +26,8 @@ export interface RunningApp {
   /** `http://host:port`, with the port actually bound (tests listen on port 0). */
   url: string;
   metrics: Metrics;
+  /** Live subscriptions on this instance. */
+  liveSubscriptions(): number;
   /** Stops taking work, lets open requests finish, closes sockets. Does not close the ORM. */
   close(): Promise<void>;
 }
@@ -35,7 +39,12 @@ export async function startApp({ config, orm, tokens, logger }: AppDeps): Promis
   const schema = await buildGraphQLSchema();
   const apollo = createApollo(schema, { production: config.production, logger });
   await apollo.start();
-  const contextFor = contextFactory(orm, tokens);
+  const hub = await startEventHub({
+    databaseUrl: orm.config.get('clientUrl')!,
+    logger,
+    catchUp: (since) => committedSince(orm, since),
+  });
+  const contextFor = contextFactory(orm, tokens, hub);
   const metrics = createMetrics(orm);
 
   const graphqlWss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
@@ -102,6 +111,7 @@ export async function startApp({ config, orm, tokens, logger }: AppDeps): Promis
   return {
     url: `http://${host}:${port}`,
     metrics,
+    liveSubscriptions: () => hub.listenerCount(),
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -113,6 +123,7 @@ export async function startApp({ config, orm, tokens, logger }: AppDeps): Promis
       await closed;
       clearTimeout(grace);
       await apollo.stop();
+      await hub.close();
     },
   };
 }

@@ -25,7 +25,7 @@ export class CareTeamAccess {
     if (options.lock) {
       // Row lock first (PostgreSQL cannot lock through the outer join of the membership filter).
       const patient = await em.findOne(Patient, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (patient && (await em.count(CareTeamMember, { patient: id, clinician: this.clinician.id })) === 0) {
+      if (patient && !(await this.isOnTeam(em, id))) {
         throw this.notOnTeam();
       }
       return patient;
@@ -34,6 +34,10 @@ export class CareTeamAccess {
     if (patient) return patient;
     if ((await em.count(Patient, { id })) > 0) throw this.notOnTeam();
     return null;
+  }
+
+  async isOnTeam(em: EntityManager, patientId: string): Promise<boolean> {
+    return (await em.count(CareTeamMember, { patient: patientId, clinician: this.clinician.id })) > 0;
   }
 
   private notOnTeam() {

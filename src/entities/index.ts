@@ -1,9 +1,11 @@
 import { AuditEvent } from './AuditEvent';
 import { CareTeamMember } from './CareTeamMember';
 import { Clinician } from './Clinician';
+import { Measure } from './Measure';
 import { Patient } from './Patient';
+import { ScoreAlert } from './ScoreAlert';
 
 /** Every entity, registered explicitly (no folder scanning: it behaves the same from src and dist). */
-export const entities = [Clinician, Patient, CareTeamMember, AuditEvent];
+export const entities = [Clinician, Patient, CareTeamMember, AuditEvent, Measure, ScoreAlert];
 
-export { AuditEvent, CareTeamMember, Clinician, Patient };
+export { AuditEvent, CareTeamMember, Clinician, Measure, Patient, ScoreAlert };

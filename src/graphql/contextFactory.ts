@@ -1,6 +1,7 @@
 import { provisionClinician } from '../auth/provision';
 import { bearerToken, type TokenService } from '../auth/tokens';
 import type { Orm } from '../db/orm';
+import type { EventHub } from '../events/hub';
 import { recordsFor } from '../records';
 import type { GraphQLContext } from './context';
 
@@ -10,11 +11,11 @@ export type ContextFactory = (authorization: unknown, requestId: string) => Prom
  * Authenticates a request (HTTP request or graphql-ws operation) and gives it its own
  * EntityManager fork and scoped records. Throws UNAUTHENTICATED for any token it cannot trust.
  */
-export function contextFactory(orm: Orm, tokens: TokenService): ContextFactory {
+export function contextFactory(orm: Orm, tokens: TokenService, hub: EventHub): ContextFactory {
   return async (authorization, requestId) => {
     const identity = await tokens.verify(bearerToken(authorization));
     const em = orm.em.fork();
     const clinician = await provisionClinician(em, identity);
-    return { requestId, identity, clinician, records: recordsFor(em, clinician, requestId) };
+    return { requestId, identity, clinician, records: recordsFor(em, clinician, requestId, hub) };
   };
 }

@@ -22,7 +22,9 @@ export function formatError(
   error: unknown,
   options: { logger: Logger; hideSuggestions: boolean },
 ): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  let original = unwrapResolverError(error);
+  // Errors raised while a subscription's stream runs arrive wrapped without a path.
+  while (original instanceof GraphQLError && original.originalError) original = original.originalError;
   const { message, locations, path } = formatted;
   if (original instanceof AppError) return { message: original.message, locations, path, extensions: { code: original.code } };
   const code = String(formatted.extensions?.code ?? '');

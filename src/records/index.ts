@@ -1,7 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { CareTeamAccess } from '../auth/access';
 import type { Clinician } from '../entities';
+import type { EventHub } from '../events/hub';
+import { AlertRecords } from './alerts';
 import { AuditRecords } from './audit';
+import { MeasureRecords } from './measures';
 import { PatientRecords } from './patients';
 import { RequestScope } from './scope';
 
@@ -12,15 +15,19 @@ import { RequestScope } from './scope';
 export interface Records {
   scope: RequestScope;
   patients: PatientRecords;
+  measures: MeasureRecords;
+  alerts: AlertRecords;
   audit: AuditRecords;
 }
 
-export function recordsFor(em: EntityManager, clinician: Clinician, requestId: string): Records {
+export function recordsFor(em: EntityManager, clinician: Clinician, requestId: string, hub: EventHub): Records {
   const scope = new RequestScope(em, clinician, requestId);
   const access = new CareTeamAccess(clinician);
   return {
     scope,
     patients: new PatientRecords(scope, access),
+    measures: new MeasureRecords(scope, access, hub),
+    alerts: new AlertRecords(scope, access, hub),
     audit: new AuditRecords(scope, access),
   };
 }

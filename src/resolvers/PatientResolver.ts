@@ -1,11 +1,13 @@
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { PatientStatus } from '../domain/patientStatus';
-import { CareTeamMember, Clinician, Patient } from '../entities';
+import { Instrument } from '../domain/instruments';
+import { CareTeamMember, Clinician, Measure, Patient, ScoreAlert } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
 import { Connection, type ConnectionShape } from '../schema/connection';
 import { DateScalar } from '../schema/scalars';
 
 const PatientConnection = Connection('Patient', Patient);
+const MeasureConnection = Connection('Measure', Measure);
 
 @InputType()
 class CreatePatientInput {
@@ -57,6 +59,31 @@ export class PatientResolver {
     @Arg('clinicianId', () => ID) clinicianId: string,
   ): Promise<Patient> {
     return ctx.records.patients.removeCareTeamMember(patientId, clinicianId);
+  }
+
+  @FieldResolver(() => MeasureConnection)
+  measures(
+    @Ctx() ctx: GraphQLContext,
+    @Root() patient: Patient,
+    @Arg('instrument', () => Instrument, { nullable: true }) instrument: Instrument | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<ConnectionShape<Measure>> {
+    return ctx.records.measures.list(patient, { instrument, first: first ?? 50, after });
+  }
+
+  @FieldResolver(() => [Measure], { description: 'The newest measure of each instrument.' })
+  latestMeasures(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<Measure[]> {
+    return ctx.records.measures.latest(patient);
+  }
+
+  @FieldResolver(() => [ScoreAlert])
+  alerts(
+    @Ctx() ctx: GraphQLContext,
+    @Root() patient: Patient,
+    @Arg('unacknowledgedOnly', () => Boolean, { nullable: true, defaultValue: true }) unacknowledgedOnly: boolean | null,
+  ): Promise<ScoreAlert[]> {
+    return ctx.records.alerts.forPatient(patient, unacknowledgedOnly ?? true);
   }
 
   @FieldResolver(() => [CareTeamMember])

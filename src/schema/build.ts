@@ -2,14 +2,37 @@ import 'reflect-metadata';
 import './enums';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
+import { AlertResolver } from '../resolvers/AlertResolver';
 import { AuditResolver } from '../resolvers/AuditResolver';
 import { ClinicianResolver } from '../resolvers/ClinicianResolver';
+import { MeasureResolver } from '../resolvers/MeasureResolver';
 import { CareTeamMemberResolver, PatientResolver } from '../resolvers/PatientResolver';
 
-export const resolvers = [ClinicianResolver, PatientResolver, CareTeamMemberResolver, AuditResolver] as const;
+export const resolvers = [
+  ClinicianResolver,
+  PatientResolver,
+  CareTeamMemberResolver,
+  MeasureResolver,
+  AlertResolver,
+  AuditResolver,
+] as const;
+
+/**
+ * type-graphql insists on a PubSub once any subscription exists, even though every subscription
+ * here brings its own event source (`subscribe:`, fed by PostgreSQL LISTEN). Topic-based use is a
+ * programming error, so it throws.
+ */
+const noTopics = {
+  publish(): never {
+    throw new Error('Subscriptions read the event hub (src/events), not topics');
+  },
+  subscribe(): never {
+    throw new Error('Subscriptions read the event hub (src/events), not topics');
+  },
+};
 
 export function buildGraphQLSchema(): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers, validate: false });
+  return buildSchema({ resolvers, validate: false, pubSub: noTopics });
 }
 
 /** The schema as checked in at src/schema/schema.graphql. */

@@ -1,6 +1,12 @@
 import { registerEnumType } from 'type-graphql';
+import { AlertKind, AlertLevel } from '../domain/alerts';
+import { Instrument, SeverityBand } from '../domain/instruments';
 import { PatientStatus } from '../domain/patientStatus';
 import { Role } from '../domain/roles';
 
 registerEnumType(Role, { name: 'Role' });
 registerEnumType(PatientStatus, { name: 'PatientStatus' });
+registerEnumType(Instrument, { name: 'Instrument' });
+registerEnumType(SeverityBand, { name: 'SeverityBand' });
+registerEnumType(AlertKind, { name: 'AlertKind' });
+registerEnumType(AlertLevel, { name: 'AlertLevel' });

@@ -1,0 +1,53 @@
+import { Entity, Enum, ManyToOne, OptionalProps, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
+import { Field, ID, ObjectType } from 'type-graphql';
+import { AlertKind, AlertLevel } from '../domain/alerts';
+import { Instrument } from '../domain/instruments';
+import { newId } from '../ids';
+import { DateTimeScalar } from '../schema/scalars';
+import { Clinician } from './Clinician';
+import type { Measure } from './Measure';
+import type { Patient } from './Patient';
+
+/** An alert raised by a stored measure, for the care team to act on and acknowledge. */
+@ObjectType()
+@Entity({ tableName: 'score_alert' })
+export class ScoreAlert {
+  [OptionalProps]?: 'createdAt';
+
+  @Field(() => ID)
+  @PrimaryKey({ type: 'uuid' })
+  id: string = newId();
+
+  @ManyToOne({ entity: 'Patient', ref: true })
+  patient!: Ref<Patient>;
+
+  @ManyToOne({ entity: 'Measure', ref: true })
+  measure!: Ref<Measure>;
+
+  /** Copied from the measure so that "once per patient and instrument" is a unique index. */
+  @Enum({ items: () => Instrument, type: 'text' })
+  instrument!: Instrument;
+
+  @Field(() => AlertKind)
+  @Enum({ items: () => AlertKind, type: 'text' })
+  kind!: AlertKind;
+
+  @Field(() => AlertLevel)
+  @Enum({ items: () => AlertLevel, type: 'text' })
+  level!: AlertLevel;
+
+  @Field()
+  @Property({ type: 'text' })
+  message!: string;
+
+  @Field(() => DateTimeScalar)
+  @Property({ type: 'timestamptz' })
+  createdAt: Date = new Date();
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Property({ type: 'timestamptz', nullable: true })
+  acknowledgedAt?: Date;
+
+  @ManyToOne(() => Clinician, { ref: true, nullable: true })
+  acknowledgedBy?: Ref<Clinician>;
+}

@@ -1,0 +1,34 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+
+/** The PostgreSQL channel every instance LISTENs on. */
+export const EVENT_CHANNEL = 'kap_events';
+
+/**
+ * What travels between instances: ids, never clinical content, so payloads stay far below
+ * PostgreSQL's 8000-byte NOTIFY limit and nothing sensitive sits in the notification queue.
+ */
+export type CareEvent =
+  | { type: 'scoreAlert'; id: string; patientId: string }
+  | { type: 'measureRecorded'; id: string; patientId: string };
+
+/**
+ * Queues a NOTIFY in the caller's transaction: PostgreSQL delivers it only if and when that
+ * transaction commits, so a rolled-back measure raises nothing.
+ */
+export async function notifyOnCommit(em: EntityManager, events: CareEvent[]): Promise<void> {
+  for (const event of events) {
+    await em.getConnection().execute('select pg_notify(?, ?)', [EVENT_CHANNEL, JSON.stringify(event)], 'all', em.getTransactionContext());
+  }
+}
+
+export function parseCareEvent(payload: string | undefined): CareEvent | undefined {
+  try {
+    const event = JSON.parse(payload ?? '') as CareEvent;
+    if ((event.type === 'scoreAlert' || event.type === 'measureRecorded') && typeof event.id === 'string' && typeof event.patientId === 'string') {
+      return event;
+    }
+  } catch {
+    // Not ours: ignored.
+  }
+  return undefined;
+}

@@ -1,0 +1,99 @@
+import pg from 'pg';
+import type { Logger } from '../logger';
+import { EVENT_CHANNEL, parseCareEvent, type CareEvent } from './events';
+
+type Listener = (event: CareEvent) => void;
+
+export interface EventHub {
+  /** Calls `listener` with every committed event from any instance, until the returned function is called. */
+  listen(listener: Listener): () => void;
+  /** How many listeners (live subscriptions) this instance has. */
+  listenerCount(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * One LISTEN connection per instance, fanned out in process. If the connection drops it reconnects
+ * by itself and replays what was committed meanwhile from the tables (`catchUp`); events already
+ * delivered are recognised by id and not delivered twice.
+ */
+export async function startEventHub(options: {
+  databaseUrl: string;
+  logger: Logger;
+  /** Events committed at or after `since`, read back from the tables. */
+  catchUp: (since: Date) => Promise<CareEvent[]>;
+}): Promise<EventHub> {
+  const { databaseUrl, logger, catchUp } = options;
+  const listeners = new Set<Listener>();
+  const delivered = new RecentIds(50_000);
+  let client: pg.Client | undefined;
+  let closed = false;
+  let lostAt: Date | undefined;
+
+  const deliver = (event: CareEvent) => {
+    if (!delivered.add(`${event.type}:${event.id}`)) return;
+    for (const listener of listeners) listener(event);
+  };
+
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: databaseUrl });
+    next.on('notification', (message) => {
+      const event = message.channel === EVENT_CHANNEL ? parseCareEvent(message.payload) : undefined;
+      if (event) deliver(event);
+    });
+    next.on('error', (error) => logger.warn({ err: { type: error.name, message: error.message } }, 'event connection error'));
+    next.on('end', () => {
+      if (closed || client !== next) return;
+      lostAt = new Date();
+      logger.warn('event connection lost; reconnecting');
+      void reconnect();
+    });
+    await next.connect();
+    await next.query(`listen ${EVENT_CHANNEL}`);
+    client = next;
+  };
+
+  const reconnect = async () => {
+    for (let attempt = 0; !closed; attempt++) {
+      try {
+        await connect();
+        // Whatever committed while nobody listened (with a margin for clock and commit skew).
+        const since = new Date((lostAt ?? new Date()).getTime() - 5_000);
+        for (const event of await catchUp(since)) deliver(event);
+        logger.info('event connection restored');
+        return;
+      } catch (error) {
+        logger.warn({ attempt, err: { type: (error as Error).name } }, 'event reconnect failed');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** attempt)));
+      }
+    }
+  };
+
+  await connect();
+  return {
+    listen(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    listenerCount: () => listeners.size,
+    async close() {
+      closed = true;
+      listeners.clear();
+      await client?.end().catch(() => undefined);
+    },
+  };
+}
+
+/** A bounded set of recently seen ids, oldest forgotten first. */
+class RecentIds {
+  private readonly ids = new Set<string>();
+  constructor(private readonly capacity: number) {}
+
+  /** False when the id was seen already. */
+  add(id: string): boolean {
+    if (this.ids.has(id)) return false;
+    this.ids.add(id);
+    if (this.ids.size > this.capacity) this.ids.delete(this.ids.values().next().value as string);
+    return true;
+  }
+}

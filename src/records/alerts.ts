@@ -1,0 +1,102 @@
+import type { FilterQuery } from '@mikro-orm/postgresql';
+import type { CareTeamAccess } from '../auth/access';
+import { Clinician, ScoreAlert, type Measure, type Patient } from '../entities';
+import { notFound } from '../errors';
+import type { EventHub } from '../events/hub';
+import { eventStream } from '../events/stream';
+import { parseId } from '../ids';
+import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
+import type { RequestScope } from './scope';
+
+/** Score alerts of the caller's patients. */
+export class AlertRecords {
+  constructor(
+    private readonly scope: RequestScope,
+    private readonly access: CareTeamAccess,
+    private readonly hub: EventHub,
+  ) {}
+
+  /** Across all the caller's patients (or one), newest first. */
+  async list(args: { patientId?: string | null; unacknowledgedOnly: boolean; first: number; after?: string | null }): Promise<ConnectionShape<ScoreAlert>> {
+    const first = pageSize(args.first);
+    const where: FilterQuery<ScoreAlert>[] = [];
+    if (args.patientId) {
+      const id = parseId(args.patientId, 'patientId');
+      await this.access.requirePatient(this.scope.em, id);
+      where.push({ patient: id });
+    } else {
+      where.push({ patient: this.access.myPatients() });
+    }
+    if (args.unacknowledgedOnly) where.push({ acknowledgedAt: null });
+    const after = decodeCursor(args.after);
+    if (after !== undefined) where.push({ id: { $lt: parseId(after, 'after') } });
+    const rows = await this.scope.em.find(ScoreAlert, { $and: where }, { orderBy: { id: 'desc' }, limit: first + 1 });
+    const connection = toConnection(rows, first, (a) => a.id);
+    this.auditRead(connection.edges.map((e) => e.node));
+    return connection;
+  }
+
+  async forPatient(patient: Patient, unacknowledgedOnly: boolean): Promise<ScoreAlert[]> {
+    const where: FilterQuery<ScoreAlert> = unacknowledgedOnly ? { patient: patient.id, acknowledgedAt: null } : { patient: patient.id };
+    const alerts = await this.scope.em.find(ScoreAlert, where, { orderBy: { id: 'desc' } });
+    this.auditRead(alerts);
+    return alerts;
+  }
+
+  async forMeasure(measure: Measure): Promise<ScoreAlert[]> {
+    const alerts = [...(await measure.alerts.load())].sort((a, b) => a.id.localeCompare(b.id));
+    this.auditRead(alerts);
+    return alerts;
+  }
+
+  /** Records who acknowledged and when; acknowledging again keeps the first. */
+  async acknowledge(id: string): Promise<ScoreAlert> {
+    this.access.requireClinician('acknowledge alerts');
+    const alertId = parseId(id, 'id');
+    return this.scope.write(async (em) => {
+      const alert = await em.findOne(ScoreAlert, { id: alertId });
+      if (!alert) throw notFound('No alert with that id');
+      await this.access.requirePatient(em, alert.patient.id);
+      if (!alert.acknowledgedAt) {
+        alert.acknowledgedAt = new Date();
+        alert.acknowledgedBy = em.getReference(Clinician, this.scope.clinician.id, { wrapped: true });
+        this.scope.audit({ action: 'alert.acknowledge', patientId: alert.patient.id, entity: 'ScoreAlert', entityId: alert.id });
+      }
+      return alert;
+    });
+  }
+
+  /**
+   * `scoreAlert(patientId)`: alerts as they are committed, for one patient or every patient on the
+   * caller's care teams; membership is checked at each delivery, so leaving a team stops them.
+   */
+  async subscribe(patientId?: string | null): Promise<AsyncGenerator<ScoreAlert>> {
+    const only = patientId ? parseId(patientId, 'patientId') : undefined;
+    // Checked before the subscription starts, so a refusal is an ordinary GraphQL error.
+    if (only) await this.access.requirePatient(this.scope.em, only);
+    return this.deliver(only);
+  }
+
+  private async *deliver(only: string | undefined): AsyncGenerator<ScoreAlert> {
+    const stream = eventStream(this.hub, (e) => e.type === 'scoreAlert' && (only === undefined || e.patientId === only));
+    try {
+      for await (const event of stream) {
+        this.scope.em.clear();
+        if (!(await this.access.isOnTeam(this.scope.em, event.patientId))) {
+          if (only) return;
+          continue;
+        }
+        const alert = await this.scope.em.findOne(ScoreAlert, { id: event.id });
+        if (!alert) continue;
+        this.auditRead([alert]);
+        yield alert;
+      }
+    } finally {
+      await stream.return?.();
+    }
+  }
+
+  private auditRead(alerts: ScoreAlert[]) {
+    this.scope.audit(...alerts.map((a) => ({ action: 'alert.read', patientId: a.patient.id, entity: 'ScoreAlert', entityId: a.id })));
+  }
+}

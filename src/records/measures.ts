@@ -1,0 +1,157 @@
+import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
+import type { CareTeamAccess } from '../auth/access';
+import { AlertKind, changeFromBaseline, decideAlerts, ONCE_PER_INSTRUMENT } from '../domain/alerts';
+import { Instrument, scoreMeasure } from '../domain/instruments';
+import { Measure, ScoreAlert, type Patient } from '../entities';
+import { badInput } from '../errors';
+import { notifyOnCommit, type CareEvent } from '../events/events';
+import type { EventHub } from '../events/hub';
+import { eventStream } from '../events/stream';
+import { parseId } from '../ids';
+import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
+import type { RequestScope } from './scope';
+
+export interface NewMeasure {
+  patientId: string;
+  instrument: Instrument;
+  responses: number[];
+  administeredAt?: Date | null;
+}
+
+/** Clocks of tablets in a waiting room drift; a minute ahead is still "now". */
+const CLOCK_SKEW_MS = 60_000;
+
+/** Outcome measures of the caller's patients. */
+export class MeasureRecords {
+  private readonly baselines = new Map<string, Promise<number | undefined>>();
+
+  constructor(
+    private readonly scope: RequestScope,
+    private readonly access: CareTeamAccess,
+    private readonly hub: EventHub,
+  ) {}
+
+  /**
+   * Scores and stores a measure with the alerts it raises, in one transaction. The patient's row
+   * lock serialises measures of one patient, so baseline, previous and "once" stay consistent.
+   */
+  async record(input: NewMeasure): Promise<Measure> {
+    this.access.requireClinician('record measures');
+    const patientId = parseId(input.patientId, 'patientId');
+    const { total, severity } = scoreMeasure(input.instrument, input.responses);
+    const administeredAt = input.administeredAt ?? new Date();
+    if (administeredAt.getTime() > Date.now() + CLOCK_SKEW_MS) throw badInput('administeredAt cannot be in the future');
+    const me = this.scope.clinician;
+
+    return this.scope.write(async (em) => {
+      const patient = await this.access.requirePatient(em, patientId, { lock: true });
+      const history = await this.history(em, patientId, input.instrument, administeredAt);
+      const measure = em.create(Measure, {
+        patient,
+        instrument: input.instrument,
+        responses: [...input.responses],
+        totalScore: total,
+        severity,
+        administeredAt,
+        recordedBy: me.id,
+      });
+      const decisions = decideAlerts({ instrument: input.instrument, responses: input.responses, total, severity, ...history });
+      const alerts = decisions.map((d) => em.create(ScoreAlert, { patient, measure, instrument: input.instrument, ...d }));
+      await em.flush();
+      const events: CareEvent[] = [
+        { type: 'measureRecorded', id: measure.id, patientId },
+        ...alerts.map((a) => ({ type: 'scoreAlert' as const, id: a.id, patientId })),
+      ];
+      await notifyOnCommit(em, events);
+      this.scope.audit(
+        { action: 'measure.create', patientId, entity: 'Measure', entityId: measure.id },
+        ...alerts.map((a) => ({ action: 'alert.create', patientId, entity: 'ScoreAlert', entityId: a.id })),
+      );
+      return measure;
+    });
+  }
+
+  /** Newest first, optionally one instrument. */
+  async list(patient: Patient, args: { instrument?: Instrument | null; first: number; after?: string | null }): Promise<ConnectionShape<Measure>> {
+    const first = pageSize(args.first);
+    const where: FilterQuery<Measure>[] = [{ patient: patient.id }];
+    if (args.instrument) where.push({ instrument: args.instrument });
+    const after = decodeCursor(args.after);
+    if (after !== undefined) {
+      const [at, id] = after.split('|');
+      const time = new Date(at);
+      if (Number.isNaN(time.getTime()) || !id) throw badInput('after is not a valid cursor');
+      where.push({ $or: [{ administeredAt: { $lt: time } }, { administeredAt: time, id: { $lt: parseId(id, 'after') } }] });
+    }
+    const rows = await this.scope.em.find(Measure, { $and: where }, { orderBy: [{ administeredAt: 'desc' }, { id: 'desc' }], limit: first + 1 });
+    const connection = toConnection(rows, first, (m) => `${m.administeredAt.toISOString()}|${m.id}`);
+    this.auditRead(connection.edges.map((e) => e.node));
+    return connection;
+  }
+
+  /** The newest measure of each instrument. */
+  async latest(patient: Patient): Promise<Measure[]> {
+    const rows = await this.scope.em.getConnection().execute<{ id: string }[]>(
+      `select distinct on (instrument) id from measure where patient_id = ? order by instrument, administered_at desc, id desc`,
+      [patient.id],
+    );
+    const measures = rows.length ? await this.scope.em.find(Measure, { id: { $in: rows.map((r) => r.id) } }, { orderBy: { instrument: 'asc' } }) : [];
+    this.auditRead(measures);
+    return measures;
+  }
+
+  /** This total minus the baseline's, against the baseline as it stands now. */
+  async changeFromBaseline(measure: Measure): Promise<number> {
+    const key = `${measure.patient.id}:${measure.instrument}`;
+    let baseline = this.baselines.get(key);
+    if (!baseline) {
+      baseline = this.scope.em
+        .findOne(Measure, { patient: measure.patient.id, instrument: measure.instrument }, { orderBy: [{ administeredAt: 'asc' }, { id: 'asc' }] })
+        .then((m) => (m && m.id !== measure.id ? m.totalScore : undefined));
+      this.baselines.set(key, baseline);
+    }
+    const baselineTotal = await baseline;
+    return changeFromBaseline(measure.totalScore, baselineTotal);
+  }
+
+  /** `measureRecorded(patientId)`: measures as they are stored, while the caller stays on the team. */
+  async subscribe(patientId: string): Promise<AsyncGenerator<Measure>> {
+    const id = parseId(patientId, 'patientId');
+    // Checked before the subscription starts, so a refusal is an ordinary GraphQL error.
+    await this.access.requirePatient(this.scope.em, id);
+    return this.deliver(id);
+  }
+
+  private async *deliver(id: string): AsyncGenerator<Measure> {
+    const stream = eventStream(this.hub, (e) => e.type === 'measureRecorded' && e.patientId === id);
+    try {
+      for await (const event of stream) {
+        this.scope.em.clear();
+        // Removed from the care team since subscribing: nothing more.
+        if (!(await this.access.isOnTeam(this.scope.em, id))) return;
+        const measure = await this.scope.em.findOne(Measure, { id: event.id });
+        if (!measure) continue;
+        this.auditRead([measure]);
+        yield measure;
+      }
+    } finally {
+      await stream.return?.();
+    }
+  }
+
+  private auditRead(measures: Measure[]) {
+    this.scope.audit(...measures.map((m) => ({ action: 'measure.read', patientId: m.patient.id, entity: 'Measure', entityId: m.id })));
+  }
+
+  private async history(em: EntityManager, patientId: string, instrument: Instrument, administeredAt: Date) {
+    const earlier = { patient: patientId, instrument, administeredAt: { $lte: administeredAt } };
+    const previous = await em.findOne(Measure, earlier, { orderBy: [{ administeredAt: 'desc' }, { id: 'desc' }] });
+    const baseline = await em.findOne(Measure, earlier, { orderBy: [{ administeredAt: 'asc' }, { id: 'asc' }] });
+    const raised = await em.find(ScoreAlert, { patient: patientId, instrument, kind: { $in: [...ONCE_PER_INSTRUMENT] } });
+    return {
+      previousTotal: previous?.totalScore,
+      baselineTotal: baseline?.totalScore,
+      alreadyRaised: new Set<AlertKind>(raised.map((a) => a.kind)),
+    };
+  }
+}

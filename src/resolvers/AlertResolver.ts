@@ -1,0 +1,48 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Clinician, Measure, Patient, ScoreAlert } from '../entities';
+import type { GraphQLContext } from '../graphql/context';
+import { Connection, type ConnectionShape } from '../schema/connection';
+
+const ScoreAlertConnection = Connection('ScoreAlert', ScoreAlert);
+
+@Resolver(() => ScoreAlert)
+export class AlertResolver {
+  @Query(() => ScoreAlertConnection, { description: "Alerts of the caller's patients (or one patient), newest first." })
+  alerts(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('patientId', () => ID, { nullable: true }) patientId: string | null,
+    @Arg('unacknowledgedOnly', () => Boolean, { nullable: true, defaultValue: true }) unacknowledgedOnly: boolean | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<ConnectionShape<ScoreAlert>> {
+    return ctx.records.alerts.list({ patientId, unacknowledgedOnly: unacknowledgedOnly ?? true, first: first ?? 50, after });
+  }
+
+  @Mutation(() => ScoreAlert)
+  acknowledgeAlert(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<ScoreAlert> {
+    return ctx.records.alerts.acknowledge(id);
+  }
+
+  @Subscription(() => ScoreAlert, {
+    description: "Alerts as they are stored: one patient's, or every patient's on the caller's care teams.",
+    subscribe: ({ args, context }) => (context as GraphQLContext).records.alerts.subscribe(args.patientId as string | null),
+  })
+  scoreAlert(@Root() alert: ScoreAlert, @Arg('patientId', () => ID, { nullable: true }) _patientId: string | null): ScoreAlert {
+    return alert;
+  }
+
+  @FieldResolver(() => Patient)
+  patient(@Root() alert: ScoreAlert): Promise<Patient> {
+    return alert.patient.load() as Promise<Patient>;
+  }
+
+  @FieldResolver(() => Measure)
+  measure(@Root() alert: ScoreAlert): Promise<Measure> {
+    return alert.measure.load() as Promise<Measure>;
+  }
+
+  @FieldResolver(() => Clinician, { nullable: true })
+  acknowledgedBy(@Root() alert: ScoreAlert): Promise<Clinician | null> {
+    return alert.acknowledgedBy ? (alert.acknowledgedBy.load() as Promise<Clinician>) : Promise.resolve(null);
+  }
+}

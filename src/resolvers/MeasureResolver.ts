@@ -1,0 +1,55 @@
+import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, Resolver, Root, Subscription } from 'type-graphql';
+import { Instrument } from '../domain/instruments';
+import { Clinician, Measure, Patient, ScoreAlert } from '../entities';
+import type { GraphQLContext } from '../graphql/context';
+import { DateTimeScalar } from '../schema/scalars';
+
+@InputType()
+class RecordMeasureInput {
+  @Field(() => ID)
+  patientId!: string;
+
+  @Field(() => Instrument)
+  instrument!: Instrument;
+
+  @Field(() => [Int], { description: 'Item responses in item order.' })
+  responses!: number[];
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the patient answered; now when omitted. Not in the future.' })
+  administeredAt?: Date | null;
+}
+
+@Resolver(() => Measure)
+export class MeasureResolver {
+  @Mutation(() => Measure)
+  recordMeasure(@Ctx() ctx: GraphQLContext, @Arg('input', () => RecordMeasureInput) input: RecordMeasureInput): Promise<Measure> {
+    return ctx.records.measures.record(input);
+  }
+
+  @Subscription(() => Measure, {
+    subscribe: ({ args, context }) => (context as GraphQLContext).records.measures.subscribe(args.patientId as string),
+  })
+  measureRecorded(@Root() measure: Measure, @Arg('patientId', () => ID) _patientId: string): Measure {
+    return measure;
+  }
+
+  @FieldResolver(() => Patient)
+  patient(@Root() measure: Measure): Promise<Patient> {
+    return measure.patient.load() as Promise<Patient>;
+  }
+
+  @FieldResolver(() => Clinician)
+  recordedBy(@Root() measure: Measure): Promise<Clinician> {
+    return measure.recordedBy.load() as Promise<Clinician>;
+  }
+
+  @FieldResolver(() => Int)
+  changeFromBaseline(@Ctx() ctx: GraphQLContext, @Root() measure: Measure): Promise<number> {
+    return ctx.records.measures.changeFromBaseline(measure);
+  }
+
+  @FieldResolver(() => [ScoreAlert])
+  alerts(@Ctx() ctx: GraphQLContext, @Root() measure: Measure): Promise<ScoreAlert[]> {
+    return ctx.records.alerts.forMeasure(measure);
+  }
+}

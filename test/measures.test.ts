@@ -1,0 +1,221 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Role } from '../src/domain/roles';
+import {
+  AcknowledgeAlertDocument,
+  AddCareTeamMemberDocument,
+  AlertsDocument,
+  CreatePatientDocument,
+  MeasureRecordedDocument,
+  MeDocument,
+  PatientMeasuresDocument,
+  RecordMeasureDocument,
+  RemoveCareTeamMemberDocument,
+  ScoreAlertsDocument,
+} from './generated/graphql';
+import { expectCode } from './support/expect';
+import { startTestServer, type TestClinician, type TestServer } from './support/server';
+import { collect, eventually } from './support/subscription';
+
+let server: TestServer;
+let prescriber: TestClinician;
+let therapist: TestClinician;
+let outsider: TestClinician;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  prescriber = await server.clinician(Role.PRESCRIBER);
+  therapist = await server.clinician(Role.THERAPIST);
+  outsider = await server.clinician(Role.THERAPIST);
+  await therapist.http.request(MeDocument);
+});
+afterAll(() => server.close());
+
+async function newPatient(): Promise<string> {
+  const { createPatient } = await prescriber.http.request(CreatePatientDocument, {
+    input: { firstName: 'Sam', lastName: 'Measure', dateOfBirth: '1988-04-04' },
+  });
+  await prescriber.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: therapist.email });
+  return createPatient.id;
+}
+
+/** PHQ-9 responses with the given total, item 9 answered `item9`. */
+function phq9(total: number, item9 = 0): number[] {
+  const rest = Array.from({ length: 8 }, (_, i) => Math.max(0, Math.min(3, total - item9 - i * 3)));
+  return [...rest, item9];
+}
+
+const record = (by: TestClinician, patientId: string, responses: number[], instrument: 'PHQ9' | 'GAD7' | 'PCL5' = 'PHQ9', administeredAt?: string) =>
+  by.http.request(RecordMeasureDocument, { input: { patientId, instrument, responses, administeredAt } });
+
+describe('recordMeasure', () => {
+  it('scores on the server and raises the alerts of the rules', async () => {
+    const patientId = await newPatient();
+    const first = (await record(therapist, patientId, phq9(21, 2))).recordMeasure;
+    expect(first).toMatchObject({ totalScore: 21, severity: 'SEVERE', changeFromBaseline: 0 });
+    expect(first.alerts.map((a) => [a.kind, a.level])).toEqual([
+      ['SUICIDAL_IDEATION', 'CRITICAL'],
+      ['SEVERE_SYMPTOMS', 'WARNING'],
+    ]);
+    const second = (await record(prescriber, patientId, phq9(10))).recordMeasure;
+    expect(second).toMatchObject({ totalScore: 10, severity: 'MODERATE', changeFromBaseline: -11 });
+    expect(second.alerts.map((a) => a.kind)).toEqual(['RESPONSE']);
+    const third = (await record(prescriber, patientId, phq9(4))).recordMeasure;
+    expect(third.alerts.map((a) => a.kind)).toEqual(['REMISSION']);
+    const fourth = (await record(prescriber, patientId, phq9(3))).recordMeasure;
+    expect(fourth.alerts).toEqual([]);
+    const worse = (await record(prescriber, patientId, phq9(8))).recordMeasure;
+    expect(worse.alerts.map((a) => a.kind)).toEqual(['WORSENING']);
+  });
+
+  it.each<[string, number[], string]>([
+    ['PHQ9', [0, 0, 0], 'PHQ-9 has 9 items; got 3 responses'],
+    ['PHQ9', [0, 0, 0, 0, 0, 0, 0, 0, 4], 'PHQ-9 item 9 must be a whole number from 0 to 3'],
+    ['GAD7', [0, 0, -1, 0, 0, 0, 0], 'GAD-7 item 3'],
+  ])('refuses bad %s responses %j naming the item, writing nothing', async (instrument, responses, message) => {
+    const patientId = await newPatient();
+    const text = await expectCode(record(prescriber, patientId, responses, instrument as 'PHQ9'), 'BAD_USER_INPUT');
+    expect(text).toContain(message);
+    expect(await server.sql('select 1 from measure where patient_id = $1', [patientId])).toEqual([]);
+  });
+
+  it('refuses non-integers, future times and clinicians off the care team', async () => {
+    const patientId = await newPatient();
+    await expectCode(record(prescriber, patientId, [0, 0, 0, 0, 0, 0, 0, 0, 1.5]), 'BAD_USER_INPUT');
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    expect(await expectCode(record(prescriber, patientId, phq9(3), 'PHQ9', future), 'BAD_USER_INPUT')).toContain('future');
+    await expectCode(record(outsider, patientId, phq9(3)), 'FORBIDDEN');
+    expect(await server.sql('select 1 from measure where patient_id = $1', [patientId])).toEqual([]);
+  });
+
+  it('serialises 50 concurrent measures: one baseline, at most one RESPONSE and one REMISSION', async () => {
+    const patientId = await newPatient();
+    await record(prescriber, patientId, phq9(24));
+    const totals = Array.from({ length: 50 }, (_, i) => i % 5);
+    const results = await Promise.all(totals.map((t, n) => record(n % 2 ? prescriber : therapist, patientId, phq9(t))));
+    expect(results.every((r) => r.recordMeasure.changeFromBaseline === r.recordMeasure.totalScore - 24)).toBe(true);
+    const counts = await server.sql<{ kind: string; n: number }>(
+      'select kind, count(*)::int as n from score_alert where patient_id = $1 group by kind order by kind',
+      [patientId],
+    );
+    expect(counts).toEqual([
+      { kind: 'REMISSION', n: 1 },
+      { kind: 'RESPONSE', n: 1 },
+      { kind: 'SEVERE_SYMPTOMS', n: 1 },
+    ]);
+  });
+});
+
+
+describe('reads and acknowledgement', () => {
+  it('lists measures newest first, by instrument, the latest of each, and alerts', async () => {
+    const patientId = await newPatient();
+    const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
+    await record(prescriber, patientId, phq9(12), 'PHQ9', at(30));
+    await record(prescriber, patientId, [1, 1, 1, 1, 1, 1, 1], 'GAD7', at(20));
+    await record(prescriber, patientId, phq9(6), 'PHQ9', at(10));
+    const { patient } = await prescriber.http.request(PatientMeasuresDocument, { id: patientId, first: 2 });
+    expect(patient!.measures.edges.map((e) => [e.node.instrument, e.node.totalScore])).toEqual([
+      ['PHQ9', 6],
+      ['GAD7', 7],
+    ]);
+    const next = await prescriber.http.request(PatientMeasuresDocument, { id: patientId, after: patient!.measures.pageInfo.endCursor });
+    expect(next.patient!.measures.edges.map((e) => e.node.totalScore)).toEqual([12]);
+    const phqOnly = await prescriber.http.request(PatientMeasuresDocument, { id: patientId, instrument: 'PHQ9' });
+    expect(phqOnly.patient!.measures.edges.map((e) => [e.node.totalScore, e.node.changeFromBaseline])).toEqual([
+      [6, -6],
+      [12, 0],
+    ]);
+    expect(patient!.latestMeasures.map((m) => [m.instrument, m.totalScore])).toEqual([
+      ['GAD7', 7],
+      ['PHQ9', 6],
+    ]);
+    expect(patient!.alerts.map((a) => a.kind)).toEqual(['RESPONSE']);
+  });
+
+  it('acknowledges an alert once: a second acknowledgement keeps the first', async () => {
+    const patientId = await newPatient();
+    const alert = (await record(therapist, patientId, phq9(5, 1))).recordMeasure.alerts[0];
+    const first = (await therapist.http.request(AcknowledgeAlertDocument, { id: alert.id })).acknowledgeAlert;
+    const second = (await prescriber.http.request(AcknowledgeAlertDocument, { id: alert.id })).acknowledgeAlert;
+    expect(second).toEqual(first);
+    expect(first.acknowledgedBy?.id).toBe((await therapist.http.request(MeDocument)).me.id);
+    await expectCode(outsider.http.request(AcknowledgeAlertDocument, { id: alert.id }), 'FORBIDDEN');
+    const open = await prescriber.http.request(AlertsDocument, { patientId });
+    expect(open.alerts.edges).toEqual([]);
+    const all = await prescriber.http.request(AlertsDocument, { patientId, unacknowledgedOnly: false });
+    expect(all.alerts.edges.map((e) => e.node.id)).toEqual([alert.id]);
+    await expectCode(outsider.http.request(AlertsDocument, { patientId }), 'FORBIDDEN');
+  });
+
+  it('lists alerts across only the caller\'s patients', async () => {
+    const mine = await newPatient();
+    const { createPatient } = await outsider.http.request(CreatePatientDocument, { input: { firstName: 'O', lastName: 'T', dateOfBirth: '1990-01-01' } });
+    await record(outsider, createPatient.id, phq9(3, 1));
+    await record(prescriber, mine, phq9(3, 1));
+    const { alerts } = await prescriber.http.request(AlertsDocument, { first: 100 });
+    const patients = new Set(alerts.edges.map((e) => e.node.patient.id));
+    expect(patients.has(mine)).toBe(true);
+    expect(patients.has(createPatient.id)).toBe(false);
+  });
+});
+
+describe('live alerts over graphql-ws', () => {
+  it('delivers each committed alert once to every care-team subscriber, and stops at removal', async () => {
+    const patientId = await newPatient();
+    const base = server.app.liveSubscriptions();
+    const forPatient = collect(server.ws(therapist.token), ScoreAlertsDocument, { patientId });
+    const forAll = collect(server.ws(prescriber.token), ScoreAlertsDocument, {});
+    const measures = collect(server.ws(prescriber.token), MeasureRecordedDocument, { patientId });
+    await eventually(() => server.app.liveSubscriptions() === base + 3);
+
+    const recorded = (await record(prescriber, patientId, phq9(22, 1))).recordMeasure;
+    const ids = recorded.alerts.map((a) => a.id);
+    expect((await forPatient.until(2)).map((r) => r.scoreAlert.id).sort()).toEqual([...ids].sort());
+    expect((await forAll.until(2)).map((r) => r.scoreAlert.id).sort()).toEqual([...ids].sort());
+    expect((await measures.until(1))[0].measureRecorded).toEqual({ id: recorded.id, totalScore: 22 });
+
+    // A refused measure raises nothing; the therapist leaves the team and hears nothing more.
+    await expectCode(record(prescriber, patientId, [9]), 'BAD_USER_INPUT');
+    const therapistId = (await therapist.http.request(MeDocument)).me.id;
+    await prescriber.http.request(RemoveCareTeamMemberDocument, { patientId, clinicianId: therapistId });
+    const later = (await record(prescriber, patientId, phq9(3, 1))).recordMeasure;
+    await forAll.until(3);
+    expect(forAll.received.map((r) => r.scoreAlert.id)).toEqual(expect.arrayContaining([...ids, later.alerts[0].id]));
+    expect(forAll.received).toHaveLength(3);
+    expect(forPatient.received).toHaveLength(2);
+  });
+
+  it('refuses a subscription to a patient off the caller\'s care team', async () => {
+    const patientId = await newPatient();
+    const refused = collect(server.ws(outsider.token), ScoreAlertsDocument, { patientId });
+    await eventually(() => refused.errors.length > 0);
+    expect(JSON.stringify(refused.errors)).toContain('FORBIDDEN');
+  });
+
+  it('reaches a subscriber on another instance on the same database', async () => {
+    const other = await startTestServer({ databaseUrl: server.databaseUrl });
+    try {
+      const patientId = await newPatient();
+      const remote = collect(other.ws(therapist.token), ScoreAlertsDocument, { patientId });
+      await eventually(() => other.app.liveSubscriptions() === 1);
+      const recorded = (await record(prescriber, patientId, phq9(3, 1))).recordMeasure;
+      expect((await remote.until(1))[0].scoreAlert.id).toBe(recorded.alerts[0].id);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('reconnects a lost LISTEN connection by itself and catches up, exactly once', async () => {
+    const patientId = await newPatient();
+    const base = server.app.liveSubscriptions();
+    const live = collect(server.ws(prescriber.token), ScoreAlertsDocument, { patientId });
+    await eventually(() => server.app.liveSubscriptions() === base + 1);
+    await server.sql("select pg_terminate_backend(pid) from pg_stat_activity where query = 'listen kap_events' and datname = current_database()");
+    const recorded = (await record(therapist, patientId, phq9(3, 2))).recordMeasure;
+    const [got] = await live.until(1);
+    expect(got.scoreAlert.id).toBe(recorded.alerts[0].id);
+    const after = (await record(therapist, patientId, phq9(3, 1))).recordMeasure;
+    await live.until(2);
+    expect(live.received.map((r) => r.scoreAlert.id)).toEqual([recorded.alerts[0].id, after.alerts[0].id]);
+  });
+});
