@@ -219,3 +219,29 @@ describe('live alerts over graphql-ws', () => {
     expect(live.received.map((r) => r.scoreAlert.id)).toEqual([recorded.alerts[0].id, after.alerts[0].id]);
   });
 });
+
+describe('audit of measures and alerts', () => {
+  it('records the write of a measure and its alerts, and every read of them', async () => {
+    // Clinicians of its own: live subscriptions left by other tests would audit their deliveries too.
+    const nurse = await server.clinician(Role.PRESCRIBER);
+    const { createPatient } = await nurse.http.request(CreatePatientDocument, { input: { firstName: 'A', lastName: 'B', dateOfBirth: '1970-01-01' } });
+    const patientId = createPatient.id;
+    const recorded = (await record(nurse, patientId, phq9(3, 1))).recordMeasure;
+    await nurse.http.request(PatientMeasuresDocument, { id: patientId });
+    await nurse.http.request(AcknowledgeAlertDocument, { id: recorded.alerts[0].id });
+    const rows = await server.sql<{ action: string; entity_id: string }>(
+      "select action, entity_id from audit_event where patient_id = $1 and action like any (array['measure.%', 'alert.%']) order by id",
+      [patientId],
+    );
+    const actions = rows.map((r) => `${r.action} ${r.entity_id === recorded.id ? 'measure' : r.entity_id === recorded.alerts[0].id ? 'alert' : '?'}`);
+    expect(actions.slice(0, 3)).toEqual([
+      'measure.create measure',
+      'alert.create alert',
+      // the mutation's own answer: its alerts
+      'alert.read alert',
+    ]);
+    // The patient's measures, latest measures and alerts, resolved side by side.
+    expect(actions.slice(3, 6).sort()).toEqual(['alert.read alert', 'measure.read measure', 'measure.read measure']);
+    expect(actions.slice(6)).toEqual(['alert.acknowledge alert']);
+  });
+});
