@@ -117,7 +117,6 @@ export async function startApp({ config, orm, tokens, logger }: AppDeps): Promis
       server.closeIdleConnections();
       for (const client of graphqlWss.clients) client.close(1001, 'Server shutting down');
       await graphqlWs.dispose();
-      graphqlWss.close();
       // Requests in flight get a grace period; after it, whatever is left is cut.
       const grace = setTimeout(() => server.closeAllConnections(), 10_000);
       await closed;

@@ -3,9 +3,9 @@ import type { CareTeamAccess } from '../auth/access';
 import { Clinician, ScoreAlert, type Measure, type Patient } from '../entities';
 import { notFound } from '../errors';
 import type { EventHub } from '../events/hub';
-import { eventStream } from '../events/stream';
 import { parseId } from '../ids';
 import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
+import { liveForCareTeam } from './live';
 import type { RequestScope } from './scope';
 
 /** Score alerts of the caller's patients. */
@@ -74,26 +74,12 @@ export class AlertRecords {
     const only = patientId ? parseId(patientId, 'patientId') : undefined;
     // Checked before the subscription starts, so a refusal is an ordinary GraphQL error.
     if (only) await this.access.requirePatient(this.scope.em, only);
-    return this.deliver(only);
-  }
-
-  private async *deliver(only: string | undefined): AsyncGenerator<ScoreAlert> {
-    const stream = eventStream(this.hub, (e) => e.type === 'scoreAlert' && (only === undefined || e.patientId === only));
-    try {
-      for await (const event of stream) {
-        this.scope.em.clear();
-        if (!(await this.access.isOnTeam(this.scope.em, event.patientId))) {
-          if (only) return;
-          continue;
-        }
-        const alert = await this.scope.em.findOne(ScoreAlert, { id: event.id });
-        if (!alert) continue;
-        this.auditRead([alert]);
-        yield alert;
-      }
-    } finally {
-      await stream.return?.();
-    }
+    return liveForCareTeam(this.scope, this.access, this.hub, {
+      type: 'scoreAlert',
+      patientId: only,
+      load: (em, id) => em.findOne(ScoreAlert, { id }),
+      audit: (alert) => this.auditRead([alert]),
+    });
   }
 
   private auditRead(alerts: ScoreAlert[]) {

@@ -6,9 +6,9 @@ import { Measure, ScoreAlert, type Patient } from '../entities';
 import { badInput } from '../errors';
 import { notifyOnCommit, type CareEvent } from '../events/events';
 import type { EventHub } from '../events/hub';
-import { eventStream } from '../events/stream';
 import { parseId } from '../ids';
 import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
+import { liveForCareTeam } from './live';
 import type { RequestScope } from './scope';
 
 export interface NewMeasure {
@@ -119,24 +119,12 @@ export class MeasureRecords {
     const id = parseId(patientId, 'patientId');
     // Checked before the subscription starts, so a refusal is an ordinary GraphQL error.
     await this.access.requirePatient(this.scope.em, id);
-    return this.deliver(id);
-  }
-
-  private async *deliver(id: string): AsyncGenerator<Measure> {
-    const stream = eventStream(this.hub, (e) => e.type === 'measureRecorded' && e.patientId === id);
-    try {
-      for await (const event of stream) {
-        this.scope.em.clear();
-        // Removed from the care team since subscribing: nothing more.
-        if (!(await this.access.isOnTeam(this.scope.em, id))) return;
-        const measure = await this.scope.em.findOne(Measure, { id: event.id });
-        if (!measure) continue;
-        this.auditRead([measure]);
-        yield measure;
-      }
-    } finally {
-      await stream.return?.();
-    }
+    return liveForCareTeam(this.scope, this.access, this.hub, {
+      type: 'measureRecorded',
+      patientId: id,
+      load: (em, measureId) => em.findOne(Measure, { id: measureId }),
+      audit: (measure) => this.auditRead([measure]),
+    });
   }
 
   private auditRead(measures: Measure[]) {

@@ -41,11 +41,6 @@ export class PatientRecords {
     return patient;
   }
 
-  /** For other records: the patient, or NOT_FOUND / FORBIDDEN. Audited by the caller's own entry. */
-  require(id: string): Promise<Patient> {
-    return this.access.requirePatient(this.scope.em, parseId(id, 'patientId'));
-  }
-
   /** The care team of a patient already reached through this record (batched by the dataloader). */
   async careTeam(patient: Patient): Promise<CareTeamMember[]> {
     const members = await patient.careTeam.load();
