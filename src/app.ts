@@ -12,6 +12,7 @@ import { serveGraphQLWs } from './graphql/ws';
 import { committedSince } from './events/catchUp';
 import { startEventHub } from './events/hub';
 import { createMetrics, type Metrics } from './http/metrics';
+import { createAuditWriter } from './records/auditWriter';
 import type { Logger } from './logger';
 import { buildGraphQLSchema } from './schema/build';
 
@@ -44,7 +45,7 @@ export async function startApp({ config, orm, tokens, logger }: AppDeps): Promis
     logger,
     catchUp: (since) => committedSince(orm, since),
   });
-  const contextFor = contextFactory(orm, tokens, hub);
+  const contextFor = contextFactory(orm, tokens, { hub, auditWriter: createAuditWriter(() => orm.em.fork()) });
   const metrics = createMetrics(orm);
 
   const graphqlWss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
 import {
@@ -183,6 +184,85 @@ describe('live alerts over graphql-ws', () => {
     expect(forAll.received.map((r) => r.scoreAlert.id)).toEqual(expect.arrayContaining([...ids, later.alerts[0].id]));
     expect(forAll.received).toHaveLength(3);
     expect(forPatient.received).toHaveLength(2);
+  });
+
+  it('raises nothing for a measure whose transaction rolls back after its NOTIFY was queued', async () => {
+    const patientId = await newPatient();
+    const base = server.app.liveSubscriptions();
+    const live = collect(server.ws(therapist.token), ScoreAlertsDocument, { patientId });
+    await eventually(() => server.app.liveSubscriptions() === base + 1);
+    // Everything PostgreSQL delivers on the channel, seen by a plain LISTEN of the test's own.
+    const listener = new pg.Client({ connectionString: server.databaseUrl });
+    const notified: string[] = [];
+    await listener.connect();
+    listener.on('notification', (message) => notified.push(message.payload ?? ''));
+    await listener.query('listen kap_events');
+    try {
+      // A deferred constraint trigger fails the transaction at COMMIT, after recordMeasure stored the
+      // measure and its alert and queued their NOTIFYs.
+      await server.sql(`create function fail_at_commit() returns trigger language plpgsql as $$ begin raise exception 'refused at commit'; end $$`);
+      await server.sql(
+        `create constraint trigger fail_at_commit after insert on measure deferrable initially deferred for each row when (new.patient_id = '${patientId}') execute function fail_at_commit()`,
+      );
+      try {
+        await expect(record(prescriber, patientId, phq9(3, 1))).rejects.toThrow();
+      } finally {
+        await server.sql('drop trigger fail_at_commit on measure');
+        await server.sql('drop function fail_at_commit()');
+      }
+      const later = (await record(prescriber, patientId, phq9(4, 1))).recordMeasure;
+      const [first] = await live.until(1);
+      expect(first.scoreAlert.id).toBe(later.alerts[0].id);
+      await eventually(() => notified.length === 2);
+      expect(notified.map((n) => JSON.parse(n).id).sort()).toEqual([later.id, later.alerts[0].id].sort());
+      expect(await server.sql('select count(*)::int as n from measure where patient_id = $1', [patientId])).toEqual([{ n: 1 }]);
+    } finally {
+      await listener.end();
+    }
+  });
+
+  it('lets go of an unsubscribed client at once, even while its patient stays quiet', async () => {
+    const patientId = await newPatient();
+    const base = server.app.liveSubscriptions();
+    const live = collect(server.ws(prescriber.token), ScoreAlertsDocument, { patientId });
+    await eventually(() => server.app.liveSubscriptions() === base + 1);
+    live.stop();
+    await eventually(() => server.app.liveSubscriptions() === base);
+  });
+
+  it('audits each subscriber as itself when alike subscriptions share one execution', async () => {
+    const patientId = await newPatient();
+    // Colleagues of their own: an all-patients subscription of the shared prescriber is still open.
+    const [first, second] = [await server.clinician(Role.PRESCRIBER), await server.clinician(Role.PRESCRIBER)];
+    for (const colleague of [first, second]) {
+      await colleague.http.request(MeDocument);
+      await prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: colleague.email });
+    }
+    const base = server.app.liveSubscriptions();
+    const watchers = [first, second, therapist].map((c) => collect(server.ws(c.token), ScoreAlertsDocument, { patientId }));
+    await eventually(() => server.app.liveSubscriptions() === base + 3);
+
+    const alertId = (await record(therapist, patientId, phq9(3, 1))).recordMeasure.alerts[0].id;
+    const got = await Promise.all(watchers.map((w) => w.until(1)));
+    expect(got.map(([r]) => r.scoreAlert)).toEqual(Array(3).fill({ id: alertId, kind: 'SUICIDAL_IDEATION', level: 'CRITICAL', patient: { id: patientId }, measure: expect.any(Object) }));
+
+    const rows = await server.sql<{ sub: string; action: string; n: number }>(
+      `select c.sub, a.action, count(*)::int as n from audit_event a join clinician c on c.id = a.clinician_id
+       where a.patient_id = $1 and c.sub = any($3) and a.at > now() - interval '1 minute' and ((a.action = 'alert.read' and a.entity_id = $2) or a.action = 'patient.read')
+       group by c.sub, a.action order by c.sub, a.action`,
+      [patientId, alertId, [first.sub, second.sub, therapist.sub]],
+    );
+    // Every subscriber read the alert and, through it, the patient; the therapist also read both in
+    // the recordMeasure answer.
+    const expected = [
+      { sub: first.sub, action: 'alert.read', n: 1 },
+      { sub: first.sub, action: 'patient.read', n: 1 },
+      { sub: second.sub, action: 'alert.read', n: 1 },
+      { sub: second.sub, action: 'patient.read', n: 1 },
+      { sub: therapist.sub, action: 'alert.read', n: 2 },
+      { sub: therapist.sub, action: 'patient.read', n: 2 },
+    ].sort((a, b) => `${a.sub} ${a.action}`.localeCompare(`${b.sub} ${b.action}`));
+    expect(rows).toEqual(expected);
   });
 
   it('refuses a subscription to a patient off the caller\'s care team', async () => {

@@ -40,6 +40,16 @@ export class CareTeamAccess {
     return (await em.count(CareTeamMember, { patient: patientId, clinician: this.clinician.id })) > 0;
   }
 
+  /** The clinician ids on a patient's care team, read once and checked for many callers with `isIn`. */
+  async careTeamIds(em: EntityManager, patientId: string): Promise<ReadonlySet<string>> {
+    const rows = await em.getConnection().execute<{ clinician_id: string }[]>('select clinician_id from care_team_member where patient_id = ?', [patientId]);
+    return new Set(rows.map((row) => row.clinician_id));
+  }
+
+  isIn(careTeam: ReadonlySet<string>): boolean {
+    return careTeam.has(this.clinician.id);
+  }
+
   private notOnTeam() {
     return forbidden("You are not on this patient's care team");
   }

@@ -1,8 +1,7 @@
 import { provisionClinician } from '../auth/provision';
 import { bearerToken, type TokenService } from '../auth/tokens';
 import type { Orm } from '../db/orm';
-import type { EventHub } from '../events/hub';
-import { recordsFor } from '../records';
+import { recordsFor, type RecordServices } from '../records';
 import type { GraphQLContext } from './context';
 
 export type ContextFactory = (authorization: unknown, requestId: string) => Promise<GraphQLContext>;
@@ -11,11 +10,11 @@ export type ContextFactory = (authorization: unknown, requestId: string) => Prom
  * Authenticates a request (HTTP request or graphql-ws operation) and gives it its own
  * EntityManager fork and scoped records. Throws UNAUTHENTICATED for any token it cannot trust.
  */
-export function contextFactory(orm: Orm, tokens: TokenService, hub: EventHub): ContextFactory {
+export function contextFactory(orm: Orm, tokens: TokenService, services: RecordServices): ContextFactory {
   return async (authorization, requestId) => {
     const identity = await tokens.verify(bearerToken(authorization));
     const em = orm.em.fork();
     const clinician = await provisionClinician(em, identity);
-    return { requestId, identity, clinician, records: recordsFor(em, clinician, requestId, hub) };
+    return { requestId, identity, clinician, records: recordsFor(em, clinician, requestId, services) };
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, validate, type GraphQLSchema } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
@@ -10,6 +10,7 @@ import type { GraphQLContext } from './context';
 import type { ContextFactory } from './contextFactory';
 import { formatError } from './errors';
 import { allRules, operationLimits } from './limits';
+import { subscribeShared } from './sharedExecution';
 
 interface Extra extends Record<PropertyKey, unknown> {
   authorization?: string;
@@ -27,11 +28,14 @@ export function serveGraphQLWs(
   const { schema, tokens, contextFor, production, logger } = options;
   const rules = production ? [...allRules(false), NoSchemaIntrospectionCustomRule] : allRules(true);
   const format = (error: GraphQLError) => formatError(error.toJSON(), error, { logger, hideSuggestions: production });
+  // The text each parsed operation came from: alike subscriptions share one execution per event.
+  const queryText = new WeakMap<DocumentNode, string>();
 
   return useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema,
       connectionInitWaitTimeout: 10_000,
+      subscribe: subscribeShared(queryText),
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         try {
@@ -51,6 +55,7 @@ export function serveGraphQLWs(
         } catch (error) {
           return [asBadInput(error)];
         }
+        queryText.set(document, payload.query);
         const errors = validate(schema, document, rules);
         if (errors.length > 0) return errors.map((e) => asBadInput(e, format(e).message));
         let contextValue: GraphQLContext;

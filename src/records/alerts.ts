@@ -70,7 +70,7 @@ export class AlertRecords {
    * `scoreAlert(patientId)`: alerts as they are committed, for one patient or every patient on the
    * caller's care teams; membership is checked at each delivery, so leaving a team stops them.
    */
-  async subscribe(patientId?: string | null): Promise<AsyncGenerator<ScoreAlert>> {
+  async subscribe(patientId?: string | null): Promise<AsyncIterableIterator<ScoreAlert>> {
     const only = patientId ? parseId(patientId, 'patientId') : undefined;
     // Checked before the subscription starts, so a refusal is an ordinary GraphQL error.
     if (only) await this.access.requirePatient(this.scope.em, only);

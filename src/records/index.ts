@@ -4,6 +4,7 @@ import type { Clinician } from '../entities';
 import type { EventHub } from '../events/hub';
 import { AlertRecords } from './alerts';
 import { AuditRecords } from './audit';
+import type { AuditWriter } from './auditWriter';
 import { MeasureRecords } from './measures';
 import { PatientRecords } from './patients';
 import { RequestScope } from './scope';
@@ -20,8 +21,14 @@ export interface Records {
   audit: AuditRecords;
 }
 
-export function recordsFor(em: EntityManager, clinician: Clinician, requestId: string, hub: EventHub): Records {
-  const scope = new RequestScope(em, clinician, requestId);
+/** What every request's records share: the instance's event hub and read-audit writer. */
+export interface RecordServices {
+  hub: EventHub;
+  auditWriter: AuditWriter;
+}
+
+export function recordsFor(em: EntityManager, clinician: Clinician, requestId: string, { hub, auditWriter }: RecordServices): Records {
+  const scope = new RequestScope(em, clinician, requestId, auditWriter);
   const access = new CareTeamAccess(clinician);
   return {
     scope,

@@ -115,7 +115,7 @@ export class MeasureRecords {
   }
 
   /** `measureRecorded(patientId)`: measures as they are stored, while the caller stays on the team. */
-  async subscribe(patientId: string): Promise<AsyncGenerator<Measure>> {
+  async subscribe(patientId: string): Promise<AsyncIterableIterator<Measure>> {
     const id = parseId(patientId, 'patientId');
     // Checked before the subscription starts, so a refusal is an ordinary GraphQL error.
     await this.access.requirePatient(this.scope.em, id);

@@ -41,6 +41,16 @@ export class PatientRecords {
     return patient;
   }
 
+  /**
+   * The patient a measure or alert belongs to. Whoever holds the record already passed the care-team
+   * check for it; reaching the patient's details this way is audited like any other read.
+   */
+  async ofRecord(record: { patient: { load(): Promise<Patient | null> } }): Promise<Patient> {
+    const patient = (await record.patient.load())!;
+    this.scope.audit(readEntry(patient));
+    return patient;
+  }
+
   /** The care team of a patient already reached through this record (batched by the dataloader). */
   async careTeam(patient: Patient): Promise<CareTeamMember[]> {
     const members = await patient.careTeam.load();

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AuditEvent, type Clinician } from '../entities';
+import type { Clinician } from '../entities';
+import { insertAuditRows, type AuditRow, type AuditWriter } from './auditWriter';
 
 export interface AuditEntry {
   /** What was done, `<entity>.<verb>`: `patient.read`, `careTeam.add`, … */
@@ -21,37 +22,55 @@ export class RequestScope {
     readonly em: EntityManager,
     readonly clinician: Clinician,
     readonly requestId: string,
+    private readonly auditWriter: AuditWriter,
   ) {}
 
   audit(...entries: AuditEntry[]): void {
     this.pending.push(...entries);
   }
 
+  /**
+   * Runs `work` and hands back, instead of keeping, the audit entries it produced: for work done
+   * once on behalf of many callers, each of whom is then audited with `audit(...entries)`.
+   */
+  async collectAudit<T>(work: () => Promise<T>): Promise<{ value: T; entries: AuditEntry[] }> {
+    const mark = this.pending.length;
+    const value = await work();
+    return { value, entries: this.pending.splice(mark) };
+  }
+
   /** Runs `work` in a transaction that also stores every pending audit entry. */
   async write<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
     const mark = this.pending.length;
+    let stored = 0;
     try {
       const result = await this.em.transactional(async (em) => {
         const value = await work(em);
-        await this.insertPending(em);
+        stored = this.pending.length;
+        await insertAuditRows(em, this.rows(this.pending.slice(0, stored)));
         return value;
       });
+      this.pending.splice(0, stored);
       return result;
     } catch (error) {
-      // Whatever the failed write claimed to have done did not happen.
+      // Whatever the failed write claimed to have done did not happen; earlier reads stay pending.
       this.pending.length = Math.min(this.pending.length, mark);
       throw error;
     }
   }
 
-  /** Stores the audit entries of reads. Called before the response is sent. */
+  /**
+   * Stores the audit entries of reads. Called before the response (or subscription event) is sent;
+   * rows of concurrent requests are inserted together.
+   */
   async flushAudit(): Promise<void> {
-    await this.insertPending(this.em);
+    const entries = this.pending;
+    this.pending = [];
+    await this.auditWriter(this.rows(entries));
   }
 
-  private async insertPending(em: EntityManager): Promise<void> {
-    if (this.pending.length === 0) return;
-    const rows = this.pending.map((entry) => ({
+  private rows(entries: AuditEntry[]): AuditRow[] {
+    return entries.map((entry) => ({
       clinician: this.clinician.id,
       action: entry.action,
       patientId: entry.patientId,
@@ -60,7 +79,5 @@ export class RequestScope {
       requestId: this.requestId,
       at: new Date(),
     }));
-    await em.insertMany(AuditEvent, rows);
-    this.pending = [];
   }
 }

@@ -32,8 +32,8 @@ export class AlertResolver {
   }
 
   @FieldResolver(() => Patient)
-  patient(@Root() alert: ScoreAlert): Promise<Patient> {
-    return alert.patient.load() as Promise<Patient>;
+  patient(@Ctx() ctx: GraphQLContext, @Root() alert: ScoreAlert): Promise<Patient> {
+    return ctx.records.patients.ofRecord(alert);
   }
 
   @FieldResolver(() => Measure)

@@ -34,8 +34,8 @@ export class MeasureResolver {
   }
 
   @FieldResolver(() => Patient)
-  patient(@Root() measure: Measure): Promise<Patient> {
-    return measure.patient.load() as Promise<Patient>;
+  patient(@Ctx() ctx: GraphQLContext, @Root() measure: Measure): Promise<Patient> {
+    return ctx.records.patients.ofRecord(measure);
   }
 
   @FieldResolver(() => Clinician)
