@@ -34,14 +34,8 @@ export async function insertAuditRows(em: EntityManager, rows: AuditRow[]): Prom
 }
 
 /**
- * Rows per INSERT while more are waiting: small enough that the first subscribers of a large fan-out
- * are sent their event while the next rows are being stored, large enough to keep statements few.
- */
-const BATCH_ROWS = 250;
-
-/**
  * Group commit for read audits: rows that arrive while an insert is running go together in the next
- * one. A thousand subscribers receiving one alert are audited in four INSERTs instead of a thousand,
+ * one. A thousand subscribers receiving one alert are audited in one INSERT instead of a thousand,
  * and each still gets its data only after its own rows are stored.
  */
 export function createAuditWriter(fork: () => EntityManager): AuditWriter {
@@ -50,13 +44,7 @@ export function createAuditWriter(fork: () => EntityManager): AuditWriter {
 
   const drain = async () => {
     while (queue.length > 0) {
-      const batch = [];
-      let rows = 0;
-      while (queue.length > 0 && rows < BATCH_ROWS) {
-        const next = queue.shift()!;
-        batch.push(next);
-        rows += next.rows.length;
-      }
+      const batch = queue.splice(0);
       try {
         await insertAuditRows(fork(), batch.flatMap((entry) => entry.rows));
         for (const entry of batch) entry.resolve();
