@@ -1,9 +1,11 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261123000000_foundation } from './Migration20261123000000_foundation';
 import { Migration20261123010000_measures } from './Migration20261123010000_measures';
+import { Migration20261123020000_plans } from './Migration20261123020000_plans';
 
 /** Every migration, in order. Listed explicitly so they run the same from source and from dist. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261123000000_foundation', class: Migration20261123000000_foundation },
   { name: 'Migration20261123010000_measures', class: Migration20261123010000_measures },
+  { name: 'Migration20261123020000_plans', class: Migration20261123020000_plans },
 ];

@@ -13,11 +13,19 @@ import { committedSince } from './events/catchUp';
 import { startEventHub } from './events/hub';
 import { createMetrics, type Metrics } from './http/metrics';
 import { createAuditWriter } from './records/auditWriter';
+import { provisionClinician } from './auth/provision';
+import { PlanStore } from './collab/persistence';
+import { CollabCloseCode } from './collab/protocol';
+import { Rooms } from './collab/rooms';
+import { collabTransport } from './collab/transport';
+import { recordsFor } from './records';
 import type { Logger } from './logger';
 import { buildGraphQLSchema } from './schema/build';
 
 export interface AppDeps {
-  config: Pick<Config, 'production' | 'host' | 'port'>;
+  config: Pick<Config, 'production' | 'host' | 'port'> & Partial<Pick<Config, 'collabMaxMessageBytes'>>;
+  /** Stored updates of a plan after which its log is folded into a snapshot. */
+  compactAfter?: number;
   orm: Orm;
   tokens: TokenService;
   logger: Logger;
@@ -27,8 +35,10 @@ export interface RunningApp {
   /** `http://host:port`, with the port actually bound (tests listen on port 0). */
   url: string;
   metrics: Metrics;
-  /** Live subscriptions on this instance. */
+  /** Listeners on the event hub: the live subscriptions, and one for the open plan documents. */
   liveSubscriptions(): number;
+  /** Plan documents held in memory on this instance. */
+  loadedDocuments(): number;
   /** Stops taking work, lets open requests finish, closes sockets. Does not close the ORM. */
   close(): Promise<void>;
 }
@@ -36,7 +46,7 @@ export interface RunningApp {
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Wires the HTTP routes, GraphQL over HTTP and WebSocket, and operations endpoints. */
-export async function startApp({ config, orm, tokens, logger }: AppDeps): Promise<RunningApp> {
+export async function startApp({ config, orm, tokens, logger, compactAfter = 500 }: AppDeps): Promise<RunningApp> {
   const schema = await buildGraphQLSchema();
   const apollo = createApollo(schema, { production: config.production, logger });
   await apollo.start();
@@ -45,12 +55,30 @@ export async function startApp({ config, orm, tokens, logger }: AppDeps): Promis
     logger,
     catchUp: (since) => committedSince(orm, since),
   });
-  const contextFor = contextFactory(orm, tokens, { hub, auditWriter: createAuditWriter(() => orm.em.fork()) });
+  const rooms = new Rooms(new PlanStore(orm.em.getConnection().getKnex()), hub, logger, compactAfter);
+  const services = { hub, auditWriter: createAuditWriter(() => orm.em.fork()), rooms };
+  const contextFor = contextFactory(orm, tokens, services);
+  const collab = collabTransport({
+    rooms,
+    logger,
+    maxMessageBytes: config.collabMaxMessageBytes ?? 1024 * 1024,
+    authorize: async (token, planId) => {
+      const identity = await tokens.verify(token ?? '');
+      const em = orm.em.fork();
+      const clinician = await provisionClinician(em, identity);
+      const records = recordsFor(em, clinician, randomUUID(), services);
+      const { patientId } = await records.plans.openForEditing(planId);
+      await records.scope.flushAudit();
+      const { id, name, role } = clinician;
+      return { clinician: { id, name, role }, patientId, requestId: records.scope.requestId, expiresAt: new Date(identity.expiresAt * 1000) };
+    },
+  });
   const metrics = createMetrics(orm);
 
   const graphqlWss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const graphqlWs = serveGraphQLWs(graphqlWss, { schema, tokens, contextFor, production: config.production, logger });
   trackSockets(graphqlWss, metrics, 'graphql');
+  trackSockets(collab.wss, metrics, 'collab');
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
@@ -94,8 +122,11 @@ export async function startApp({ config, orm, tokens, logger }: AppDeps): Promis
   const server: Server = createServer((req, res) => void handle(req, res));
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '/').split('?')[0];
+    const collabPath = /^\/collab\/([^/]+)$/.exec(path);
     if (path === '/graphql') {
       graphqlWss.handleUpgrade(req, socket, head, (ws) => graphqlWss.emit('connection', ws, req));
+    } else if (collabPath) {
+      void collab.handleUpgrade(req, socket, head, decodeURIComponent(collabPath[1]));
     } else {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     }
@@ -113,10 +144,13 @@ export async function startApp({ config, orm, tokens, logger }: AppDeps): Promis
     url: `http://${host}:${port}`,
     metrics,
     liveSubscriptions: () => hub.listenerCount(),
+    loadedDocuments: () => rooms.loaded,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       for (const client of graphqlWss.clients) client.close(1001, 'Server shutting down');
+      for (const client of collab.wss.clients) client.close(CollabCloseCode.GoingAway, 'Server shutting down');
+      rooms.close();
       await graphqlWs.dispose();
       // Requests in flight get a grace period; after it, whatever is left is cut.
       const grace = setTimeout(() => server.closeAllConnections(), 10_000);

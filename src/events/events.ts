@@ -9,7 +9,13 @@ export const EVENT_CHANNEL = 'kap_events';
  */
 export type CareEvent =
   | { type: 'scoreAlert'; id: string; patientId: string }
-  | { type: 'measureRecorded'; id: string; patientId: string };
+  | { type: 'measureRecorded'; id: string; patientId: string }
+  /** Updates appended to a plan's document log (`id` is the last of `updateIds`). */
+  | { type: 'planUpdated'; id: string; patientId: string; planId: string; updateIds: string[] }
+  /** One section's text changed (`id` is `<last update id>:<section>`). */
+  | { type: 'planSectionChanged'; id: string; patientId: string; planId: string; section: string };
+
+const TYPES: readonly CareEvent['type'][] = ['scoreAlert', 'measureRecorded', 'planUpdated', 'planSectionChanged'];
 
 /**
  * Queues a NOTIFY in the caller's transaction: PostgreSQL delivers it only if and when that
@@ -24,7 +30,7 @@ export async function notifyOnCommit(em: EntityManager, events: CareEvent[]): Pr
 export function parseCareEvent(payload: string | undefined): CareEvent | undefined {
   try {
     const event = JSON.parse(payload ?? '') as CareEvent;
-    if ((event.type === 'scoreAlert' || event.type === 'measureRecorded') && typeof event.id === 'string' && typeof event.patientId === 'string') {
+    if (TYPES.includes(event.type) && typeof event.id === 'string' && typeof event.patientId === 'string') {
       return event;
     }
   } catch {

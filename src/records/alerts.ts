@@ -77,7 +77,7 @@ export class AlertRecords {
     return liveForCareTeam(this.scope, this.access, this.hub, {
       type: 'scoreAlert',
       patientId: only,
-      load: (em, id) => em.findOne(ScoreAlert, { id }),
+      load: (em, event) => em.findOne(ScoreAlert, { id: event.id }),
       audit: (alert) => this.auditRead([alert]),
     });
   }

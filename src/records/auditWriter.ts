@@ -13,7 +13,7 @@ export interface AuditRow {
 /** Appends the audit rows of reads; resolves once they are stored. */
 export type AuditWriter = (rows: AuditRow[]) => Promise<void>;
 
-const INSERT_AUDIT_ROWS = `insert into audit_event (at, clinician_id, action, patient_id, entity, entity_id, request_id)
+export const INSERT_AUDIT_ROWS = `insert into audit_event (at, clinician_id, action, patient_id, entity, entity_id, request_id)
   select at, clinician, action, "patientId", entity, "entityId", "requestId"
   from json_to_recordset(?::json) as r(at timestamptz, clinician uuid, action text, "patientId" uuid, entity text, "entityId" text, "requestId" text)`;
 

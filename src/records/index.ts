@@ -1,12 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { CareTeamAccess } from '../auth/access';
 import type { Clinician } from '../entities';
+import type { Rooms } from '../collab/rooms';
 import type { EventHub } from '../events/hub';
 import { AlertRecords } from './alerts';
 import { AuditRecords } from './audit';
 import type { AuditWriter } from './auditWriter';
 import { MeasureRecords } from './measures';
 import { PatientRecords } from './patients';
+import { PlanRecords } from './plans';
 import { RequestScope } from './scope';
 
 /**
@@ -18,6 +20,7 @@ export interface Records {
   patients: PatientRecords;
   measures: MeasureRecords;
   alerts: AlertRecords;
+  plans: PlanRecords;
   audit: AuditRecords;
 }
 
@@ -25,9 +28,10 @@ export interface Records {
 export interface RecordServices {
   hub: EventHub;
   auditWriter: AuditWriter;
+  rooms: Rooms;
 }
 
-export function recordsFor(em: EntityManager, clinician: Clinician, requestId: string, { hub, auditWriter }: RecordServices): Records {
+export function recordsFor(em: EntityManager, clinician: Clinician, requestId: string, { hub, auditWriter, rooms }: RecordServices): Records {
   const scope = new RequestScope(em, clinician, requestId, auditWriter);
   const access = new CareTeamAccess(clinician);
   return {
@@ -35,6 +39,7 @@ export function recordsFor(em: EntityManager, clinician: Clinician, requestId: s
     patients: new PatientRecords(scope, access),
     measures: new MeasureRecords(scope, access, hub),
     alerts: new AlertRecords(scope, access, hub),
+    plans: new PlanRecords(scope, access, rooms, hub),
     audit: new AuditRecords(scope, access),
   };
 }

@@ -26,12 +26,14 @@ export function liveForCareTeam<T extends object>(
   options: {
     type: CareEvent['type'];
     patientId?: string;
-    load: (em: EntityManager, id: string) => Promise<T | null>;
+    /** Narrows the events further (to one plan, say). */
+    matches?: (event: CareEvent) => boolean;
+    load: (em: EntityManager, event: CareEvent) => Promise<T | null>;
     audit: (item: T) => void;
   },
 ): AsyncIterableIterator<T> {
-  const { type, patientId } = options;
-  const stream = eventStream(hub, (e) => e.type === type && (patientId === undefined || e.patientId === patientId));
+  const { type, patientId, matches } = options;
+  const stream = eventStream(hub, (e) => e.type === type && (patientId === undefined || e.patientId === patientId) && (matches?.(e) ?? true));
   const end = async (): Promise<IteratorResult<T>> => {
     await stream.return?.();
     return { done: true, value: undefined };
@@ -47,7 +49,7 @@ export function liveForCareTeam<T extends object>(
         // A subscription lives long; its identity map must not grow with every event.
         scope.em.clear();
         // Both reads start together; the item is only handed out once membership is confirmed.
-        const loading = oncePerEvent(event, 'item', () => options.load(scope.em.fork(), event.id));
+        const loading = oncePerEvent(event, 'item', () => options.load(scope.em.fork(), event));
         const team = await oncePerEvent(event, 'careTeam', () => access.careTeamIds(scope.em.fork(), event.patientId));
         if (!access.isIn(team)) {
           if (patientId !== undefined) return end();

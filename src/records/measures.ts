@@ -122,7 +122,7 @@ export class MeasureRecords {
     return liveForCareTeam(this.scope, this.access, this.hub, {
       type: 'measureRecorded',
       patientId: id,
-      load: (em, measureId) => em.findOne(Measure, { id: measureId }),
+      load: (em, event) => em.findOne(Measure, { id: event.id }),
       audit: (measure) => this.auditRead([measure]),
     });
   }

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { PatientStatus } from '../domain/patientStatus';
 import { Instrument } from '../domain/instruments';
-import { CareTeamMember, Clinician, Measure, Patient, ScoreAlert } from '../entities';
+import { CareTeamMember, Clinician, Measure, Patient, ScoreAlert, TreatmentPlan } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
 import { Connection, type ConnectionShape } from '../schema/connection';
 import { DateScalar } from '../schema/scalars';
@@ -84,6 +84,11 @@ export class PatientResolver {
     @Arg('unacknowledgedOnly', () => Boolean, { nullable: true, defaultValue: true }) unacknowledgedOnly: boolean | null,
   ): Promise<ScoreAlert[]> {
     return ctx.records.alerts.forPatient(patient, unacknowledgedOnly ?? true);
+  }
+
+  @FieldResolver(() => [TreatmentPlan], { description: 'Oldest first.' })
+  treatmentPlans(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<TreatmentPlan[]> {
+    return ctx.records.plans.forPatient(patient);
   }
 
   @FieldResolver(() => [CareTeamMember])

@@ -6,6 +6,7 @@ import { AlertResolver } from '../resolvers/AlertResolver';
 import { AuditResolver } from '../resolvers/AuditResolver';
 import { ClinicianResolver } from '../resolvers/ClinicianResolver';
 import { MeasureResolver } from '../resolvers/MeasureResolver';
+import { PlanResolver, PlanSectionResolver } from '../resolvers/PlanResolver';
 import { CareTeamMemberResolver, PatientResolver } from '../resolvers/PatientResolver';
 
 export const resolvers = [
@@ -14,6 +15,8 @@ export const resolvers = [
   CareTeamMemberResolver,
   MeasureResolver,
   AlertResolver,
+  PlanResolver,
+  PlanSectionResolver,
   AuditResolver,
 ] as const;
 

@@ -2,6 +2,7 @@ import { registerEnumType } from 'type-graphql';
 import { AlertKind, AlertLevel } from '../domain/alerts';
 import { Instrument, SeverityBand } from '../domain/instruments';
 import { PatientStatus } from '../domain/patientStatus';
+import { PlanStatus, Protocol, Route } from '../domain/plans';
 import { Role } from '../domain/roles';
 
 registerEnumType(Role, { name: 'Role' });
@@ -10,3 +11,6 @@ registerEnumType(Instrument, { name: 'Instrument' });
 registerEnumType(SeverityBand, { name: 'SeverityBand' });
 registerEnumType(AlertKind, { name: 'AlertKind' });
 registerEnumType(AlertLevel, { name: 'AlertLevel' });
+registerEnumType(PlanStatus, { name: 'PlanStatus' });
+registerEnumType(Protocol, { name: 'Protocol' });
+registerEnumType(Route, { name: 'Route' });

@@ -58,7 +58,7 @@ export async function createTestDatabase(): Promise<string> {
 }
 
 export async function startTestServer(
-  options: { databaseUrl?: string; production?: boolean; audience?: string } = {},
+  options: { databaseUrl?: string; production?: boolean; audience?: string; compactAfter?: number } = {},
 ): Promise<TestServer> {
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
   const queries: string[] = [];
@@ -74,7 +74,7 @@ export async function startTestServer(
       },
     }),
   );
-  const app = await startApp({ config: { production: options.production ?? false, host: '127.0.0.1', port: 0 }, orm, tokens, logger });
+  const app = await startApp({ config: { production: options.production ?? false, host: '127.0.0.1', port: 0 }, orm, tokens, logger, compactAfter: options.compactAfter });
   const sockets: Client[] = [];
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
 

@@ -1,0 +1,111 @@
+import type { Knex } from '@mikro-orm/postgresql';
+import * as Y from 'yjs';
+import { PLAN_SECTIONS } from '../domain/plans';
+import { EVENT_CHANNEL, type CareEvent } from '../events/events';
+import { INSERT_AUDIT_ROWS } from '../records/auditWriter';
+
+/** One accepted change to a plan's document, as it is appended to the log. */
+export interface PlanChange {
+  update: Uint8Array;
+  /** The sender; null for the server's own changes. */
+  clinicianId: string | null;
+  requestId: string;
+}
+
+export interface LoadedPlan {
+  doc: Y.Doc;
+  /** Stored updates applied on top of the snapshot: compaction is due when they pile up. */
+  tail: number;
+}
+
+/**
+ * The live document's storage: an append-only log of accepted updates per plan, plus one snapshot
+ * that compaction writes and that covers every update up to `through_update_id`. SQL through knex
+ * with bound parameters, so update bytes travel as bytea, never inlined into SQL text.
+ */
+export class PlanStore {
+  constructor(private readonly knex: Knex) {}
+
+  /** The document as stored: snapshot, then every later update in order. */
+  async load(planId: string): Promise<LoadedPlan> {
+    const doc = new Y.Doc({ gc: true });
+    const snapshot = await this.knex.raw<{ rows: { state: Buffer; through_update_id: string }[] }>(
+      'select state, through_update_id from plan_snapshot where plan_id = ?',
+      [planId],
+    );
+    const through = snapshot.rows[0]?.through_update_id ?? '0';
+    if (snapshot.rows[0]) Y.applyUpdate(doc, snapshot.rows[0].state);
+    const tail = await this.knex.raw<{ rows: { update: Buffer }[] }>(
+      'select update from plan_update where plan_id = ? and id > ? order by id',
+      [planId, through],
+    );
+    doc.transact(() => {
+      for (const row of tail.rows) Y.applyUpdate(doc, row.update);
+    });
+    // Root types exist untyped until asked for; the sections are Y.Text, which restoring refused
+    // deletions relies on.
+    for (const { key } of PLAN_SECTIONS) doc.getText(key);
+    return { doc, tail: tail.rows.length };
+  }
+
+  /**
+   * Appends changes in one transaction, with the NOTIFY that tells other instances (ids only), and
+   * returns their ids. Committed before anyone is sent them.
+   */
+  async append(planId: string, patientId: string, changes: PlanChange[], sections: string[]): Promise<string[]> {
+    return this.knex.transaction(async (trx) => {
+      const inserted = await trx.raw<{ rows: { id: string }[] }>(
+        `insert into plan_update (plan_id, update, clinician_id) values ${changes.map(() => '(?, ?, ?)').join(', ')} returning id`,
+        changes.flatMap((c) => [planId, Buffer.from(c.update), c.clinicianId]),
+      );
+      const ids = inserted.rows.map((r) => r.id);
+      await trx.raw('update treatment_plan set updated_at = now() where id = ?', [planId]);
+      // One audit entry per sender and connection (or request) in the batch, in the same transaction.
+      const authors = new Map(changes.filter((c) => c.clinicianId !== null).map((c) => [`${c.clinicianId} ${c.requestId}`, c]));
+      const audit = [...authors.values()].map((c) => ({ clinician: c.clinicianId!, action: 'plan.edit', patientId, entity: 'TreatmentPlan', entityId: planId, requestId: c.requestId, at: new Date() }));
+      if (audit.length > 0) await trx.raw(INSERT_AUDIT_ROWS, [JSON.stringify(audit)]);
+      const events: CareEvent[] = [{ type: 'planUpdated', id: ids.at(-1)!, patientId, planId, updateIds: ids }];
+      for (const section of sections) events.push({ type: 'planSectionChanged', id: `${ids.at(-1)}:${section}`, patientId, planId, section });
+      for (const event of events) await trx.raw('select pg_notify(?, ?)', [EVENT_CHANNEL, JSON.stringify(event)]);
+      return ids;
+    });
+  }
+
+  /** Stored updates by id (what another instance appended), in order. */
+  async fetch(ids: string[]): Promise<Uint8Array[]> {
+    const result = await this.knex.raw<{ rows: { update: Buffer }[] }>(`select update from plan_update where id in (${ids.map(() => '?').join(', ')}) order by id`, ids);
+    return result.rows.map((r) => new Uint8Array(r.update));
+  }
+
+  /**
+   * Folds the log into the snapshot, through a document with garbage collection on (merging updates
+   * byte-wise would keep deleted content), and deletes the updates it now covers. The plan row is
+   * locked first: every append holds a key-share lock on it through its foreign key, so no update
+   * with a smaller id can still be uncommitted while the log is read.
+   */
+  async compact(planId: string): Promise<void> {
+    await this.knex.transaction(async (trx) => {
+      await trx.raw('select id from treatment_plan where id = ? for update', [planId]);
+      const snapshot = await trx.raw<{ rows: { state: Buffer; through_update_id: string }[] }>(
+        'select state, through_update_id from plan_snapshot where plan_id = ?',
+        [planId],
+      );
+      const since = snapshot.rows[0]?.through_update_id ?? '0';
+      const tail = await trx.raw<{ rows: { id: string; update: Buffer }[] }>('select id, update from plan_update where plan_id = ? and id > ? order by id', [planId, since]);
+      if (tail.rows.length === 0) return;
+      const doc = new Y.Doc({ gc: true });
+      doc.transact(() => {
+        if (snapshot.rows[0]) Y.applyUpdate(doc, snapshot.rows[0].state);
+        for (const row of tail.rows) Y.applyUpdate(doc, row.update);
+      });
+      const through = tail.rows.at(-1)!.id;
+      await trx.raw(
+        `insert into plan_snapshot (plan_id, state, through_update_id) values (?, ?, ?)
+         on conflict (plan_id) do update set state = excluded.state, through_update_id = excluded.through_update_id, created_at = now()`,
+        [planId, Buffer.from(Y.encodeStateAsUpdate(doc)), through],
+      );
+      await trx.raw('delete from plan_update where plan_id = ? and id <= ?', [planId, through]);
+      doc.destroy();
+    });
+  }
+}

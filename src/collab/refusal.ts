@@ -1,0 +1,118 @@
+import * as encoding from 'lib0/encoding';
+import * as Y from 'yjs';
+import { isPlanSection } from '../domain/plans';
+import type { IdRange, UpdateEffect } from './permissions';
+
+/**
+ * What the server does with a refused update, so that its content never enters the document and yet
+ * every replica stays converged.
+ *
+ * - The document still takes the update's structs, emptied: an item directly in a section becomes a
+ *   deleted item without content (`ContentDeleted`, only its length survives), anything else (in a
+ *   root that is not a section, or inside a nested type) becomes a `GC` placeholder. The document's
+ *   clock for that client moves on, so the client's later updates, which build on those ids, are not
+ *   left pending for ever; an item typed next to the refused text still finds its neighbour.
+ * - The sender is told to delete what it inserted (`senderRevert`).
+ * - What it deleted is restored by the server (`restoreDeleted`), which deletes the originals and
+ *   inserts their text again at the same place, so the sender sees it again; others see no change.
+ */
+export function neutralisedUpdate(effect: UpdateEffect): Uint8Array | undefined {
+  const byClient = new Map<number, (Y.Item | Y.GC | Y.Skip)[]>();
+  for (const { struct, root, nested } of effect.fresh) {
+    const keepsPlace = struct instanceof Y.Item && root !== null && !nested && isPlanSection(root);
+    const emptied = keepsPlace ? emptyItem(struct as Y.Item) : new Y.GC(struct.id, struct.length);
+    const list = byClient.get(struct.id.client) ?? [];
+    const last = list.at(-1);
+    // Fresh structs of one client are contiguous in an update, apart from skipped ranges.
+    if (last && last.id.clock + last.length < struct.id.clock) {
+      list.push(new Y.Skip(Y.createID(struct.id.client, last.id.clock + last.length), struct.id.clock - last.id.clock - last.length));
+    }
+    list.push(emptied);
+    byClient.set(struct.id.client, list);
+  }
+  if (byClient.size === 0) return undefined;
+  const encoder = new Y.UpdateEncoderV1();
+  encoding.writeVarUint(encoder.restEncoder, byClient.size);
+  for (const [client, list] of byClient) {
+    encoding.writeVarUint(encoder.restEncoder, list.length);
+    encoder.writeClient(client);
+    encoding.writeVarUint(encoder.restEncoder, list[0].id.clock);
+    for (const struct of list) struct.write(encoder, 0);
+  }
+  encoding.writeVarUint(encoder.restEncoder, 0); // no deletions
+  return encoder.toUint8Array();
+}
+
+function emptyItem(item: Y.Item): Y.Item {
+  item.content = new Y.ContentDeleted(item.length);
+  return item;
+}
+
+/** An update for the sender alone: delete everything the refused update inserted. */
+export function senderRevert(effect: UpdateEffect): Uint8Array | undefined {
+  const ranges = effect.fresh.filter(({ struct }) => !(struct instanceof Y.Skip)).map(({ struct }) => ({ client: struct.id.client, clock: struct.id.clock, length: struct.length }));
+  return ranges.length > 0 ? deleteSetUpdate(ranges) : undefined;
+}
+
+function deleteSetUpdate(ranges: IdRange[]): Uint8Array {
+  const byClient = new Map<number, IdRange[]>();
+  for (const range of ranges) byClient.set(range.client, [...(byClient.get(range.client) ?? []), range]);
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, 0); // no structs
+  encoding.writeVarUint(encoder, byClient.size);
+  for (const [client, list] of byClient) {
+    encoding.writeVarUint(encoder, client);
+    encoding.writeVarUint(encoder, list.length);
+    for (const { clock, length } of list.sort((a, b) => a.clock - b.clock)) {
+      encoding.writeVarUint(encoder, clock);
+      encoding.writeVarUint(encoder, length);
+    }
+  }
+  return encoding.toUint8Array(encoder);
+}
+
+/**
+ * Puts back, as the server's own change, the visible text a refused update deleted: each original
+ * item is deleted and its text inserted again at the same index, so the document reads the same and
+ * the sender, whose replica already lost the originals, gets the text back. Returns whether anything
+ * was restored. Formatting marks and embedded types are not restored (the sections hold plain text).
+ */
+export function restoreDeleted(doc: Y.Doc, deletes: IdRange[], origin: unknown): boolean {
+  let restored = false;
+  if (deletes.length === 0) return restored;
+  doc.transact((transaction) => {
+    const items: Y.Item[] = [];
+    for (const { client, clock, length } of deletes) {
+      Y.getItemCleanStart(transaction, Y.createID(client, clock));
+      Y.getItemCleanEnd(transaction, doc.store, Y.createID(client, clock + length - 1));
+      const structs = doc.store.clients.get(client)!;
+      for (let i = Y.findIndexSS(structs, clock); i < structs.length && structs[i].id.clock < clock + length; i++) {
+        const struct = structs[i];
+        if (struct instanceof Y.Item && !struct.deleted && struct.countable && struct.parent instanceof Y.Text) items.push(struct);
+      }
+    }
+    for (const item of items) {
+      const text = item.parent as Y.Text;
+      const index = indexOf(text, item);
+      const content = item.content;
+      if (content instanceof Y.ContentString) {
+        text.delete(index, item.length);
+        text.insert(index, content.str);
+        restored = true;
+      } else if (content instanceof Y.ContentEmbed) {
+        text.delete(index, item.length);
+        text.insertEmbed(index, content.embed as object);
+        restored = true;
+      }
+    }
+  }, origin);
+  return restored;
+}
+
+function indexOf(text: Y.Text, target: Y.Item): number {
+  let index = 0;
+  for (let item = text._start; item !== null && item !== target; item = item.right) {
+    if (!item.deleted && item.countable) index += item.length;
+  }
+  return index;
+}

@@ -1,0 +1,242 @@
+import * as Y from 'yjs';
+import type { Role } from '../domain/roles';
+import type { Logger } from '../logger';
+import { CollabCloseCode, ProtocolError, awarenessMessage, permissionDeniedMessage, syncStep1Message, syncStep2Message, updateMessage, type AwarenessEntry, type ClientMessage } from './protocol';
+import { analyseUpdate, refusalOf } from './permissions';
+import type { PlanChange, PlanStore } from './persistence';
+import { neutralisedUpdate, restoreDeleted, senderRevert } from './refusal';
+
+/** One connected editor, as the room sees it: who it is and how to reach it. */
+export interface Peer {
+  clinician: { id: string; name: string; role: Role };
+  requestId: string;
+  send(message: Uint8Array): void;
+  close(code: CollabCloseCode, reason: string): void;
+}
+
+interface Pending extends PlanChange {
+  /** Who sent it (not echoed back to them); undefined for changes everyone must get. */
+  from?: Peer;
+  sections: Set<string>;
+}
+
+/**
+ * One plan's live document on this instance: the Y.Doc, its editors and their presence.
+ *
+ * Everything that reads or changes the document runs one at a time (`exclusive`, the per-document
+ * mutex). An accepted update is applied in memory at once, so the next one is checked against it,
+ * but it reaches other editors (and sync replies and GraphQL) only once stored: changes wait in
+ * `pending`, are appended to PostgreSQL together (group commit), and relayed after the commit. If
+ * storing fails the room gives up (`onFailure`): its editors are disconnected and reload what was
+ * stored, re-sending what they have.
+ */
+export class Room {
+  private readonly peers = new Set<Peer>();
+  private readonly presence = new Map<number, AwarenessEntry & { peer: Peer }>();
+  private pending: Pending[] = [];
+  private flushing: Promise<void> | undefined;
+  private lock: Promise<unknown> = Promise.resolve();
+  private failed = false;
+  /** Ids this instance appended, so their NOTIFY is not applied a second time. */
+  private readonly own = new Set<string>();
+
+  constructor(
+    readonly planId: string,
+    readonly patientId: string,
+    readonly doc: Y.Doc,
+    private tail: number,
+    private readonly options: { store: PlanStore; logger: Logger; compactAfter: number; onFailure: (room: Room) => void },
+  ) {}
+
+  get size(): number {
+    return this.peers.size;
+  }
+
+  join(peer: Peer): void {
+    this.peers.add(peer);
+    peer.send(syncStep1Message(Y.encodeStateVector(this.doc)));
+    if (this.presence.size > 0) peer.send(awarenessMessage([...this.presence.values()]));
+  }
+
+  leave(peer: Peer): void {
+    this.peers.delete(peer);
+    const gone: AwarenessEntry[] = [];
+    for (const [clientId, entry] of this.presence) {
+      if (entry.peer !== peer) continue;
+      this.presence.delete(clientId);
+      gone.push({ clientId, clock: entry.clock + 1, state: null });
+    }
+    if (gone.length > 0) this.broadcast(awarenessMessage(gone));
+  }
+
+  receive(peer: Peer, message: ClientMessage): Promise<void> {
+    switch (message.type) {
+      case 'syncStep1':
+        return this.exclusive(async () => {
+          await this.stored();
+          peer.send(syncStep2Message(Y.encodeStateAsUpdate(this.doc, message.stateVector)));
+        });
+      case 'update':
+        return this.exclusive(async () => this.fromClient(peer, message.update));
+      case 'awareness':
+        this.updatePresence(peer, message.entries);
+        return Promise.resolve();
+      case 'queryAwareness':
+        peer.send(awarenessMessage([...this.presence.values()]));
+        return Promise.resolve();
+    }
+  }
+
+  /** The sections' text as stored. */
+  async sectionTexts(keys: readonly string[]): Promise<Map<string, string>> {
+    return this.exclusive(async () => {
+      await this.stored();
+      return new Map(keys.map((key) => [key, this.doc.getText(key).toString()]));
+    });
+  }
+
+  /**
+   * Replaces a section's text on behalf of `clinicianId` (permission already checked), changing only
+   * the span that differs so concurrent edits elsewhere in the section survive. Resolves once stored.
+   */
+  async replaceSection(key: string, text: string, by: { clinicianId: string; requestId: string }): Promise<void> {
+    await this.exclusive(async () => {
+      const ytext = this.doc.getText(key);
+      const current = ytext.toString();
+      let start = 0;
+      while (start < current.length && start < text.length && current[start] === text[start]) start++;
+      let end = 0;
+      while (end < current.length - start && end < text.length - start && current[current.length - 1 - end] === text[text.length - 1 - end]) end++;
+      const update = this.capture(() => {
+        ytext.delete(start, current.length - start - end);
+        ytext.insert(start, text.slice(start, text.length - end));
+      });
+      if (update) this.enqueue({ update, ...by, sections: new Set([key]) });
+      await this.stored();
+    });
+  }
+
+  /** Updates another instance stored: already checked there, applied and relayed here. */
+  applyStored(ids: string[]): Promise<void> {
+    const foreign = ids.filter((id) => !this.own.delete(id));
+    if (foreign.length === 0) return Promise.resolve();
+    return this.exclusive(async () => {
+      for (const stored of await this.options.store.fetch(foreign)) {
+        const update = this.capture(() => Y.applyUpdate(this.doc, stored));
+        if (update) this.broadcast(updateMessage(update));
+      }
+    });
+  }
+
+  /** Resolves when everything accepted so far is stored (and relayed). */
+  async stored(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private async fromClient(peer: Peer, update: Uint8Array): Promise<void> {
+    let effect;
+    try {
+      effect = analyseUpdate(this.doc, update);
+    } catch {
+      throw new ProtocolError('update could not be decoded');
+    }
+    const refusal = refusalOf(peer.clinician.role, effect);
+    if (refusal === undefined) {
+      if (effect.fresh.length === 0 && effect.deletes.length === 0) return;
+      const applied = this.capture(() => Y.applyUpdate(this.doc, update));
+      if (applied) this.enqueue({ update: applied, clinicianId: peer.clinician.id, requestId: peer.requestId, from: peer, sections: effect.roots });
+      return;
+    }
+    peer.send(permissionDeniedMessage(refusal));
+    const neutral = neutralisedUpdate(effect);
+    const emptied = neutral && this.capture(() => Y.applyUpdate(this.doc, neutral));
+    if (emptied) this.enqueue({ update: emptied, clinicianId: peer.clinician.id, requestId: peer.requestId, sections: new Set() });
+    const revert = senderRevert(effect);
+    if (revert) peer.send(updateMessage(revert));
+    const restored = this.capture(() => restoreDeleted(this.doc, effect.deletes, this));
+    if (restored) this.enqueue({ update: restored, clinicianId: null, requestId: peer.requestId, sections: new Set(effect.roots) });
+  }
+
+  /** Runs `change` on the document and returns the update it made, if any. */
+  private capture(change: () => void): Uint8Array | undefined {
+    let captured: Uint8Array | undefined;
+    const listen = (update: Uint8Array) => (captured = captured ? Y.mergeUpdates([captured, update]) : update);
+    this.doc.on('update', listen);
+    try {
+      change();
+    } finally {
+      this.doc.off('update', listen);
+    }
+    return captured;
+  }
+
+  private enqueue(change: Pending): void {
+    this.pending.push(change);
+    this.flushing ??= this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.pending.length > 0 && !this.failed) {
+        const batch = this.pending;
+        this.pending = [];
+        const sections = new Set(batch.flatMap((c) => [...c.sections]));
+        let ids: string[];
+        try {
+          ids = await this.options.store.append(this.planId, this.patientId, batch, [...sections]);
+        } catch (error) {
+          this.fail(error);
+          return;
+        }
+        for (const id of ids) this.own.add(id);
+        for (const change of batch) this.broadcast(updateMessage(change.update), change.from);
+        this.tail += ids.length;
+        if (this.tail >= this.options.compactAfter) this.compact();
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  private compact(): void {
+    this.tail = 0;
+    this.options.store.compact(this.planId).catch((error: Error) => this.options.logger.warn({ err: { type: error.name, message: error.message }, planId: this.planId }, 'plan compaction failed; retried later'));
+  }
+
+  private fail(error: unknown): void {
+    this.failed = true;
+    this.options.logger.error({ err: { type: (error as Error).name, message: (error as Error).message }, planId: this.planId }, 'storing a plan update failed; closing the document');
+    for (const peer of this.peers) peer.close(CollabCloseCode.StorageFailed, 'the document could not be stored; reconnect to reload it');
+    this.options.onFailure(this);
+  }
+
+  private updatePresence(peer: Peer, entries: AwarenessEntry[]): void {
+    const accepted: AwarenessEntry[] = [];
+    const { id, name, role } = peer.clinician;
+    for (const entry of entries) {
+      const known = this.presence.get(entry.clientId);
+      // A client id belongs to the connection that used it first; older clocks are stale.
+      if (known && (known.peer !== peer || known.clock > entry.clock)) continue;
+      if (entry.state === null) {
+        this.presence.delete(entry.clientId);
+        accepted.push(entry);
+        continue;
+      }
+      // Nobody can appear as someone else: `user` comes from the token, whatever the client said.
+      const state = { ...entry.state, user: { id, name, role } };
+      this.presence.set(entry.clientId, { ...entry, state, peer });
+      accepted.push({ ...entry, state });
+    }
+    if (accepted.length > 0) this.broadcast(awarenessMessage(accepted));
+  }
+
+  private broadcast(message: Uint8Array, except?: Peer): void {
+    for (const peer of this.peers) if (peer !== except) peer.send(message);
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(work);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+}

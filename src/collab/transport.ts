@@ -1,0 +1,112 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { Role } from '../domain/roles';
+import { AppError } from '../errors';
+import type { Logger } from '../logger';
+import { CollabCloseCode, ProtocolError, parseClientMessage } from './protocol';
+import type { Peer, Room } from './room';
+import type { Rooms } from './rooms';
+
+/** Who may open a plan's document, decided before the upgrade is answered. */
+export interface CollabAccess {
+  clinician: { id: string; name: string; role: Role };
+  patientId: string;
+  /** Ties the connection's stored edits to its audit entries. */
+  requestId: string;
+  /** When the token expires: the connection is closed then. */
+  expiresAt: Date;
+}
+
+export type AuthorizeCollab = (token: string | undefined, planId: string) => Promise<CollabAccess>;
+
+const STATUS: Record<string, string> = {
+  UNAUTHENTICATED: '401 Unauthorized',
+  FORBIDDEN: '403 Forbidden',
+  NOT_FOUND: '404 Not Found',
+  BAD_USER_INPUT: '404 Not Found',
+};
+
+/**
+ * The WebSocket side of the live document: `/collab/<planId>?token=…`. The upgrade is answered 401,
+ * 403 or 404 before any frame when the token, the care team or the plan says no; after it, frames
+ * go to the plan's room in order, one connection at a time. A frame that does not parse closes that
+ * connection (4400), one over the size limit too (1009, by `ws`); nobody else notices.
+ */
+export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCollab; maxMessageBytes: number; logger: Logger }) {
+  const { rooms, authorize, logger } = options;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes });
+
+  const refuse = (socket: Duplex, status: string): void => {
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n`);
+  };
+
+  const connect = (ws: WebSocket, planId: string, access: CollabAccess) => {
+    const peer: Peer = {
+      clinician: access.clinician,
+      requestId: access.requestId,
+      send: (message) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(message);
+      },
+      close: (code, reason) => ws.close(code, reason),
+    };
+    let room: Room | undefined;
+    // Frames are handled strictly in order, including those that arrive while the plan loads.
+    let queue = rooms.join(planId, access.patientId, peer).then(
+      (joined) => {
+        room = joined;
+      },
+      (error: Error) => {
+        logger.error({ err: { type: error.name, message: error.message }, planId }, 'opening a plan failed');
+        ws.close(CollabCloseCode.StorageFailed, 'the document could not be loaded');
+      },
+    );
+    const expiry = setTimeout(() => ws.close(CollabCloseCode.Unauthenticated, 'token expired'), Math.max(0, access.expiresAt.getTime() - Date.now()));
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      queue = queue.then(async () => {
+        if (ws.readyState !== WebSocket.OPEN || !room) return;
+        try {
+          if (!isBinary) throw new ProtocolError('text frames are not part of the protocol');
+          await room.receive(peer, parseClientMessage(toBytes(data)));
+        } catch (error) {
+          if (error instanceof ProtocolError) {
+            ws.close(CollabCloseCode.MalformedMessage, `malformed message: ${error.message}`);
+          } else {
+            logger.error({ err: { type: (error as Error).name, stack: (error as Error).stack }, planId }, 'collab message failed');
+            ws.close(1011, 'internal error');
+          }
+        }
+      });
+    });
+    ws.on('error', (error) => logger.info({ err: { type: error.name, message: error.message }, planId }, 'collab socket error'));
+    ws.once('close', () => {
+      clearTimeout(expiry);
+      void queue.then(() => room && rooms.leave(room, peer)).catch(() => undefined);
+    });
+  };
+
+  return {
+    wss,
+    async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, planId: string): Promise<void> {
+      const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token') ?? undefined;
+      let access: CollabAccess;
+      try {
+        access = await authorize(token, planId);
+      } catch (error) {
+        if (error instanceof AppError && STATUS[error.code]) return refuse(socket, STATUS[error.code]);
+        logger.error({ err: { type: (error as Error).name, stack: (error as Error).stack } }, 'collab upgrade failed');
+        return refuse(socket, '500 Internal Server Error');
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        wss.emit('connection', ws, req);
+        connect(ws, planId, access);
+      });
+    },
+  };
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  return new Uint8Array(data as Buffer);
+}

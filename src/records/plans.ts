@@ -1,0 +1,133 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { CareTeamAccess } from '../auth/access';
+import type { Rooms } from '../collab/rooms';
+import { MAX_PLANNED_DOSING_SESSIONS, PLAN_SECTIONS, isPlanSection, mayEditSection, sectionRefusal, type Protocol, type Route } from '../domain/plans';
+import type { Role } from '../domain/roles';
+import { TreatmentPlan, type Patient } from '../entities';
+import { badInput, forbidden, notFound } from '../errors';
+import type { EventHub } from '../events/hub';
+import { parseId } from '../ids';
+import { PlanSection } from '../schema/PlanSection';
+import { liveForCareTeam } from './live';
+import type { RequestScope } from './scope';
+
+export interface NewPlan {
+  patientId: string;
+  protocol: Protocol;
+  route: Route;
+  plannedDosingSessions: number;
+}
+
+/** A section holds a plan's prose, not a record dump: a generous limit that stops accidents. */
+const MAX_SECTION_CHARS = 100_000;
+
+/** Treatment plans and their live document, as one clinician may see and change them. */
+export class PlanRecords {
+  constructor(
+    private readonly scope: RequestScope,
+    private readonly access: CareTeamAccess,
+    private readonly rooms: Rooms,
+    private readonly hub: EventHub,
+  ) {}
+
+  async create(input: NewPlan): Promise<TreatmentPlan> {
+    this.access.requireClinician('create treatment plans');
+    const patientId = parseId(input.patientId, 'patientId');
+    const sessions = input.plannedDosingSessions;
+    if (!Number.isInteger(sessions) || sessions < 1 || sessions > MAX_PLANNED_DOSING_SESSIONS) {
+      throw badInput(`plannedDosingSessions must be between 1 and ${MAX_PLANNED_DOSING_SESSIONS}`);
+    }
+    return this.scope.write(async (em) => {
+      const patient = await this.access.requirePatient(em, patientId);
+      const plan = em.create(TreatmentPlan, { patient, protocol: input.protocol, route: input.route, plannedDosingSessions: sessions, createdBy: this.scope.clinician.id });
+      await em.flush();
+      this.scope.audit({ action: 'plan.create', patientId, entity: 'TreatmentPlan', entityId: plan.id });
+      return plan;
+    });
+  }
+
+  /** `null` for an unknown plan; FORBIDDEN when off its patient's care team. */
+  async get(id: string): Promise<TreatmentPlan | null> {
+    const plan = await this.find(this.scope.em, parseId(id, 'id'));
+    if (plan) this.auditRead([plan]);
+    return plan;
+  }
+
+  async forPatient(patient: Patient): Promise<TreatmentPlan[]> {
+    const plans = await this.scope.em.find(TreatmentPlan, { patient: patient.id }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    this.auditRead(plans);
+    return plans;
+  }
+
+  /** Every section with its stored text, in the document's order. */
+  async sections(plan: TreatmentPlan): Promise<PlanSection[]> {
+    const keys = PLAN_SECTIONS.map((s) => s.key);
+    const texts = await this.rooms.with(plan.id, plan.patient.id, (room) => room.sectionTexts(keys));
+    return PLAN_SECTIONS.map(({ key }) => section(key, texts.get(key) ?? ''));
+  }
+
+  /** Whether the caller's role may change the section. */
+  canEdit(section: PlanSection): boolean {
+    return mayEditSection(this.scope.clinician.role, section.key);
+  }
+
+  /** `updatePlanSection`: the same rules as the live document, and live editors see it at once. */
+  async updateSection(planId: string, key: string, text: string): Promise<PlanSection> {
+    this.access.requireClinician('edit treatment plans');
+    const id = parseId(planId, 'planId');
+    if (!isPlanSection(key)) throw badInput(sectionRefusal(this.scope.clinician.role, key)!);
+    if (text.length > MAX_SECTION_CHARS) throw badInput(`text must be at most ${MAX_SECTION_CHARS} characters`);
+    const plan = await this.find(this.scope.em, id);
+    if (!plan) throw notFound('No treatment plan with that id');
+    const refusal = sectionRefusal(this.scope.clinician.role, key);
+    if (refusal) throw forbidden(refusal);
+    const by = { clinicianId: this.scope.clinician.id, requestId: this.scope.requestId };
+    const stored = await this.rooms.with(plan.id, plan.patient.id, async (room) => {
+      await room.replaceSection(key, text, by);
+      return (await room.sectionTexts([key])).get(key)!;
+    });
+    return section(key, stored);
+  }
+
+  /** Who may open the live document: care-team members of the plan's patient. Audited as a read. */
+  async openForEditing(planId: string): Promise<{ patientId: string }> {
+    this.access.requireClinician('edit treatment plans');
+    const plan = await this.find(this.scope.em, parseId(planId, 'planId'));
+    if (!plan) throw notFound('No treatment plan with that id');
+    this.scope.audit({ action: 'plan.open', patientId: plan.patient.id, entity: 'TreatmentPlan', entityId: plan.id });
+    return { patientId: plan.patient.id };
+  }
+
+  /** `planSectionChanged(planId)`: each section as it changes, while the caller is on the care team. */
+  async subscribe(planId: string): Promise<AsyncIterableIterator<PlanSection>> {
+    const plan = await this.find(this.scope.em, parseId(planId, 'planId'));
+    if (!plan) throw notFound('No treatment plan with that id');
+    const patientId = plan.patient.id;
+    return liveForCareTeam(this.scope, this.access, this.hub, {
+      type: 'planSectionChanged',
+      patientId,
+      matches: (event) => event.type === 'planSectionChanged' && event.planId === plan.id,
+      load: async (_em, event) => {
+        if (event.type !== 'planSectionChanged') return null;
+        const texts = await this.rooms.with(plan.id, patientId, (room) => room.sectionTexts([event.section]));
+        return section(event.section, texts.get(event.section) ?? '');
+      },
+      audit: () => this.scope.audit({ action: 'plan.read', patientId, entity: 'TreatmentPlan', entityId: plan.id }),
+    });
+  }
+
+  private async find(em: EntityManager, id: string): Promise<TreatmentPlan | null> {
+    const plan = await em.findOne(TreatmentPlan, { id });
+    if (plan) await this.access.requirePatient(em, plan.patient.id);
+    return plan;
+  }
+
+  private auditRead(plans: TreatmentPlan[]) {
+    this.scope.audit(...plans.map((p) => ({ action: 'plan.read', patientId: p.patient.id, entity: 'TreatmentPlan', entityId: p.id })));
+  }
+}
+
+function section(key: string, text: string): PlanSection {
+  const spec = PLAN_SECTIONS.find((s) => s.key === key)!;
+  return Object.assign(new PlanSection(), { key, text, editableBy: [...spec.editableBy] as Role[] });
+}
