@@ -1,4 +1,6 @@
 import { alertFanout, formatFanout } from './alertFanout';
+import { collabOpen, formatOpen } from './collabOpen';
+import { collabRelay, formatRelay } from './collabRelay';
 import { machine } from './support';
 
 /**
@@ -7,6 +9,8 @@ import { machine } from './support';
  */
 const benchmarks: Record<string, (log: (line: string) => void) => Promise<string[]>> = {
   alerts: async (log) => formatFanout(await alertFanout(log)),
+  collab: async (log) => formatRelay(await collabRelay(log)),
+  'collab-open': async (log) => formatOpen(await collabOpen(log)),
 };
 
 async function main() {

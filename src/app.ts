@@ -73,7 +73,7 @@ export async function startApp({ config, orm, tokens, logger, compactAfter = 500
       return { clinician: { id, name, role }, patientId, requestId: records.scope.requestId, expiresAt: new Date(identity.expiresAt * 1000) };
     },
   });
-  const metrics = createMetrics(orm);
+  const metrics = createMetrics(orm, () => rooms.loaded);
 
   const graphqlWss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const graphqlWs = serveGraphQLWs(graphqlWss, { schema, tokens, contextFor, production: config.production, logger });

@@ -214,7 +214,11 @@ describe('the live document', () => {
     const rx = await open(planId, prescriber);
     const tx = await open(planId, therapist);
     const medication = rx.doc.getText('medication');
-    for (let i = 0; i < 60; i++) medication.insert(medication.length, `${i % 10}`);
+    // One stored update each: every edit waits until the other editor has it.
+    for (let i = 0; i < 60; i++) {
+      medication.insert(medication.length, `${i % 10}`);
+      await tx.until(() => tx.text('medication').length === i + 1);
+    }
     tx.doc.getText('medication').insert(0, 'NEVER-STORED ');
     await eventually(() => tx.denied.length === 1);
     const expected = Array.from({ length: 60 }, (_, i) => `${i % 10}`).join('');
@@ -223,8 +227,8 @@ describe('the live document', () => {
     rx.destroy();
     tx.destroy();
     await eventually(() => server.app.loadedDocuments() === 0);
-    const snapshot = await server.sql<{ n: number }>('select count(*)::int as n from plan_snapshot where plan_id = $1', [planId]);
-    expect(snapshot).toEqual([{ n: 1 }]);
+    const snapshots = async () => (await server.sql<{ n: number }>('select count(*)::int as n from plan_snapshot where plan_id = $1', [planId]))[0].n;
+    await eventually(async () => (await snapshots()) === 1);
     const log = await server.sql<{ n: number }>('select count(*)::int as n from plan_update where plan_id = $1', [planId]);
     expect(log[0].n).toBeLessThan(25);
     expect((await storedBytes(planId)).includes('NEVER-STORED')).toBe(false);

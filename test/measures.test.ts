@@ -276,8 +276,9 @@ describe('live alerts over graphql-ws', () => {
     const other = await startTestServer({ databaseUrl: server.databaseUrl });
     try {
       const patientId = await newPatient();
+      const base = other.app.liveSubscriptions();
       const remote = collect(other.ws(therapist.token), ScoreAlertsDocument, { patientId });
-      await eventually(() => other.app.liveSubscriptions() === 1);
+      await eventually(() => other.app.liveSubscriptions() === base + 1);
       const recorded = (await record(prescriber, patientId, phq9(3, 1))).recordMeasure;
       expect((await remote.until(1))[0].scoreAlert.id).toBe(recorded.alerts[0].id);
     } finally {

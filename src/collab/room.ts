@@ -6,6 +6,23 @@ import { analyseUpdate, refusalOf } from './permissions';
 import type { PlanChange, PlanStore } from './persistence';
 import { neutralisedUpdate, restoreDeleted, senderRevert } from './refusal';
 
+/**
+ * A batch as stored: one merged update per author and connection (Yjs updates commute, so nothing
+ * depends on their order), which keeps the log short and the INSERT small during bursts of typing.
+ */
+function byAuthor(batch: Pending[]): PlanChange[] {
+  const groups = new Map<string, Pending[]>();
+  for (const change of batch) {
+    const key = `${change.clinicianId} ${change.requestId}`;
+    groups.set(key, [...(groups.get(key) ?? []), change]);
+  }
+  return [...groups.values()].map((changes) => ({
+    clinicianId: changes[0].clinicianId,
+    requestId: changes[0].requestId,
+    update: changes.length === 1 ? changes[0].update : Y.mergeUpdates(changes.map((c) => c.update)),
+  }));
+}
+
 /** One connected editor, as the room sees it: who it is and how to reach it. */
 export interface Peer {
   clinician: { id: string; name: string; role: Role };
@@ -183,18 +200,36 @@ export class Room {
         const sections = new Set(batch.flatMap((c) => [...c.sections]));
         let ids: string[];
         try {
-          ids = await this.options.store.append(this.planId, this.patientId, batch, [...sections]);
+          ids = await this.options.store.append(this.planId, this.patientId, byAuthor(batch), [...sections]);
         } catch (error) {
           this.fail(error);
           return;
         }
         for (const id of ids) this.own.add(id);
-        for (const change of batch) this.broadcast(updateMessage(change.update), change.from);
+        this.relay(batch);
         this.tail += ids.length;
         if (this.tail >= this.options.compactAfter) this.compact();
       }
     } finally {
       this.flushing = undefined;
+    }
+  }
+
+  /**
+   * Sends a stored batch as one merged update per editor: everyone gets all of it, except that a
+   * sender is not sent its own changes back.
+   */
+  private relay(batch: Pending[]): void {
+    const merged = (changes: Pending[]) => updateMessage(changes.length === 1 ? changes[0].update : Y.mergeUpdates(changes.map((c) => c.update)));
+    const senders = new Set(batch.flatMap((c) => (c.from ? [c.from] : [])));
+    let everything: Uint8Array | undefined;
+    for (const peer of this.peers) {
+      if (senders.has(peer)) {
+        const others = batch.filter((c) => c.from !== peer);
+        if (others.length > 0) peer.send(merged(others));
+      } else {
+        peer.send((everything ??= merged(batch)));
+      }
     }
   }
 

@@ -63,8 +63,12 @@ export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCol
     );
     const expiry = setTimeout(() => ws.close(CollabCloseCode.Unauthenticated, 'token expired'), Math.max(0, access.expiresAt.getTime() - Date.now()));
 
+    let handled = 0;
     ws.on('message', (data: RawData, isBinary: boolean) => {
       queue = queue.then(async () => {
+        // A burst of frames is a chain of promises that would starve I/O (the database's answers
+        // among it, so nothing would be stored or relayed until the burst ends): yield now and then.
+        if (++handled % 8 === 0) await new Promise((resolve) => setImmediate(resolve));
         if (ws.readyState !== WebSocket.OPEN || !room) return;
         try {
           if (!isBinary) throw new ProtocolError('text frames are not part of the protocol');

@@ -12,7 +12,7 @@ const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const MAX_OPERATION_NAMES = 200;
 
 /** Prometheus metrics for one server instance, in a registry of its own. */
-export function createMetrics(orm: Orm): Metrics {
+export function createMetrics(orm: Orm, loadedDocuments: () => number): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -45,6 +45,15 @@ export function createMetrics(orm: Orm): Metrics {
       this.set({ state: 'used' }, pool.numUsed());
       this.set({ state: 'free' }, pool.numFree());
       this.set({ state: 'pending' }, pool.numPendingAcquires());
+    },
+  });
+
+  new Gauge({
+    name: 'kap_collab_documents_loaded',
+    help: 'Plan documents held in memory (open in an editor, or being read).',
+    registers: [registry],
+    collect() {
+      this.set(loadedDocuments());
     },
   });
 
