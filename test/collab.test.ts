@@ -8,6 +8,7 @@ import {
   MeDocument,
   PatientPlansDocument,
   PlanSectionChangedDocument,
+  RemoveCareTeamMemberDocument,
   TreatmentPlanDocument,
   UpdatePlanSectionDocument,
 } from './generated/graphql';
@@ -254,6 +255,29 @@ describe('the live document', () => {
     rx.doc.getText('notes').insert(6, ' and after');
     const { treatmentPlan } = await prescriber.http.request(TreatmentPlanDocument, { id: planId });
     expect(treatmentPlan?.sections.find((s) => s.key === 'notes')?.text).toBe('before and after');
+  });
+
+  it('disconnects an editor removed from the care team, and one whose token expires', async () => {
+    const { planId, patientId } = await newPlan();
+    const closeCode = (token: string) =>
+      new Promise<{ opened: Promise<void>; closed: Promise<number> }>((resolve) => {
+        const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/collab/${planId}?token=${token}`);
+        const opened = new Promise<void>((ok) => ws.once('open', () => ok()));
+        const closed = new Promise<number>((ok) => ws.once('close', (code) => ok(code)));
+        resolve({ opened, closed });
+      });
+
+    const removed = await closeCode(therapist.token);
+    await removed.opened;
+    const therapistId = (await therapist.http.request(MeDocument)).me.id;
+    await prescriber.http.request(RemoveCareTeamMemberDocument, { patientId, clinicianId: therapistId });
+    expect(await removed.closed).toBe(4403);
+    expect(await upgradeStatus(`/collab/${planId}?token=${therapist.token}`)).toBe(403);
+
+    const shortLived = await server.tokens.sign!({ sub: prescriber.sub, email: prescriber.email, name: prescriber.name, role: Role.PRESCRIBER }, 2);
+    const expiring = await closeCode(shortLived);
+    await expiring.opened;
+    expect(await expiring.closed).toBe(4401);
   });
 
   it('carries edits between two instances on one database', async () => {

@@ -75,6 +75,13 @@ export class Room {
     if (this.presence.size > 0) peer.send(awarenessMessage([...this.presence.values()]));
   }
 
+  /** Disconnects a clinician who left the patient's care team. */
+  dismiss(clinicianId: string): void {
+    for (const peer of this.peers) {
+      if (peer.clinician.id === clinicianId) peer.close(CollabCloseCode.Forbidden, "no longer on the patient's care team");
+    }
+  }
+
   leave(peer: Peer): void {
     this.peers.delete(peer);
     const gone: AwarenessEntry[] = [];

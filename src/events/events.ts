@@ -13,9 +13,11 @@ export type CareEvent =
   /** Updates appended to a plan's document log (`id` is the last of `updateIds`). */
   | { type: 'planUpdated'; id: string; patientId: string; planId: string; updateIds: string[] }
   /** One section's text changed (`id` is `<last update id>:<section>`). */
-  | { type: 'planSectionChanged'; id: string; patientId: string; planId: string; section: string };
+  | { type: 'planSectionChanged'; id: string; patientId: string; planId: string; section: string }
+  /** A clinician was removed from a patient's care team (`id` is the membership's). */
+  | { type: 'careTeamLeft'; id: string; patientId: string; clinicianId: string };
 
-const TYPES: readonly CareEvent['type'][] = ['scoreAlert', 'measureRecorded', 'planUpdated', 'planSectionChanged'];
+const TYPES: readonly CareEvent['type'][] = ['scoreAlert', 'measureRecorded', 'planUpdated', 'planSectionChanged', 'careTeamLeft'];
 
 /**
  * Queues a NOTIFY in the caller's transaction: PostgreSQL delivers it only if and when that

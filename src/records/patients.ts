@@ -4,6 +4,7 @@ import type { PatientStatus } from '../domain/patientStatus';
 import { CLINICAL_ROLES } from '../domain/roles';
 import { CareTeamMember, Clinician, Patient } from '../entities';
 import { badInput, conflict, notFound } from '../errors';
+import { notifyOnCommit } from '../events/events';
 import { parseId } from '../ids';
 import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
 import { parseCalendarDate } from '../schema/scalars';
@@ -118,6 +119,8 @@ export class PatientRecords {
       if (members.length === 1) throw conflict('The last member of a care team cannot be removed');
       em.remove(member);
       await em.flush();
+      // Open live documents of this patient drop the removed clinician's connections.
+      await notifyOnCommit(em, [{ type: 'careTeamLeft', id: member.id, patientId: id, clinicianId: memberClinician }]);
       this.scope.audit({ action: 'careTeam.remove', patientId: id, entity: 'CareTeamMember', entityId: member.id });
       return patient;
     });
