@@ -72,26 +72,36 @@ function deleteSetUpdate(ranges: IdRange[]): Uint8Array {
 }
 
 /**
- * Puts back, as the server's own change, the visible text a refused update deleted: each original
+ * Puts back, as the server's own change, the visible content a refused update deleted: each original
  * item is deleted and its text inserted again at the same index, so the document reads the same and
- * the sender, whose replica already lost the originals, gets the text back. Returns whether anything
- * was restored. Formatting marks and embedded types are not restored (the sections hold plain text).
+ * the sender, whose replica already lost the originals, gets the text back. A deleted formatting mark
+ * or embedded type cannot be put back piecewise, so its section is rewritten whole from its delta.
+ * Returns whether anything was restored.
  */
 export function restoreDeleted(doc: Y.Doc, deletes: IdRange[], origin: unknown): boolean {
   let restored = false;
   if (deletes.length === 0) return restored;
   doc.transact((transaction) => {
     const items: Y.Item[] = [];
+    const rewrite = new Set<Y.Text>();
     for (const { client, clock, length } of deletes) {
       Y.getItemCleanStart(transaction, Y.createID(client, clock));
       Y.getItemCleanEnd(transaction, doc.store, Y.createID(client, clock + length - 1));
       const structs = doc.store.clients.get(client)!;
       for (let i = Y.findIndexSS(structs, clock); i < structs.length && structs[i].id.clock < clock + length; i++) {
         const struct = structs[i];
-        if (struct instanceof Y.Item && !struct.deleted && struct.countable && struct.parent instanceof Y.Text) items.push(struct);
+        if (!(struct instanceof Y.Item) || struct.deleted || !(struct.parent instanceof Y.Text)) continue;
+        if (struct.content instanceof Y.ContentString || struct.content instanceof Y.ContentEmbed) items.push(struct);
+        else rewrite.add(struct.parent);
       }
     }
-    for (const item of items) {
+    for (const text of rewrite) {
+      const delta = text.toDelta() as { insert: unknown; attributes?: Record<string, unknown> }[];
+      text.delete(0, text.length);
+      text.applyDelta(delta.map((op) => (op.insert instanceof Y.AbstractType ? { ...op, insert: op.insert.clone() } : op)));
+      restored = true;
+    }
+    for (const item of items.filter((i) => !rewrite.has(i.parent as Y.Text))) {
       const text = item.parent as Y.Text;
       const index = indexOf(text, item);
       const content = item.content;

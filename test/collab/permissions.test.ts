@@ -115,3 +115,22 @@ describe('what happens to a refused update', () => {
     expect(client.getText('medication').toString()).toBe('Ketamine');
   });
 });
+
+describe('restoring a refused removal of formatting', () => {
+  it('rewrites the section so the sender sees the formatting again', () => {
+    const { server, client } = setup();
+    const bold = new Y.Doc();
+    Y.applyUpdate(bold, Y.encodeStateAsUpdate(server));
+    Y.applyUpdate(server, updateOf(bold, () => bold.getText('medication').format(0, 3, { bold: true })));
+    Y.applyUpdate(client, Y.encodeStateAsUpdate(server));
+    const refused = updateOf(client, () => client.getText('medication').format(0, 3, { bold: null }));
+    const effect = analyseUpdate(server, refused);
+    expect(refusalOf(Role.THERAPIST, effect)).toContain('"medication"');
+    Y.applyUpdate(server, neutralisedUpdate(effect) ?? new Uint8Array([0, 0]));
+    Y.applyUpdate(client, senderRevert(effect) ?? new Uint8Array([0, 0]));
+    const restoring = updateOf(server, () => restoreDeleted(server, effect.deletes, 'server'));
+    if (restoring) Y.applyUpdate(client, restoring);
+    expect(server.getText('medication').toDelta()).toEqual([{ insert: 'Ket', attributes: { bold: true } }, { insert: 'amine' }]);
+    expect(client.getText('medication').toDelta()).toEqual(server.getText('medication').toDelta());
+  });
+});
