@@ -106,6 +106,28 @@ describe('treatment plans over GraphQL', () => {
     await expectCode(prescriber.http.request(UpdatePlanSectionDocument, { planId, key: 'evil', text: 'x' }), 'BAD_USER_INPUT');
   });
 
+  it('audits the creation, reads, opening and edits of a plan', async () => {
+    const { planId, patientId } = await newPlan();
+    await therapist.http.request(TreatmentPlanDocument, { id: planId });
+    await prescriber.http.request(UpdatePlanSectionDocument, { planId, key: 'monitoring', text: 'BP every 15 minutes' });
+    const live = await open(planId, therapist);
+    live.doc.getText('notes').insert(0, 'hello');
+    await eventually(async () => (await server.sql("select 1 from audit_event where entity_id = $1 and action = 'plan.edit'", [planId])).length === 2);
+    const rows = await server.sql<{ action: string; sub: string }>(
+      `select a.action, c.sub from audit_event a join clinician c on c.id = a.clinician_id
+       where a.patient_id = $1 and a.action like 'plan.%' order by a.id`,
+      [patientId],
+    );
+    expect(rows.map((r) => `${r.action} ${r.sub === prescriber.sub ? 'prescriber' : 'therapist'}`)).toEqual([
+      'plan.create prescriber',
+      'plan.read therapist',
+      'plan.edit prescriber',
+      'plan.open therapist',
+      'plan.edit therapist',
+    ]);
+    await expectCode(prescriber.http.request(UpdatePlanSectionDocument, { planId, key: 'notes', text: 'x'.repeat(100_001) }), 'BAD_USER_INPUT');
+  });
+
   it('applies updatePlanSection under the section rules, live to editors and subscribers', async () => {
     const { planId } = await newPlan();
     const live = await open(planId, therapist);
