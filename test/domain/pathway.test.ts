@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import {
+  aboveLimit,
+  assessmentInconsistency,
+  Contraindication,
+  EligibilityDecision,
+  implausibleBloodPressure,
+  Medication,
+  missingBeforeTreatment,
+  prescriptionProblem,
+  statusAfterAssessment,
+  statusChangeRefusal,
+} from '../../src/domain/pathway';
+import { PatientStatus as S } from '../../src/domain/patientStatus';
+import { Route } from '../../src/domain/plans';
+
+describe('blood pressure', () => {
+  it.each([
+    [180, 100, false],
+    [181, 100, true],
+    [180, 101, true],
+    [120, 80, false],
+  ])('%i/%i above 180/100: %s', (systolic, diastolic, above) => expect(aboveLimit({ systolic, diastolic })).toBe(above));
+  it.each([
+    [120, 80, undefined],
+    [49, 30, 'systolic'],
+    [301, 80, 'systolic'],
+    [120, 19, 'diastolic'],
+    [120.5, 80, 'systolic'],
+    [90, 95, 'below systolic'],
+  ])('%s/%s implausible: %s', (systolic, diastolic, problem) => {
+    const found = implausibleBloodPressure({ systolic, diastolic });
+    if (problem === undefined) expect(found).toBeUndefined();
+    else expect(found).toContain(problem);
+  });
+});
+
+describe('eligibility assessments', () => {
+  const ok = { systolic: 130, diastolic: 85 };
+  it.each([
+    [EligibilityDecision.ELIGIBLE, [], ok, undefined],
+    [EligibilityDecision.ELIGIBLE, [Contraindication.PREGNANCY], ok, 'PREGNANCY'],
+    [EligibilityDecision.ELIGIBLE, [], { systolic: 181, diastolic: 90 }, '180/100'],
+    [EligibilityDecision.INELIGIBLE, [Contraindication.PREGNANCY], ok, undefined],
+    [EligibilityDecision.NEEDS_REVIEW, [Contraindication.ACTIVE_PSYCHOSIS], { systolic: 190, diastolic: 110 }, undefined],
+  ])('%s with %j at %j', (decision, contraindications, bp, problem) => {
+    const found = assessmentInconsistency(decision, contraindications, bp);
+    if (problem === undefined) expect(found).toBeUndefined();
+    else expect(found).toContain(problem);
+  });
+
+  it.each([
+    [S.REFERRED, EligibilityDecision.ELIGIBLE, S.ELIGIBLE],
+    [S.REFERRED, EligibilityDecision.NEEDS_REVIEW, S.SCREENING],
+    [S.SCREENING, EligibilityDecision.INELIGIBLE, S.INELIGIBLE],
+    [S.INELIGIBLE, EligibilityDecision.ELIGIBLE, S.ELIGIBLE],
+    [S.ELIGIBLE, EligibilityDecision.NEEDS_REVIEW, S.SCREENING],
+    [S.ACTIVE, EligibilityDecision.INELIGIBLE, S.ACTIVE],
+    [S.MAINTENANCE, EligibilityDecision.ELIGIBLE, S.MAINTENANCE],
+  ])('from %s, %s gives %s', (from, decision, to) => expect(statusAfterAssessment(from, decision)).toBe(to));
+  it('refuses screening a discharged patient', () => expect(statusAfterAssessment(S.DISCHARGED, EligibilityDecision.ELIGIBLE)).toMatch(/refer them again/));
+});
+
+describe('status changes by hand', () => {
+  const ready = { eligible: true, consented: true };
+  it.each([
+    [S.ELIGIBLE, S.ACTIVE, ready, undefined],
+    [S.ELIGIBLE, S.ACTIVE, { eligible: true, consented: false }, 'informed consent'],
+    [S.ELIGIBLE, S.ACTIVE, { eligible: false, consented: false }, 'an ELIGIBLE eligibility assessment and informed consent are missing'],
+    [S.SCREENING, S.ACTIVE, ready, 'ELIGIBLE assessment is missing'],
+    [S.REFERRED, S.ACTIVE, ready, 'ELIGIBLE assessment is missing'],
+    [S.ACTIVE, S.MAINTENANCE, ready, undefined],
+    [S.ELIGIBLE, S.MAINTENANCE, ready, 'active treatment'],
+    [S.MAINTENANCE, S.ACTIVE, ready, undefined],
+    [S.ACTIVE, S.DISCHARGED, ready, undefined],
+    [S.REFERRED, S.DISCHARGED, ready, undefined],
+    [S.DISCHARGED, S.REFERRED, ready, undefined],
+    [S.ACTIVE, S.REFERRED, ready, 'discharged'],
+    [S.REFERRED, S.ELIGIBLE, ready, 'eligibility assessment'],
+    [S.REFERRED, S.SCREENING, ready, 'eligibility assessment'],
+    [S.ACTIVE, S.ACTIVE, ready, 'already'],
+  ])('%s → %s with %j', (from, to, facts, problem) => {
+    const found = statusChangeRefusal(from, to, facts);
+    if (problem === undefined) expect(found).toBeUndefined();
+    else expect(found).toContain(problem);
+  });
+  it('names what is missing before treatment', () => {
+    expect(missingBeforeTreatment({ eligible: true, consented: true })).toBeUndefined();
+    expect(missingBeforeTreatment({ eligible: false, consented: true })).toBe('an ELIGIBLE eligibility assessment is missing');
+  });
+});
+
+describe('prescriptions', () => {
+  const base = { medication: Medication.KETAMINE, route: Route.IM, doseMg: 35, quantity: 1, refills: 0 };
+  it.each([
+    [{}, undefined],
+    [{ route: Route.INTRANASAL_ESKETAMINE }, 'not given by'],
+    [{ medication: Medication.ESKETAMINE, route: Route.IM }, 'not given by'],
+    [{ medication: Medication.ESKETAMINE, route: Route.INTRANASAL_ESKETAMINE, doseMg: 56 }, undefined],
+    [{ medication: Medication.ESKETAMINE, route: Route.INTRANASAL_ESKETAMINE, doseMg: 50 }, '28, 56, 84'],
+    [{ doseMg: 0 }, 'positive'],
+    [{ doseMg: 500 }, undefined],
+    [{ doseMg: 501 }, 'unit'],
+    [{ quantity: 0 }, 'quantity'],
+    [{ refills: 5 }, undefined],
+    [{ refills: 6 }, 'Schedule III'],
+  ])('%j', (change, problem) => {
+    const found = prescriptionProblem({ ...base, ...change });
+    if (problem === undefined) expect(found).toBeUndefined();
+    else expect(found).toContain(problem);
+  });
+});
