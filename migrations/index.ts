@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261123000000_foundation } from './Migration20261123000000_foundation';
 import { Migration20261123010000_measures } from './Migration20261123010000_measures';
 import { Migration20261123020000_plans } from './Migration20261123020000_plans';
+import { Migration20261123030000_pathway } from './Migration20261123030000_pathway';
 
 /** Every migration, in order. Listed explicitly so they run the same from source and from dist. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261123000000_foundation', class: Migration20261123000000_foundation },
   { name: 'Migration20261123010000_measures', class: Migration20261123010000_measures },
   { name: 'Migration20261123020000_plans', class: Migration20261123020000_plans },
+  { name: 'Migration20261123030000_pathway', class: Migration20261123030000_pathway },
 ];

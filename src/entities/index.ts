@@ -1,12 +1,15 @@
 import { AuditEvent } from './AuditEvent';
 import { CareTeamMember } from './CareTeamMember';
+import { Consent } from './Consent';
+import { EligibilityAssessment } from './EligibilityAssessment';
 import { Clinician } from './Clinician';
 import { Measure } from './Measure';
 import { Patient } from './Patient';
+import { Prescription } from './Prescription';
 import { ScoreAlert } from './ScoreAlert';
 import { TreatmentPlan } from './TreatmentPlan';
 
 /** Every entity, registered explicitly (no folder scanning: it behaves the same from src and dist). */
-export const entities = [Clinician, Patient, CareTeamMember, AuditEvent, Measure, ScoreAlert, TreatmentPlan];
+export const entities = [Clinician, Patient, CareTeamMember, AuditEvent, Measure, ScoreAlert, TreatmentPlan, EligibilityAssessment, Consent, Prescription];
 
-export { AuditEvent, CareTeamMember, Clinician, Measure, Patient, ScoreAlert, TreatmentPlan };
+export { AuditEvent, CareTeamMember, Clinician, Consent, EligibilityAssessment, Measure, Patient, Prescription, ScoreAlert, TreatmentPlan };

@@ -7,6 +7,7 @@ import { AlertRecords } from './alerts';
 import { AuditRecords } from './audit';
 import type { AuditWriter } from './auditWriter';
 import { MeasureRecords } from './measures';
+import { PathwayRecords } from './pathway';
 import { PatientRecords } from './patients';
 import { PlanRecords } from './plans';
 import { RequestScope } from './scope';
@@ -21,6 +22,7 @@ export interface Records {
   measures: MeasureRecords;
   alerts: AlertRecords;
   plans: PlanRecords;
+  pathway: PathwayRecords;
   audit: AuditRecords;
 }
 
@@ -40,6 +42,7 @@ export function recordsFor(em: EntityManager, clinician: Clinician, requestId: s
     measures: new MeasureRecords(scope, access, hub),
     alerts: new AlertRecords(scope, access, hub),
     plans: new PlanRecords(scope, access, rooms, hub),
+    pathway: new PathwayRecords(scope, access),
     audit: new AuditRecords(scope, access),
   };
 }

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { PatientStatus } from '../domain/patientStatus';
 import { Instrument } from '../domain/instruments';
-import { CareTeamMember, Clinician, Measure, Patient, ScoreAlert, TreatmentPlan } from '../entities';
+import { CareTeamMember, Clinician, Consent, EligibilityAssessment, Measure, Patient, Prescription, ScoreAlert, TreatmentPlan } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
 import { Connection, type ConnectionShape } from '../schema/connection';
 import { DateScalar } from '../schema/scalars';
@@ -89,6 +89,21 @@ export class PatientResolver {
   @FieldResolver(() => [TreatmentPlan], { description: 'Oldest first.' })
   treatmentPlans(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<TreatmentPlan[]> {
     return ctx.records.plans.forPatient(patient);
+  }
+
+  @FieldResolver(() => [EligibilityAssessment], { description: 'Oldest first; the latest decides.' })
+  eligibilityAssessments(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<EligibilityAssessment[]> {
+    return ctx.records.pathway.assessments(patient);
+  }
+
+  @FieldResolver(() => [Consent], { description: 'Oldest first.' })
+  consents(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<Consent[]> {
+    return ctx.records.pathway.consents(patient);
+  }
+
+  @FieldResolver(() => [Prescription], { description: 'Every prescription ever written, void ones included, oldest first.' })
+  prescriptions(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<Prescription[]> {
+    return ctx.records.pathway.prescriptions(patient);
   }
 
   @FieldResolver(() => [CareTeamMember])

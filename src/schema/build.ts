@@ -6,6 +6,7 @@ import { AlertResolver } from '../resolvers/AlertResolver';
 import { AuditResolver } from '../resolvers/AuditResolver';
 import { ClinicianResolver } from '../resolvers/ClinicianResolver';
 import { MeasureResolver } from '../resolvers/MeasureResolver';
+import { PathwayResolver, PrescriptionResolver } from '../resolvers/PathwayResolver';
 import { PlanResolver, PlanSectionResolver } from '../resolvers/PlanResolver';
 import { CareTeamMemberResolver, PatientResolver } from '../resolvers/PatientResolver';
 
@@ -17,6 +18,8 @@ export const resolvers = [
   AlertResolver,
   PlanResolver,
   PlanSectionResolver,
+  PathwayResolver,
+  PrescriptionResolver,
   AuditResolver,
 ] as const;
 

@@ -1,6 +1,7 @@
 import { registerEnumType } from 'type-graphql';
 import { AlertKind, AlertLevel } from '../domain/alerts';
 import { Instrument, SeverityBand } from '../domain/instruments';
+import { Contraindication, EligibilityDecision, Medication } from '../domain/pathway';
 import { PatientStatus } from '../domain/patientStatus';
 import { PlanStatus, Protocol, Route } from '../domain/plans';
 import { Role } from '../domain/roles';
@@ -14,3 +15,6 @@ registerEnumType(AlertLevel, { name: 'AlertLevel' });
 registerEnumType(PlanStatus, { name: 'PlanStatus' });
 registerEnumType(Protocol, { name: 'Protocol' });
 registerEnumType(Route, { name: 'Route' });
+registerEnumType(Contraindication, { name: 'Contraindication' });
+registerEnumType(EligibilityDecision, { name: 'EligibilityDecision' });
+registerEnumType(Medication, { name: 'Medication' });

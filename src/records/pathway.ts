@@ -1,0 +1,226 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { CareTeamAccess } from '../auth/access';
+import {
+  assessmentInconsistency,
+  EligibilityDecision,
+  implausibleBloodPressure,
+  missingBeforeTreatment,
+  prescriptionProblem,
+  statusAfterAssessment,
+  statusChangeRefusal,
+  type BloodPressure,
+  type Contraindication,
+  type Medication,
+  type PathwayFacts,
+} from '../domain/pathway';
+import type { PatientStatus } from '../domain/patientStatus';
+import type { Route } from '../domain/plans';
+import { Role } from '../domain/roles';
+import { Clinician, Consent, EligibilityAssessment, Prescription, type Patient } from '../entities';
+import { badInput, conflict, forbidden, notFound } from '../errors';
+import { parseId } from '../ids';
+import { parseCalendarDate } from '../schema/scalars';
+import type { RequestScope } from './scope';
+
+export interface NewAssessment {
+  patientId: string;
+  contraindications: Contraindication[];
+  cautions: string[];
+  baseline: BloodPressure;
+  decision: EligibilityDecision;
+}
+
+export interface NewConsent {
+  patientId: string;
+  textVersion: string;
+  consentedOn: string;
+  acknowledgesRisks: boolean;
+  acknowledgesOffLabelUse: boolean;
+  acknowledgesIntegration: boolean;
+}
+
+export interface NewPrescription {
+  patientId: string;
+  medication: Medication;
+  route: Route;
+  doseMg: number;
+  quantity: number;
+  refills: number;
+}
+
+/** Screening, consent, prescribing and the patient's place on the pathway. */
+export class PathwayRecords {
+  constructor(
+    private readonly scope: RequestScope,
+    private readonly access: CareTeamAccess,
+  ) {}
+
+  /** PRESCRIBER only. Moves the patient's status as the decision says. */
+  async recordAssessment(input: NewAssessment): Promise<EligibilityAssessment> {
+    this.requirePrescriber('record eligibility assessments');
+    const patientId = parseId(input.patientId, 'patientId');
+    const problem = implausibleBloodPressure(input.baseline) ?? assessmentInconsistency(input.decision, input.contraindications, input.baseline);
+    if (problem) throw badInput(problem);
+    const cautions = input.cautions.map((c) => c.trim()).filter(Boolean);
+    if (cautions.some((c) => c.length > 500)) throw badInput('each caution must be at most 500 characters');
+    return this.scope.write(async (em) => {
+      const patient = await this.access.requirePatient(em, patientId, { lock: true });
+      const next = statusAfterAssessment(patient.status, input.decision);
+      if (!isStatus(next)) throw conflict(next);
+      const assessment = em.create(EligibilityAssessment, {
+        patient,
+        contraindications: [...new Set(input.contraindications)],
+        cautions,
+        baselineSystolic: input.baseline.systolic,
+        baselineDiastolic: input.baseline.diastolic,
+        decision: input.decision,
+        assessedBy: this.scope.clinician.id,
+      });
+      patient.status = next;
+      await em.flush();
+      this.scope.audit({ action: 'eligibility.create', patientId, entity: 'EligibilityAssessment', entityId: assessment.id });
+      return assessment;
+    });
+  }
+
+  /** Any clinician on the care team records the consent the patient gave. */
+  async recordConsent(input: NewConsent): Promise<Consent> {
+    this.access.requireClinician('record consent');
+    const patientId = parseId(input.patientId, 'patientId');
+    const textVersion = input.textVersion.trim();
+    if (textVersion.length === 0 || textVersion.length > 100) throw badInput('textVersion must be 1 to 100 characters');
+    const consentedOn = parseCalendarDate(input.consentedOn);
+    if (consentedOn > new Date().toISOString().slice(0, 10)) throw badInput('consentedOn cannot be in the future');
+    const missing = [
+      ...(input.acknowledgesRisks ? [] : ['the risks']),
+      ...(input.acknowledgesOffLabelUse ? [] : ['off-label use']),
+      ...(input.acknowledgesIntegration ? [] : ['the role of integration']),
+    ];
+    if (missing.length > 0) throw badInput(`consent needs the patient's acknowledgement of ${missing.join(', ')}`);
+    return this.scope.write(async (em) => {
+      const patient = await this.access.requirePatient(em, patientId, { lock: true });
+      const consent = em.create(Consent, { patient, textVersion, consentedOn, acknowledgesRisks: true, acknowledgesOffLabelUse: true, acknowledgesIntegration: true, recordedBy: this.scope.clinician.id });
+      await em.flush();
+      this.scope.audit({ action: 'consent.create', patientId, entity: 'Consent', entityId: consent.id });
+      return consent;
+    });
+  }
+
+  /** PRESCRIBER only, and only after an ELIGIBLE assessment and a consent. */
+  async prescribe(input: NewPrescription): Promise<Prescription> {
+    this.requirePrescriber('prescribe');
+    const patientId = parseId(input.patientId, 'patientId');
+    const problem = prescriptionProblem(input);
+    if (problem) throw badInput(problem);
+    return this.scope.write(async (em) => {
+      const patient = await this.access.requirePatient(em, patientId, { lock: true });
+      return this.createPrescription(em, patient, input);
+    });
+  }
+
+  /** PRESCRIBER only: voids a prescription, once, with a reason. */
+  async voidPrescription(id: string, reason: string): Promise<Prescription> {
+    this.requirePrescriber('void prescriptions');
+    const prescriptionId = parseId(id, 'id');
+    const why = voidReason(reason);
+    return this.scope.write(async (em) => this.voidLocked(em, prescriptionId, why));
+  }
+
+  /** PRESCRIBER only: voids a prescription with a reason and writes its replacement, together. */
+  async correctPrescription(id: string, reason: string, input: Omit<NewPrescription, 'patientId'>): Promise<Prescription> {
+    this.requirePrescriber('correct prescriptions');
+    const prescriptionId = parseId(id, 'id');
+    const why = voidReason(reason);
+    const problem = prescriptionProblem(input);
+    if (problem) throw badInput(problem);
+    return this.scope.write(async (em) => {
+      const voided = await this.voidLocked(em, prescriptionId, why);
+      const patient = await this.access.requirePatient(em, voided.patient.id, { lock: true });
+      return this.createPrescription(em, patient, input, voided);
+    });
+  }
+
+  /** Moves the patient along the pathway by hand (start, maintenance, discharge, re-referral). */
+  async changeStatus(patientId: string, status: PatientStatus): Promise<Patient> {
+    this.access.requireClinician('change a patient’s status');
+    const id = parseId(patientId, 'patientId');
+    return this.scope.write(async (em) => {
+      const patient = await this.access.requirePatient(em, id, { lock: true });
+      const refusal = statusChangeRefusal(patient.status, status, await this.facts(em, id));
+      if (refusal) throw conflict(refusal);
+      this.scope.audit({ action: 'patient.status', patientId: id, entity: 'Patient', entityId: id });
+      patient.status = status;
+      return patient;
+    });
+  }
+
+  async assessments(patient: Patient): Promise<EligibilityAssessment[]> {
+    const rows = await this.scope.em.find(EligibilityAssessment, { patient: patient.id }, { orderBy: { assessedAt: 'asc', id: 'asc' } });
+    this.scope.audit(...rows.map((r) => ({ action: 'eligibility.read', patientId: patient.id, entity: 'EligibilityAssessment', entityId: r.id })));
+    return rows;
+  }
+
+  async consents(patient: Patient): Promise<Consent[]> {
+    const rows = await this.scope.em.find(Consent, { patient: patient.id }, { orderBy: { recordedAt: 'asc', id: 'asc' } });
+    this.scope.audit(...rows.map((r) => ({ action: 'consent.read', patientId: patient.id, entity: 'Consent', entityId: r.id })));
+    return rows;
+  }
+
+  async prescriptions(patient: Patient): Promise<Prescription[]> {
+    const rows = await this.scope.em.find(Prescription, { patient: patient.id }, { orderBy: { prescribedAt: 'asc', id: 'asc' } });
+    this.scope.audit(...rows.map((r) => ({ action: 'prescription.read', patientId: patient.id, entity: 'Prescription', entityId: r.id })));
+    return rows;
+  }
+
+  /** What the pathway rules need to know about the patient, read in the caller's transaction. */
+  async facts(em: EntityManager, patientId: string): Promise<PathwayFacts> {
+    const latest = await em.findOne(EligibilityAssessment, { patient: patientId }, { orderBy: { assessedAt: 'desc', id: 'desc' } });
+    const consents = await em.count(Consent, { patient: patientId });
+    return { eligible: latest?.decision === EligibilityDecision.ELIGIBLE, consented: consents > 0 };
+  }
+
+  private async createPrescription(em: EntityManager, patient: Patient, input: Omit<NewPrescription, 'patientId'>, replaces?: Prescription): Promise<Prescription> {
+    const missing = missingBeforeTreatment(await this.facts(em, patient.id));
+    if (missing) throw conflict(`cannot prescribe: ${missing}`);
+    const prescription = em.create(Prescription, {
+      patient,
+      medication: input.medication,
+      route: input.route,
+      doseMg: input.doseMg,
+      quantity: input.quantity,
+      refills: input.refills,
+      prescribedBy: this.scope.clinician.id,
+      replaces,
+    });
+    await em.flush();
+    this.scope.audit({ action: 'prescription.create', patientId: patient.id, entity: 'Prescription', entityId: prescription.id });
+    return prescription;
+  }
+
+  private async voidLocked(em: EntityManager, id: string, reason: string): Promise<Prescription> {
+    const prescription = await em.findOne(Prescription, { id });
+    if (!prescription) throw notFound('No prescription with that id');
+    await this.access.requirePatient(em, prescription.patient.id, { lock: true });
+    if (prescription.voidedAt) throw conflict('This prescription is already void');
+    prescription.voidedAt = new Date();
+    prescription.voidedBy = em.getReference(Clinician, this.scope.clinician.id, { wrapped: true });
+    prescription.voidReason = reason;
+    await em.flush();
+    this.scope.audit({ action: 'prescription.void', patientId: prescription.patient.id, entity: 'Prescription', entityId: prescription.id });
+    return prescription;
+  }
+
+  private requirePrescriber(action: string): void {
+    if (this.scope.clinician.role !== Role.PRESCRIBER) throw forbidden(`Only a prescriber may ${action}`);
+  }
+}
+
+function voidReason(reason: string): string {
+  const why = reason.trim();
+  if (why.length < 3 || why.length > 500) throw badInput('reason must be 3 to 500 characters');
+  return why;
+}
+
+function isStatus(value: PatientStatus | string): value is PatientStatus {
+  return ['REFERRED', 'SCREENING', 'ELIGIBLE', 'INELIGIBLE', 'ACTIVE', 'MAINTENANCE', 'DISCHARGED'].includes(value);
+}
