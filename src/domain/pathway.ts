@@ -138,3 +138,59 @@ export function prescriptionProblem(p: { medication: Medication; route: Route; d
   if (!Number.isInteger(p.refills) || p.refills < 0 || p.refills > MAX_REFILLS) return `refills must be between 0 and ${MAX_REFILLS} (Schedule III)`;
   return undefined;
 }
+
+export enum SessionKind {
+  PREPARATION = 'PREPARATION',
+  DOSING = 'DOSING',
+  INTEGRATION = 'INTEGRATION',
+  FOLLOW_UP = 'FOLLOW_UP',
+}
+
+export enum AdverseEvent {
+  SEDATION = 'SEDATION',
+  DISSOCIATION = 'DISSOCIATION',
+  NAUSEA = 'NAUSEA',
+  RAISED_BLOOD_PRESSURE = 'RAISED_BLOOD_PRESSURE',
+}
+
+/** Intranasal esketamine: the patient stays under observation at least this long. */
+export const ESKETAMINE_MIN_MONITORING_MINUTES = 120;
+
+export interface DoseGiven {
+  route: Route;
+  doseMg: number;
+  before: BloodPressure;
+  minutesMonitored: number;
+  /** The prescriber's reason to dose despite a pre-dose blood pressure above the limit. */
+  overrideReason?: string | null;
+}
+
+export interface ActivePrescription {
+  route: Route;
+  doseMg: number;
+}
+
+/** Why a dosing session cannot be completed as recorded; undefined when it can. */
+export function dosingRefusal(dose: DoseGiven, prescription: ActivePrescription): string | undefined {
+  if (dose.route !== prescription.route) return `the active prescription is for the ${prescription.route} route, not ${dose.route}`;
+  if (dose.doseMg > prescription.doseMg) return `${dose.doseMg} mg is more than the prescribed ${prescription.doseMg} mg`;
+  if (aboveLimit(dose.before) && !dose.overrideReason?.trim()) {
+    return `pre-dose blood pressure ${dose.before.systolic}/${dose.before.diastolic} is above ${BLOOD_PRESSURE_LIMIT.systolic}/${BLOOD_PRESSURE_LIMIT.diastolic}: hold the dose, or give the prescriber's reason to override`;
+  }
+  if (dose.route === Route.INTRANASAL_ESKETAMINE && dose.minutesMonitored < ESKETAMINE_MIN_MONITORING_MINUTES) {
+    return `intranasal esketamine needs at least ${ESKETAMINE_MIN_MONITORING_MINUTES} minutes of monitoring before discharge (${dose.minutesMonitored} recorded)`;
+  }
+  return undefined;
+}
+
+const HOUR = 60 * 60 * 1000;
+
+/**
+ * Under SEPARATE_DAY the integration session falls one to two days after its dosing session. Read as
+ * elapsed time, whatever the clinic's time zone: from 24 hours up to (not including) 72 hours, so
+ * "the day after" and "two days after" both count at any hour of the day.
+ */
+export function integrationOutsideWindow(dosingAt: Date, integrationAt: Date): boolean {
+  const elapsed = integrationAt.getTime() - dosingAt.getTime();
+  return elapsed < 24 * HOUR || elapsed >= 72 * HOUR;
+}

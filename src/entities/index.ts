@@ -6,10 +6,12 @@ import { Clinician } from './Clinician';
 import { Measure } from './Measure';
 import { Patient } from './Patient';
 import { Prescription } from './Prescription';
+import { PsychotherapyNote } from './PsychotherapyNote';
 import { ScoreAlert } from './ScoreAlert';
 import { TreatmentPlan } from './TreatmentPlan';
+import { TreatmentSession } from './TreatmentSession';
 
 /** Every entity, registered explicitly (no folder scanning: it behaves the same from src and dist). */
-export const entities = [Clinician, Patient, CareTeamMember, AuditEvent, Measure, ScoreAlert, TreatmentPlan, EligibilityAssessment, Consent, Prescription];
+export const entities = [Clinician, Patient, CareTeamMember, AuditEvent, Measure, ScoreAlert, TreatmentPlan, EligibilityAssessment, Consent, Prescription, TreatmentSession, PsychotherapyNote];
 
-export { AuditEvent, CareTeamMember, Clinician, Consent, EligibilityAssessment, Measure, Patient, Prescription, ScoreAlert, TreatmentPlan };
+export { AuditEvent, CareTeamMember, Clinician, Consent, EligibilityAssessment, Measure, Patient, Prescription, PsychotherapyNote, ScoreAlert, TreatmentPlan, TreatmentSession };

@@ -7,10 +7,12 @@ import { AlertRecords } from './alerts';
 import { AuditRecords } from './audit';
 import type { AuditWriter } from './auditWriter';
 import { MeasureRecords } from './measures';
+import { NoteRecords } from './notes';
 import { PathwayRecords } from './pathway';
 import { PatientRecords } from './patients';
 import { PlanRecords } from './plans';
 import { RequestScope } from './scope';
+import { SessionRecords } from './sessions';
 
 /**
  * Everything one authenticated request may read or change, already scoped to its clinician.
@@ -23,6 +25,8 @@ export interface Records {
   alerts: AlertRecords;
   plans: PlanRecords;
   pathway: PathwayRecords;
+  sessions: SessionRecords;
+  notes: NoteRecords;
   audit: AuditRecords;
 }
 
@@ -36,13 +40,17 @@ export interface RecordServices {
 export function recordsFor(em: EntityManager, clinician: Clinician, requestId: string, { hub, auditWriter, rooms }: RecordServices): Records {
   const scope = new RequestScope(em, clinician, requestId, auditWriter);
   const access = new CareTeamAccess(clinician);
+  const pathway = new PathwayRecords(scope, access);
+  const sessions = new SessionRecords(scope, access, pathway);
   return {
     scope,
     patients: new PatientRecords(scope, access),
     measures: new MeasureRecords(scope, access, hub),
     alerts: new AlertRecords(scope, access, hub),
     plans: new PlanRecords(scope, access, rooms, hub),
-    pathway: new PathwayRecords(scope, access),
+    pathway,
+    sessions,
+    notes: new NoteRecords(scope, sessions),
     audit: new AuditRecords(scope, access),
   };
 }

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { PatientStatus } from '../domain/patientStatus';
 import { Instrument } from '../domain/instruments';
-import { CareTeamMember, Clinician, Consent, EligibilityAssessment, Measure, Patient, Prescription, ScoreAlert, TreatmentPlan } from '../entities';
+import { CareTeamMember, Clinician, Consent, EligibilityAssessment, Measure, Patient, Prescription, ScoreAlert, TreatmentPlan, TreatmentSession } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
 import { Connection, type ConnectionShape } from '../schema/connection';
 import { DateScalar } from '../schema/scalars';
@@ -104,6 +104,11 @@ export class PatientResolver {
   @FieldResolver(() => [Prescription], { description: 'Every prescription ever written, void ones included, oldest first.' })
   prescriptions(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<Prescription[]> {
     return ctx.records.pathway.prescriptions(patient);
+  }
+
+  @FieldResolver(() => [TreatmentSession], { description: 'In scheduled order.' })
+  sessions(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<TreatmentSession[]> {
+    return ctx.records.sessions.forPatient(patient);
   }
 
   @FieldResolver(() => [CareTeamMember])

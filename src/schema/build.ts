@@ -6,6 +6,7 @@ import { AlertResolver } from '../resolvers/AlertResolver';
 import { AuditResolver } from '../resolvers/AuditResolver';
 import { ClinicianResolver } from '../resolvers/ClinicianResolver';
 import { MeasureResolver } from '../resolvers/MeasureResolver';
+import { SessionResolver } from '../resolvers/SessionResolver';
 import { PathwayResolver, PrescriptionResolver } from '../resolvers/PathwayResolver';
 import { PlanResolver, PlanSectionResolver } from '../resolvers/PlanResolver';
 import { CareTeamMemberResolver, PatientResolver } from '../resolvers/PatientResolver';
@@ -20,6 +21,7 @@ export const resolvers = [
   PlanSectionResolver,
   PathwayResolver,
   PrescriptionResolver,
+  SessionResolver,
   AuditResolver,
 ] as const;
 

@@ -1,7 +1,7 @@
 import { registerEnumType } from 'type-graphql';
 import { AlertKind, AlertLevel } from '../domain/alerts';
 import { Instrument, SeverityBand } from '../domain/instruments';
-import { Contraindication, EligibilityDecision, Medication } from '../domain/pathway';
+import { AdverseEvent, Contraindication, EligibilityDecision, Medication, SessionKind } from '../domain/pathway';
 import { PatientStatus } from '../domain/patientStatus';
 import { PlanStatus, Protocol, Route } from '../domain/plans';
 import { Role } from '../domain/roles';
@@ -18,3 +18,5 @@ registerEnumType(Route, { name: 'Route' });
 registerEnumType(Contraindication, { name: 'Contraindication' });
 registerEnumType(EligibilityDecision, { name: 'EligibilityDecision' });
 registerEnumType(Medication, { name: 'Medication' });
+registerEnumType(SessionKind, { name: 'SessionKind' });
+registerEnumType(AdverseEvent, { name: 'AdverseEvent' });

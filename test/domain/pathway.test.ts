@@ -3,7 +3,9 @@ import {
   aboveLimit,
   assessmentInconsistency,
   Contraindication,
+  dosingRefusal,
   EligibilityDecision,
+  integrationOutsideWindow,
   implausibleBloodPressure,
   Medication,
   missingBeforeTreatment,
@@ -109,4 +111,48 @@ describe('prescriptions', () => {
     if (problem === undefined) expect(found).toBeUndefined();
     else expect(found).toContain(problem);
   });
+});
+
+describe('dosing sessions', () => {
+  const prescription = { route: Route.IM, doseMg: 40 };
+  const dose = { route: Route.IM, doseMg: 40, before: { systolic: 150, diastolic: 90 }, minutesMonitored: 60 };
+  it.each([
+    [{}, undefined],
+    [{ doseMg: 40.5 }, 'more than the prescribed'],
+    [{ route: Route.IV }, 'IM route'],
+    [{ before: { systolic: 181, diastolic: 90 } }, 'hold the dose'],
+    [{ before: { systolic: 170, diastolic: 101 } }, 'hold the dose'],
+    [{ before: { systolic: 180, diastolic: 100 } }, undefined],
+    [{ before: { systolic: 190, diastolic: 105 }, overrideReason: 'baseline 185/100 for years; cardiology cleared' }, undefined],
+    [{ before: { systolic: 190, diastolic: 105 }, overrideReason: '  ' }, 'hold the dose'],
+  ])('%j', (change, problem) => {
+    const found = dosingRefusal({ ...dose, ...change }, prescription);
+    if (problem === undefined) expect(found).toBeUndefined();
+    else expect(found).toContain(problem);
+  });
+  it.each([
+    [119, 'at least 120 minutes'],
+    [120, undefined],
+  ])('esketamine monitored %i minutes', (minutes, problem) => {
+    const found = dosingRefusal(
+      { route: Route.INTRANASAL_ESKETAMINE, doseMg: 56, before: { systolic: 130, diastolic: 80 }, minutesMonitored: minutes },
+      { route: Route.INTRANASAL_ESKETAMINE, doseMg: 84 },
+    );
+    if (problem === undefined) expect(found).toBeUndefined();
+    else expect(found).toContain(problem);
+  });
+});
+
+describe('the SEPARATE_DAY integration window', () => {
+  const dosing = new Date('2026-11-02T10:00:00Z');
+  it.each([
+    [23.99, true],
+    [24, false],
+    [47, false],
+    [71.99, false],
+    [72, true],
+    [-2, true],
+  ])('%f hours after the dose: flagged %s', (hours, flagged) =>
+    expect(integrationOutsideWindow(dosing, new Date(dosing.getTime() + hours * 3_600_000))).toBe(flagged),
+  );
 });

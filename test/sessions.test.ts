@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Role } from '../src/domain/roles';
+import {
+  AddCareTeamMemberDocument,
+  CompleteDosingSessionDocument,
+  CompleteSessionDocument,
+  CreatePatientDocument,
+  CreateTreatmentPlanDocument,
+  MeDocument,
+  PatientSessionsDocument,
+  PrescribeDocument,
+  PsychotherapyNoteDocument,
+  RecordConsentDocument,
+  RecordEligibilityAssessmentDocument,
+  ScheduleSessionDocument,
+  VoidPrescriptionDocument,
+  WritePsychotherapyNoteDocument,
+  type CompleteDosingSessionInput,
+  type Protocol,
+  type Route,
+} from './generated/graphql';
+import { expectCode } from './support/expect';
+import { startTestServer, type TestClinician, type TestServer } from './support/server';
+
+let server: TestServer;
+let prescriber: TestClinician;
+let therapist: TestClinician;
+let colleague: TestClinician;
+let outsider: TestClinician;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  prescriber = await server.clinician(Role.PRESCRIBER);
+  therapist = await server.clinician(Role.THERAPIST);
+  colleague = await server.clinician(Role.THERAPIST);
+  outsider = await server.clinician(Role.THERAPIST);
+  for (const c of [therapist, colleague]) await c.http.request(MeDocument);
+});
+afterAll(() => server.close());
+
+const DAY = 24 * 3_600_000;
+
+/** A patient on the team of prescriber, therapist and colleague, with a plan; ready to dose unless told. */
+async function patientWithPlan(options: { protocol?: Protocol; route?: Route; ready?: boolean } = {}) {
+  const { createPatient } = await prescriber.http.request(CreatePatientDocument, { input: { firstName: 'Jo', lastName: 'Session', dateOfBirth: '1982-02-02' } });
+  const patientId = createPatient.id;
+  for (const c of [therapist, colleague]) await prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: c.email });
+  const route = options.route ?? 'IM';
+  const { createTreatmentPlan } = await prescriber.http.request(CreateTreatmentPlanDocument, {
+    input: { patientId, protocol: options.protocol ?? 'SEPARATE_DAY', route, plannedDosingSessions: 6 },
+  });
+  let prescriptionId = '';
+  if (options.ready ?? true) {
+    await prescriber.http.request(RecordEligibilityAssessmentDocument, {
+      input: { patientId, contraindications: [], cautions: [], baselineBloodPressure: { systolic: 128, diastolic: 82 }, decision: 'ELIGIBLE' },
+    });
+    await therapist.http.request(RecordConsentDocument, {
+      input: { patientId, textVersion: 'v3', consentedOn: '2026-11-01', acknowledgesRisks: true, acknowledgesOffLabelUse: true, acknowledgesIntegration: true },
+    });
+    const esketamine = route === 'INTRANASAL_ESKETAMINE';
+    const { prescribe } = await prescriber.http.request(PrescribeDocument, {
+      input: { patientId, medication: esketamine ? 'ESKETAMINE' : 'KETAMINE', route, doseMg: esketamine ? 84 : 40, quantity: 6 },
+    });
+    prescriptionId = prescribe.id;
+  }
+  return { patientId, planId: createTreatmentPlan.id, prescriptionId };
+}
+
+const schedule = (by: TestClinician, planId: string, kind: 'PREPARATION' | 'DOSING' | 'INTEGRATION' | 'FOLLOW_UP', at: Date, dosingSessionId?: string) =>
+  by.http.request(ScheduleSessionDocument, { input: { planId, kind, scheduledAt: at.toISOString(), dosingSessionId } });
+
+const dose = (sessionId: string, prescriptionId: string, change: Partial<CompleteDosingSessionInput> = {}): CompleteDosingSessionInput => ({
+  sessionId,
+  prescriptionId,
+  doseMg: 40,
+  lotNumber: 'KX-2291',
+  bloodPressureBefore: { systolic: 138, diastolic: 86 },
+  bloodPressureAfter: { systolic: 152, diastolic: 92 },
+  minutesMonitored: 75,
+  adverseEvents: ['DISSOCIATION', 'NAUSEA'],
+  ...change,
+});
+
+describe('dosing sessions', () => {
+  it('cannot be scheduled before an ELIGIBLE assessment and a consent', async () => {
+    const { planId } = await patientWithPlan({ ready: false });
+    const message = await expectCode(schedule(therapist, planId, 'DOSING', new Date(Date.now() + DAY)), 'CONFLICT');
+    expect(message).toContain('ELIGIBLE');
+    expect(message).toContain('informed consent');
+    await schedule(therapist, planId, 'PREPARATION', new Date(Date.now() + DAY));
+    await expectCode(schedule(outsider, planId, 'PREPARATION', new Date()), 'FORBIDDEN');
+  });
+
+  it('are completed by the prescriber within the active prescription, and then kept as they are', async () => {
+    const { planId, prescriptionId } = await patientWithPlan();
+    const { scheduleSession } = await schedule(therapist, planId, 'DOSING', new Date());
+    const id = scheduleSession.id;
+    await expectCode(therapist.http.request(CompleteDosingSessionDocument, { input: dose(id, prescriptionId) }), 'FORBIDDEN');
+    expect(await expectCode(prescriber.http.request(CompleteDosingSessionDocument, { input: dose(id, prescriptionId, { doseMg: 45 }) }), 'CONFLICT')).toContain('prescribed 40');
+    await expectCode(prescriber.http.request(CompleteDosingSessionDocument, { input: dose(id, prescriptionId, { lotNumber: ' ' }) }), 'BAD_USER_INPUT');
+    await expectCode(prescriber.http.request(CompleteDosingSessionDocument, { input: dose(id, prescriptionId, { bloodPressureBefore: { systolic: 80, diastolic: 90 } }) }), 'BAD_USER_INPUT');
+
+    const high = { bloodPressureBefore: { systolic: 186, diastolic: 98 } };
+    expect(await expectCode(prescriber.http.request(CompleteDosingSessionDocument, { input: dose(id, prescriptionId, high) }), 'CONFLICT')).toContain('hold the dose');
+    const { completeDosingSession } = await prescriber.http.request(CompleteDosingSessionDocument, {
+      input: dose(id, prescriptionId, { ...high, bloodPressureOverrideReason: 'white-coat hypertension documented; repeat 178/96' }),
+    });
+    expect(completeDosingSession).toMatchObject({ route: 'IM', doseMg: 40, lotNumber: 'KX-2291', systolicBefore: 186, minutesMonitored: 75, adverseEvents: ['DISSOCIATION', 'NAUSEA'], prescription: { id: prescriptionId } });
+    expect(completeDosingSession.bloodPressureOverrideReason).toContain('white-coat');
+
+    await expectCode(prescriber.http.request(CompleteDosingSessionDocument, { input: dose(id, prescriptionId) }), 'CONFLICT');
+    await expect(server.sql('update treatment_session set dose_mg = 80 where id = $1', [id])).rejects.toThrow(/never deleted or edited/);
+    await expect(server.sql('delete from treatment_session where id = $1', [id])).rejects.toThrow(/never deleted or edited/);
+  });
+
+  it('refuse a void prescription, and intranasal esketamine with under 120 minutes of monitoring', async () => {
+    const ketamine = await patientWithPlan();
+    await prescriber.http.request(VoidPrescriptionDocument, { id: ketamine.prescriptionId, reason: 'patient moved clinic' });
+    const first = (await schedule(prescriber, ketamine.planId, 'DOSING', new Date())).scheduleSession.id;
+    expect(await expectCode(prescriber.http.request(CompleteDosingSessionDocument, { input: dose(first, ketamine.prescriptionId) }), 'CONFLICT')).toContain('void');
+
+    const spray = await patientWithPlan({ route: 'INTRANASAL_ESKETAMINE' });
+    const session = (await schedule(prescriber, spray.planId, 'DOSING', new Date())).scheduleSession.id;
+    const esketamine = { doseMg: 56, minutesMonitored: 119 };
+    expect(await expectCode(prescriber.http.request(CompleteDosingSessionDocument, { input: dose(session, spray.prescriptionId, esketamine) }), 'CONFLICT')).toContain('120 minutes');
+    const { completeDosingSession } = await prescriber.http.request(CompleteDosingSessionDocument, { input: dose(session, spray.prescriptionId, { ...esketamine, minutesMonitored: 120 }) });
+    expect(completeDosingSession.route).toBe('INTRANASAL_ESKETAMINE');
+  });
+});
+
+describe('therapy sessions', () => {
+  it('are completed by the therapist (follow-up by either), and integration outside one to two days is flagged under SEPARATE_DAY', async () => {
+    const { patientId, planId } = await patientWithPlan();
+    const dosingAt = new Date('2026-12-01T10:00:00Z');
+    const dosing = (await schedule(prescriber, planId, 'DOSING', dosingAt)).scheduleSession.id;
+    const onTime = (await schedule(therapist, planId, 'INTEGRATION', new Date(dosingAt.getTime() + 1.5 * DAY), dosing)).scheduleSession;
+    const late = (await schedule(therapist, planId, 'INTEGRATION', new Date(dosingAt.getTime() + 3 * DAY), dosing)).scheduleSession;
+    expect([onTime.integrationOutsideWindow, late.integrationOutsideWindow]).toEqual([false, true]);
+    await expectCode(schedule(therapist, planId, 'PREPARATION', dosingAt, dosing), 'BAD_USER_INPUT');
+
+    const preparation = (await schedule(therapist, planId, 'PREPARATION', new Date())).scheduleSession.id;
+    await expectCode(prescriber.http.request(CompleteSessionDocument, { sessionId: preparation }), 'FORBIDDEN');
+    await therapist.http.request(CompleteSessionDocument, { sessionId: preparation });
+    await expectCode(therapist.http.request(CompleteSessionDocument, { sessionId: preparation }), 'CONFLICT');
+    await expectCode(therapist.http.request(CompleteSessionDocument, { sessionId: dosing }), 'BAD_USER_INPUT');
+    const followUp = (await schedule(prescriber, planId, 'FOLLOW_UP', new Date())).scheduleSession.id;
+    await prescriber.http.request(CompleteSessionDocument, { sessionId: followUp });
+
+    const concurrent = await patientWithPlan({ protocol: 'CONCURRENT' });
+    const d = (await schedule(prescriber, concurrent.planId, 'DOSING', dosingAt)).scheduleSession.id;
+    expect((await schedule(therapist, concurrent.planId, 'INTEGRATION', new Date(dosingAt.getTime() + 5 * DAY), d)).scheduleSession.integrationOutsideWindow).toBe(false);
+
+    const { patient } = await prescriber.http.request(PatientSessionsDocument, { id: patientId });
+    expect(patient?.sessions.map((s) => s.kind)).toEqual(['PREPARATION', 'FOLLOW_UP', 'DOSING', 'INTEGRATION', 'INTEGRATION']);
+  });
+});
+
+describe('psychotherapy notes', () => {
+  it('are read and written by their author alone, and their existence and reads are audited', async () => {
+    const { patientId, planId } = await patientWithPlan();
+    const session = (await schedule(therapist, planId, 'INTEGRATION', new Date())).scheduleSession.id;
+    const secret = 'PRIVATE-PROCESS-NOTE: childhood material surfaced';
+    await expectCode(prescriber.http.request(WritePsychotherapyNoteDocument, { sessionId: session, text: 'x' }), 'FORBIDDEN');
+    await expectCode(outsider.http.request(WritePsychotherapyNoteDocument, { sessionId: session, text: 'x' }), 'FORBIDDEN');
+    const { writePsychotherapyNote } = await therapist.http.request(WritePsychotherapyNoteDocument, { sessionId: session, text: secret });
+
+    expect((await therapist.http.request(PsychotherapyNoteDocument, { sessionId: session })).psychotherapyNote?.text).toBe(secret);
+    expect((await prescriber.http.request(PsychotherapyNoteDocument, { sessionId: session })).psychotherapyNote).toBeNull();
+    expect((await colleague.http.request(PsychotherapyNoteDocument, { sessionId: session })).psychotherapyNote).toBeNull();
+    await expectCode(outsider.http.request(PsychotherapyNoteDocument, { sessionId: session }), 'FORBIDDEN');
+
+    // Not in any list or shared view.
+    for (const who of [prescriber, therapist]) {
+      const everything = await who.http.request(PatientSessionsDocument, { id: patientId });
+      expect(JSON.stringify(everything)).not.toContain('PRIVATE-PROCESS-NOTE');
+    }
+    const audit = await server.sql<{ action: string; entity_id: string }>(
+      "select action, entity_id from audit_event where patient_id = $1 and entity = 'PsychotherapyNote' order by id",
+      [patientId],
+    );
+    expect(audit).toEqual([
+      { action: 'psychotherapyNote.write', entity_id: writePsychotherapyNote.id },
+      { action: 'psychotherapyNote.read', entity_id: writePsychotherapyNote.id },
+    ]);
+    const anywhere = await server.sql<{ n: number }>("select count(*)::int as n from audit_event where action like '%PRIVATE-PROCESS%' or entity_id like '%PRIVATE-PROCESS%'");
+    expect(anywhere[0].n).toBe(0);
+    expect(server.logs.join('')).not.toContain('PRIVATE-PROCESS-NOTE');
+  });
+});
