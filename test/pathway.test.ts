@@ -7,9 +7,11 @@ import {
   CreatePatientDocument,
   MeDocument,
   PatientPathwayDocument,
+  PatientTimelineDocument,
   PrescribeDocument,
   RecordConsentDocument,
   RecordEligibilityAssessmentDocument,
+  RecordMeasureDocument,
   VoidPrescriptionDocument,
   type PrescribeInput,
   type RecordEligibilityAssessmentInput,
@@ -185,5 +187,52 @@ describe('prescriptions', () => {
 
     const audit = await server.sql<{ action: string }>("select action from audit_event where patient_id = $1 and action like 'prescription.%' and action <> 'prescription.read' order by id", [patientId]);
     expect(audit.map((r) => r.action)).toEqual(['prescription.create', 'prescription.void', 'prescription.create', 'prescription.void']);
+  });
+});
+
+describe('the timeline', () => {
+  it('merges the record in time order, pages by cursor, and costs the same few statements at any size', async () => {
+    const patientId = await newPatient();
+    await prescriber.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId) });
+    await therapist.http.request(RecordConsentDocument, { input: consent(patientId) });
+    await prescriber.http.request(PrescribeDocument, { input: ketamine(patientId) });
+    for (let i = 0; i < 30; i++) {
+      await therapist.http.request(RecordMeasureDocument, {
+        input: { patientId, instrument: 'PHQ9', responses: [1, 1, 1, 1, 1, 1, 1, 1, i % 2], administeredAt: new Date(Date.now() - (30 - i) * 60_000).toISOString() },
+      });
+    }
+
+    const page = async (first: number, after?: string | null) => {
+      server.queries.length = 0;
+      const { patient } = await prescriber.http.request(PatientTimelineDocument, { id: patientId, first, after });
+      return { timeline: patient!.timeline, statements: [...server.queries] };
+    };
+    const all = await page(100);
+    const kinds = all.timeline.edges.map((e) => e.node.kind);
+    expect(kinds.filter((k) => k === 'MEASURE')).toHaveLength(30);
+    expect(kinds.filter((k) => k === 'SCORE_ALERT')).toHaveLength(15);
+    expect(kinds.filter((k) => ['ELIGIBILITY_ASSESSMENT', 'CONSENT', 'PRESCRIPTION'].includes(k))).toHaveLength(3);
+    const times = all.timeline.edges.map((e) => Date.parse(e.node.at));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect(all.timeline.edges.every((e) => e.node.item.__typename !== undefined)).toBe(true);
+
+    // Paging by cursor walks the same entries, without gaps or repeats.
+    const walked: string[] = [];
+    let after: string | null | undefined;
+    for (;;) {
+      const { timeline } = await page(7, after);
+      walked.push(...timeline.edges.map((e) => e.cursor));
+      if (!timeline.pageInfo.hasNextPage) break;
+      after = timeline.pageInfo.endCursor;
+    }
+    expect(walked).toEqual(all.timeline.edges.map((e) => e.cursor));
+
+    const small = await page(5);
+    const data = (statements: string[]) => statements.filter((sql) => /^select/i.test(sql) && !/"c0"\."sub"/.test(sql));
+    expect(data(small.statements).length).toBeLessThanOrEqual(data(all.statements).length);
+    // Patient, the page query, one load per kind on the page (six at most).
+    expect(data(all.statements).length).toBeLessThanOrEqual(8);
+    await expectCode(prescriber.http.request(PatientTimelineDocument, { id: patientId, first: 5, after: 'bm9wZQ' }), 'BAD_USER_INPUT');
+    await expectCode(outsider.http.request(PatientTimelineDocument, { id: patientId, first: 5 }), 'FORBIDDEN');
   });
 });

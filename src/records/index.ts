@@ -13,6 +13,7 @@ import { PatientRecords } from './patients';
 import { PlanRecords } from './plans';
 import { RequestScope } from './scope';
 import { SessionRecords } from './sessions';
+import { TimelineRecords } from './timeline';
 
 /**
  * Everything one authenticated request may read or change, already scoped to its clinician.
@@ -27,6 +28,7 @@ export interface Records {
   pathway: PathwayRecords;
   sessions: SessionRecords;
   notes: NoteRecords;
+  timeline: TimelineRecords;
   audit: AuditRecords;
 }
 
@@ -51,6 +53,7 @@ export function recordsFor(em: EntityManager, clinician: Clinician, requestId: s
     pathway,
     sessions,
     notes: new NoteRecords(scope, sessions),
+    timeline: new TimelineRecords(scope),
     audit: new AuditRecords(scope, access),
   };
 }

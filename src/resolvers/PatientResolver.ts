@@ -5,9 +5,11 @@ import { CareTeamMember, Clinician, Consent, EligibilityAssessment, Measure, Pat
 import type { GraphQLContext } from '../graphql/context';
 import { Connection, type ConnectionShape } from '../schema/connection';
 import { DateScalar } from '../schema/scalars';
+import { TimelineEntry } from '../schema/TimelineEntry';
 
 const PatientConnection = Connection('Patient', Patient);
 const MeasureConnection = Connection('Measure', Measure);
+const TimelineConnection = Connection('Timeline', TimelineEntry);
 
 @InputType()
 class CreatePatientInput {
@@ -109,6 +111,16 @@ export class PatientResolver {
   @FieldResolver(() => [TreatmentSession], { description: 'In scheduled order.' })
   sessions(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<TreatmentSession[]> {
     return ctx.records.sessions.forPatient(patient);
+  }
+
+  @FieldResolver(() => TimelineConnection, { description: 'Assessments, consents, prescriptions, sessions, measures and alerts, newest first.' })
+  timeline(
+    @Ctx() ctx: GraphQLContext,
+    @Root() patient: Patient,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<ConnectionShape<TimelineEntry>> {
+    return ctx.records.timeline.forPatient(patient, { first: first ?? 50, after });
   }
 
   @FieldResolver(() => [CareTeamMember])

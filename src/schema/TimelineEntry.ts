@@ -1,0 +1,33 @@
+import { createUnionType, Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Consent, EligibilityAssessment, Measure, Prescription, ScoreAlert, TreatmentSession } from '../entities';
+import { DateTimeScalar } from './scalars';
+
+export enum TimelineKind {
+  ELIGIBILITY_ASSESSMENT = 'ELIGIBILITY_ASSESSMENT',
+  CONSENT = 'CONSENT',
+  PRESCRIPTION = 'PRESCRIPTION',
+  SESSION = 'SESSION',
+  MEASURE = 'MEASURE',
+  SCORE_ALERT = 'SCORE_ALERT',
+}
+registerEnumType(TimelineKind, { name: 'TimelineKind' });
+
+export type TimelineRecord = EligibilityAssessment | Consent | Prescription | TreatmentSession | Measure | ScoreAlert;
+
+export const TimelineItem = createUnionType({
+  name: 'TimelineItem',
+  types: () => [EligibilityAssessment, Consent, Prescription, TreatmentSession, Measure, ScoreAlert] as const,
+});
+
+/** One event of the patient's record, at the time it happened (a session: when held, else when planned). */
+@ObjectType()
+export class TimelineEntry {
+  @Field(() => DateTimeScalar)
+  at!: Date;
+
+  @Field(() => TimelineKind)
+  kind!: TimelineKind;
+
+  @Field(() => TimelineItem)
+  item!: TimelineRecord;
+}
