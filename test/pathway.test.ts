@@ -76,6 +76,8 @@ describe('eligibility', () => {
     await prescriber.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId, { decision: 'INELIGIBLE', contraindications: ['ACTIVE_PSYCHOSIS'] }) });
     const after = await pathway(patientId);
     expect(after.status).toBe('INELIGIBLE');
+    const audit = await server.sql<{ n: number }>("select count(*)::int as n from audit_event where patient_id = $1 and action = 'eligibility.create'", [patientId]);
+    expect(audit[0].n).toBe(3);
     expect(after.eligibilityAssessments.map((a) => a.decision)).toEqual(['NEEDS_REVIEW', 'ELIGIBLE', 'INELIGIBLE']);
   });
 
@@ -162,6 +164,10 @@ describe('prescriptions', () => {
     const first = (await prescriber.http.request(PrescribeDocument, { input: ketamine(patientId) })).prescribe;
     await expectCode(therapist.http.request(VoidPrescriptionDocument, { id: first.id, reason: 'wrong dose' }), 'FORBIDDEN');
     await expectCode(prescriber.http.request(VoidPrescriptionDocument, { id: first.id, reason: ' ' }), 'BAD_USER_INPUT');
+    await expectCode(
+      therapist.http.request(CorrectPrescriptionDocument, { id: first.id, reason: 'wrong dose', input: { medication: 'KETAMINE', route: 'IM', doseMg: 40, quantity: 1, refills: 0 } }),
+      'FORBIDDEN',
+    );
     const { correctPrescription } = await prescriber.http.request(CorrectPrescriptionDocument, {
       id: first.id,
       reason: 'dose is 0.5 mg/kg for 80 kg',

@@ -109,6 +109,8 @@ describe('dosing sessions', () => {
     expect(completeDosingSession.bloodPressureOverrideReason).toContain('white-coat');
 
     await expectCode(prescriber.http.request(CompleteDosingSessionDocument, { input: dose(id, prescriptionId) }), 'CONFLICT');
+    const audit = await server.sql<{ action: string }>("select action from audit_event where entity_id = $1 and action <> 'session.read' order by id", [id]);
+    expect(audit.map((r) => r.action)).toEqual(['session.create', 'dose.administer']);
     await expect(server.sql('update treatment_session set dose_mg = 80 where id = $1', [id])).rejects.toThrow(/never deleted or edited/);
     await expect(server.sql('delete from treatment_session where id = $1', [id])).rejects.toThrow(/never deleted or edited/);
   });
@@ -143,6 +145,7 @@ describe('therapy sessions', () => {
     await therapist.http.request(CompleteSessionDocument, { sessionId: preparation });
     await expectCode(therapist.http.request(CompleteSessionDocument, { sessionId: preparation }), 'CONFLICT');
     await expectCode(therapist.http.request(CompleteSessionDocument, { sessionId: dosing }), 'BAD_USER_INPUT');
+    await expectCode(prescriber.http.request(CompleteSessionDocument, { sessionId: onTime.id }), 'FORBIDDEN');
     const followUp = (await schedule(prescriber, planId, 'FOLLOW_UP', new Date())).scheduleSession.id;
     await prescriber.http.request(CompleteSessionDocument, { sessionId: followUp });
 
