@@ -53,8 +53,21 @@ export function analyseUpdate(doc: Y.Doc, update: Uint8Array): UpdateEffect {
   const resolved = new Map<Struct, Resolved | typeof UNRESOLVED>();
   const visiting = new Set<Struct>();
 
-  const inUpdate = (id: Y.ID): Struct | undefined =>
-    byClient.get(id.client)?.find((s) => s.id.clock <= id.clock && id.clock < s.id.clock + s.length);
+  // Binary search: a client's structs come in clock order, and a 1 MiB update can hold 100,000 of them.
+  const inUpdate = (id: Y.ID): Struct | undefined => {
+    const list = byClient.get(id.client);
+    if (!list) return undefined;
+    let low = 0;
+    let high = list.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >> 1;
+      const struct = list[mid];
+      if (id.clock < struct.id.clock) high = mid - 1;
+      else if (id.clock >= struct.id.clock + struct.length) low = mid + 1;
+      else return struct;
+    }
+    return undefined;
+  };
 
   const rootOfDocStruct = (struct: Y.Item | Y.GC): Resolved => {
     if (!(struct instanceof Y.Item)) return { root: null, nested: false };
