@@ -101,9 +101,13 @@ export function restoreDeleted(doc: Y.Doc, deletes: IdRange[], origin: unknown):
       text.applyDelta(delta.map((op) => (op.insert instanceof Y.AbstractType ? { ...op, insert: op.insert.clone() } : op)));
       restored = true;
     }
-    for (const item of items.filter((i) => !rewrite.has(i.parent as Y.Text))) {
+    const kept = items.filter((i) => !rewrite.has(i.parent as Y.Text));
+    // Each original is replaced by the same content at the same index, so indices found up front
+    // stay right: one pass over each section, not one per item.
+    const indices = indexesOf(kept);
+    for (const item of kept) {
       const text = item.parent as Y.Text;
-      const index = indexOf(text, item);
+      const index = indices.get(item)!;
       const content = item.content;
       if (content instanceof Y.ContentString) {
         text.delete(index, item.length);
@@ -119,10 +123,15 @@ export function restoreDeleted(doc: Y.Doc, deletes: IdRange[], origin: unknown):
   return restored;
 }
 
-function indexOf(text: Y.Text, target: Y.Item): number {
-  let index = 0;
-  for (let item = text._start; item !== null && item !== target; item = item.right) {
-    if (!item.deleted && item.countable) index += item.length;
+function indexesOf(items: Y.Item[]): Map<Y.Item, number> {
+  const wanted = new Set(items);
+  const indices = new Map<Y.Item, number>();
+  for (const text of new Set(items.map((i) => i.parent as Y.Text))) {
+    let index = 0;
+    for (let item = text._start; item !== null; item = item.right) {
+      if (wanted.has(item)) indices.set(item, index);
+      if (!item.deleted && item.countable) index += item.length;
+    }
   }
-  return index;
+  return indices;
 }
