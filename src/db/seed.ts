@@ -1,6 +1,8 @@
+import { EligibilityDecision, Medication } from '../domain/pathway';
 import { PatientStatus } from '../domain/patientStatus';
+import { Protocol, Route } from '../domain/plans';
 import { Role } from '../domain/roles';
-import { CareTeamMember, Clinician, Patient } from '../entities';
+import { CareTeamMember, Clinician, Consent, EligibilityAssessment, Patient, Prescription, TreatmentPlan } from '../entities';
 import type { Orm } from './orm';
 
 /** The demo clinicians, whose tokens startup prints. Fictional people at a reserved domain. */
@@ -16,7 +18,9 @@ const demoPatients = [
 ];
 
 /**
- * On the first start of an empty database: two clinicians sharing the care of three patients.
+ * On the first start of an empty database: two clinicians sharing the care of three patients, whose
+ * records agree with their place on the pathway (the patient in treatment was found eligible,
+ * consented, has a plan and a prescription; the one in screening awaits review).
  * Returns false, touching nothing, when the database already holds clinicians.
  */
 export async function seedDemoData(orm: Orm): Promise<boolean> {
@@ -25,12 +29,19 @@ export async function seedDemoData(orm: Orm): Promise<boolean> {
     // Serialise concurrent first starts on one database.
     await tx.getConnection().execute('select pg_advisory_xact_lock(4150001)');
     if ((await tx.count(Clinician, {})) > 0) return false;
-    const clinicians = demoClinicians.map((c) => tx.create(Clinician, { ...c }));
+    const [prescriber, therapist] = demoClinicians.map((c) => tx.create(Clinician, { ...c }));
     for (const p of demoPatients) {
-      const patient = tx.create(Patient, { ...p, createdBy: clinicians[0].id });
-      for (const clinician of clinicians) {
-        tx.create(CareTeamMember, { patient, clinician, role: clinician.role, addedBy: clinicians[0].id });
+      const patient = tx.create(Patient, { ...p, createdBy: prescriber.id });
+      for (const clinician of [prescriber, therapist]) {
+        tx.create(CareTeamMember, { patient, clinician, role: clinician.role, addedBy: prescriber.id });
       }
+      const screened = { patient, contraindications: [], cautions: [], baselineSystolic: 126, baselineDiastolic: 80, assessedBy: prescriber.id };
+      if (p.status === PatientStatus.SCREENING) tx.create(EligibilityAssessment, { ...screened, cautions: ['history of panic attacks'], decision: EligibilityDecision.NEEDS_REVIEW });
+      if (p.status !== PatientStatus.ACTIVE) continue;
+      tx.create(EligibilityAssessment, { ...screened, decision: EligibilityDecision.ELIGIBLE });
+      tx.create(Consent, { patient, textVersion: 'demo-consent-v1', consentedOn: new Date().toISOString().slice(0, 10), acknowledgesRisks: true, acknowledgesOffLabelUse: true, acknowledgesIntegration: true, recordedBy: therapist.id });
+      tx.create(TreatmentPlan, { patient, protocol: Protocol.SEPARATE_DAY, route: Route.IM, plannedDosingSessions: 6, createdBy: prescriber.id });
+      tx.create(Prescription, { patient, medication: Medication.KETAMINE, route: Route.IM, doseMg: 35, quantity: 6, refills: 0, prescribedBy: prescriber.id });
     }
     return true;
   });
