@@ -28,24 +28,11 @@ export class PlanStore {
 
   /** The document as stored: snapshot, then every later update in order. */
   async load(planId: string): Promise<LoadedPlan> {
-    const doc = new Y.Doc({ gc: true });
-    const snapshot = await this.knex.raw<{ rows: { state: Buffer; through_update_id: string }[] }>(
-      'select state, through_update_id from plan_snapshot where plan_id = ?',
-      [planId],
-    );
-    const through = snapshot.rows[0]?.through_update_id ?? '0';
-    if (snapshot.rows[0]) Y.applyUpdate(doc, snapshot.rows[0].state);
-    const tail = await this.knex.raw<{ rows: { update: Buffer }[] }>(
-      'select update from plan_update where plan_id = ? and id > ? order by id',
-      [planId, through],
-    );
-    doc.transact(() => {
-      for (const row of tail.rows) Y.applyUpdate(doc, row.update);
-    });
+    const { doc, tail } = await readStored(this.knex, planId);
     // Root types exist untyped until asked for; the sections are Y.Text, which restoring refused
     // deletions relies on.
     for (const { key } of PLAN_SECTIONS) doc.getText(key);
-    return { doc, tail: tail.rows.length };
+    return { doc, tail: tail.length };
   }
 
   /**
@@ -86,19 +73,9 @@ export class PlanStore {
   async compact(planId: string): Promise<void> {
     await this.knex.transaction(async (trx) => {
       await trx.raw('select id from treatment_plan where id = ? for update', [planId]);
-      const snapshot = await trx.raw<{ rows: { state: Buffer; through_update_id: string }[] }>(
-        'select state, through_update_id from plan_snapshot where plan_id = ?',
-        [planId],
-      );
-      const since = snapshot.rows[0]?.through_update_id ?? '0';
-      const tail = await trx.raw<{ rows: { id: string; update: Buffer }[] }>('select id, update from plan_update where plan_id = ? and id > ? order by id', [planId, since]);
-      if (tail.rows.length === 0) return;
-      const doc = new Y.Doc({ gc: true });
-      doc.transact(() => {
-        if (snapshot.rows[0]) Y.applyUpdate(doc, snapshot.rows[0].state);
-        for (const row of tail.rows) Y.applyUpdate(doc, row.update);
-      });
-      const through = tail.rows.at(-1)!.id;
+      const { doc, tail } = await readStored(trx, planId);
+      if (tail.length === 0) return doc.destroy();
+      const through = tail.at(-1)!;
       await trx.raw(
         `insert into plan_snapshot (plan_id, state, through_update_id) values (?, ?, ?)
          on conflict (plan_id) do update set state = excluded.state, through_update_id = excluded.through_update_id, created_at = now()`,
@@ -108,4 +85,19 @@ export class PlanStore {
       doc.destroy();
     });
   }
+}
+
+/** Snapshot and later updates of a plan, applied to a fresh document with garbage collection on. */
+async function readStored(db: Knex | Knex.Transaction, planId: string): Promise<{ doc: Y.Doc; tail: string[] }> {
+  const doc = new Y.Doc({ gc: true });
+  const snapshot = await db.raw<{ rows: { state: Buffer; through_update_id: string }[] }>('select state, through_update_id from plan_snapshot where plan_id = ?', [planId]);
+  const tail = await db.raw<{ rows: { id: string; update: Buffer }[] }>('select id, update from plan_update where plan_id = ? and id > ? order by id', [
+    planId,
+    snapshot.rows[0]?.through_update_id ?? '0',
+  ]);
+  doc.transact(() => {
+    if (snapshot.rows[0]) Y.applyUpdate(doc, snapshot.rows[0].state);
+    for (const row of tail.rows) Y.applyUpdate(doc, row.update);
+  });
+  return { doc, tail: tail.rows.map((row) => row.id) };
 }

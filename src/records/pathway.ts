@@ -13,7 +13,7 @@ import {
   type Medication,
   type PathwayFacts,
 } from '../domain/pathway';
-import type { PatientStatus } from '../domain/patientStatus';
+import { PatientStatus } from '../domain/patientStatus';
 import type { Route } from '../domain/plans';
 import { Role } from '../domain/roles';
 import { Clinician, Consent, EligibilityAssessment, Prescription, type Patient } from '../entities';
@@ -222,5 +222,5 @@ function voidReason(reason: string): string {
 }
 
 function isStatus(value: PatientStatus | string): value is PatientStatus {
-  return ['REFERRED', 'SCREENING', 'ELIGIBLE', 'INELIGIBLE', 'ACTIVE', 'MAINTENANCE', 'DISCHARGED'].includes(value);
+  return (Object.values(PatientStatus) as string[]).includes(value);
 }

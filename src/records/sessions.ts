@@ -148,17 +148,15 @@ export class SessionRecords {
   }
 
   /** A session of a patient on the caller's care team, for a note: FORBIDDEN off the team. */
-  async get(em: EntityManager, id: string): Promise<TreatmentSession> {
+  async get(em: EntityManager, id: string, options: { lock?: boolean } = {}): Promise<TreatmentSession> {
     const session = await em.findOne(TreatmentSession, { id });
     if (!session) throw notFound('No session with that id');
-    await this.access.requirePatient(em, session.patient.id);
+    await this.access.requirePatient(em, session.patient.id, options);
     return session;
   }
 
   private async openSession(em: EntityManager, id: string, kind?: SessionKind): Promise<TreatmentSession> {
-    const session = await em.findOne(TreatmentSession, { id });
-    if (!session) throw notFound('No session with that id');
-    await this.access.requirePatient(em, session.patient.id, { lock: true });
+    const session = await this.get(em, id, { lock: true });
     if (kind && session.kind !== kind) throw badInput(`that is a ${session.kind} session, not ${kind}`);
     if (session.completedAt) throw conflict('That session is already completed');
     return session;
