@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { careTeamDirectory, readCareTeam } from './auth/careTeams';
 import type { TokenService } from './auth/tokens';
 import type { Config } from './config/config';
 import type { Orm } from './db/orm';
@@ -35,7 +36,7 @@ export interface RunningApp {
   /** `http://host:port`, with the port actually bound (tests listen on port 0). */
   url: string;
   metrics: Metrics;
-  /** Listeners on the event hub: the live subscriptions, and one for the open plan documents. */
+  /** Listeners on the event hub: the live subscriptions, plus one each for the open plan documents and the care teams kept in memory. */
   liveSubscriptions(): number;
   /** Plan documents held in memory on this instance. */
   loadedDocuments(): number;
@@ -56,7 +57,8 @@ export async function startApp({ config, orm, tokens, logger, compactAfter = 500
     catchUp: (since) => committedSince(orm, since),
   });
   const rooms = new Rooms(new PlanStore(orm.em.getConnection().getKnex()), hub, logger, compactAfter);
-  const services = { hub, auditWriter: createAuditWriter(() => orm.em.fork()), rooms };
+  const careTeams = careTeamDirectory(hub, (patientId) => readCareTeam(orm.em.fork(), patientId));
+  const services = { live: { hub, careTeams }, auditWriter: createAuditWriter(() => orm.em.fork()), rooms };
   const contextFor = contextFactory(orm, tokens, services);
   const collab = collabTransport({
     rooms,

@@ -265,6 +265,72 @@ describe('live alerts over graphql-ws', () => {
     expect(rows).toEqual(expected);
   });
 
+  it('reaches a clinician who joins the care team, though the instance already kept that team in memory', async () => {
+    const patientId = await newPatient();
+    const newcomer = await server.clinician(Role.THERAPIST);
+    await newcomer.http.request(MeDocument);
+    const base = server.app.liveSubscriptions();
+    const watch = collect(server.ws(prescriber.token), ScoreAlertsDocument, { patientId });
+    const forAll = collect(server.ws(newcomer.token), ScoreAlertsDocument, {});
+    await eventually(() => server.app.liveSubscriptions() === base + 2);
+
+    // Checked against the team before the newcomer joined: not theirs.
+    const before = (await record(prescriber, patientId, phq9(3, 1))).recordMeasure;
+    await watch.until(1);
+    await prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: newcomer.email });
+    const after = (await record(prescriber, patientId, phq9(4, 1))).recordMeasure;
+    await watch.until(2);
+    expect((await forAll.until(1)).map((r) => r.scoreAlert.id)).toEqual([after.alerts[0].id]);
+    expect(forAll.received.map((r) => r.scoreAlert.id)).not.toContain(before.alerts[0].id);
+  });
+
+  it('ends a one-patient subscription only when the database, not the team kept in memory, says the caller left', async () => {
+    const patientId = await newPatient();
+    const latecomer = await server.clinician(Role.THERAPIST);
+    const latecomerId = (await latecomer.http.request(MeDocument)).me.id;
+    const base = server.app.liveSubscriptions();
+    const watch = collect(server.ws(prescriber.token), ScoreAlertsDocument, { patientId });
+    await eventually(() => server.app.liveSubscriptions() === base + 1);
+    await record(prescriber, patientId, phq9(3, 1));
+    await watch.until(1);
+    // Joined without an announcement, as when an event committed before the joining reaches this
+    // instance after the latecomer subscribed: the team in memory does not list them.
+    await server.sql(`insert into care_team_member (id, patient_id, clinician_id, role, added_at) values (gen_random_uuid(), $1, $2, 'THERAPIST', now())`, [patientId, latecomerId]);
+    const live = collect(server.ws(latecomer.token), ScoreAlertsDocument, { patientId });
+    await eventually(() => server.app.liveSubscriptions() === base + 2);
+    const recorded = (await record(prescriber, patientId, phq9(4, 1))).recordMeasure;
+    expect((await live.until(1)).map((r) => r.scoreAlert.id)).toEqual([recorded.alerts[0].id]);
+  });
+
+  it('forgets the care teams it kept when its LISTEN connection was lost, as changes may have gone unheard', async () => {
+    const [first, second] = [await newPatient(), await newPatient()];
+    const watcher = await server.clinician(Role.THERAPIST);
+    const watcherId = (await watcher.http.request(MeDocument)).me.id;
+    for (const patientId of [first, second]) await prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: watcher.email });
+    const base = server.app.liveSubscriptions();
+    const watch = collect(server.ws(prescriber.token), ScoreAlertsDocument, { patientId: first });
+    const forAll = collect(server.ws(watcher.token), ScoreAlertsDocument, {});
+    await eventually(() => server.app.liveSubscriptions() === base + 2);
+    const heard = (await record(prescriber, first, phq9(3, 1))).recordMeasure;
+    await forAll.until(1);
+
+    // The watcher leaves the first team in a way no instance hears of, as a removal announced while
+    // the connection was down would go unheard; and the connection drops.
+    await server.sql(
+      `with gone as (delete from care_team_member where patient_id = $1 and clinician_id = $2 returning 1)
+       select pg_terminate_backend(pid) from pg_stat_activity where query = 'listen kap_events' and datname = current_database()`,
+      [first, watcherId],
+    );
+    const unheard = (await record(prescriber, first, phq9(4, 1))).recordMeasure;
+    await watch.until(2);
+    // Events reach one subscription in order: once the second patient's alert is there, the first's
+    // has been decided.
+    const marker = (await record(prescriber, second, phq9(3, 1))).recordMeasure;
+    await forAll.until(2);
+    expect(forAll.received.map((r) => r.scoreAlert.id)).toEqual([heard.alerts[0].id, marker.alerts[0].id]);
+    expect(watch.received.map((r) => r.scoreAlert.id)).toContain(unheard.alerts[0].id);
+  });
+
   it('refuses a subscription to a patient off the caller\'s care team', async () => {
     const patientId = await newPatient();
     const refused = collect(server.ws(outsider.token), ScoreAlertsDocument, { patientId });

@@ -40,12 +40,7 @@ export class CareTeamAccess {
     return (await em.count(CareTeamMember, { patient: patientId, clinician: this.clinician.id })) > 0;
   }
 
-  /** The clinician ids on a patient's care team, read once and checked for many callers with `isIn`. */
-  async careTeamIds(em: EntityManager, patientId: string): Promise<ReadonlySet<string>> {
-    const rows = await em.getConnection().execute<{ clinician_id: string }[]>('select clinician_id from care_team_member where patient_id = ?', [patientId]);
-    return new Set(rows.map((row) => row.clinician_id));
-  }
-
+  /** Whether the caller is on a care team read once for many callers (src/auth/careTeams.ts). */
   isIn(careTeam: ReadonlySet<string>): boolean {
     return careTeam.has(this.clinician.id);
   }

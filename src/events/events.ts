@@ -14,10 +14,12 @@ export type CareEvent =
   | { type: 'planUpdated'; id: string; patientId: string; planId: string; updateIds: string[] }
   /** One section's text changed (`id` is `<last update id>:<section>`). */
   | { type: 'planSectionChanged'; id: string; patientId: string; planId: string; section: string }
+  /** A clinician joined a patient's care team (`id` is the membership's). */
+  | { type: 'careTeamJoined'; id: string; patientId: string; clinicianId: string }
   /** A clinician was removed from a patient's care team (`id` is the membership's). */
   | { type: 'careTeamLeft'; id: string; patientId: string; clinicianId: string };
 
-const TYPES: readonly CareEvent['type'][] = ['scoreAlert', 'measureRecorded', 'planUpdated', 'planSectionChanged', 'careTeamLeft'];
+const TYPES: readonly CareEvent['type'][] = ['scoreAlert', 'measureRecorded', 'planUpdated', 'planSectionChanged', 'careTeamJoined', 'careTeamLeft'];
 
 /**
  * Queues a NOTIFY in the caller's transaction: PostgreSQL delivers it only if and when that

@@ -7,6 +7,12 @@ type Listener = (event: CareEvent) => void;
 export interface EventHub {
   /** Calls `listener` with every committed event from any instance, until the returned function is called. */
   listen(listener: Listener): () => void;
+  /**
+   * Calls `listener` each time a lost LISTEN connection is back, before what was committed meanwhile
+   * is replayed. Whatever was kept up to date by events that are not replayed (care-team changes)
+   * must be forgotten then.
+   */
+  onReconnect(listener: () => void): () => void;
   /** How many listeners (live subscriptions) this instance has. */
   listenerCount(): number;
   close(): Promise<void>;
@@ -25,6 +31,7 @@ export async function startEventHub(options: {
 }): Promise<EventHub> {
   const { databaseUrl, logger, catchUp } = options;
   const listeners = new Set<Listener>();
+  const reconnectListeners = new Set<() => void>();
   const delivered = new RecentIds(50_000);
   let client: pg.Client | undefined;
   let closed = false;
@@ -57,6 +64,7 @@ export async function startEventHub(options: {
     for (let attempt = 0; !closed; attempt++) {
       try {
         await connect();
+        for (const listener of reconnectListeners) listener();
         // Whatever committed while nobody listened (with a margin for clock and commit skew).
         const since = new Date((lostAt ?? new Date()).getTime() - 5_000);
         for (const event of await catchUp(since)) deliver(event);
@@ -75,10 +83,15 @@ export async function startEventHub(options: {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    onReconnect(listener) {
+      reconnectListeners.add(listener);
+      return () => reconnectListeners.delete(listener);
+    },
     listenerCount: () => listeners.size,
     async close() {
       closed = true;
       listeners.clear();
+      reconnectListeners.clear();
       await client?.end().catch(() => undefined);
     },
   };

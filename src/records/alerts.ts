@@ -2,10 +2,9 @@ import type { FilterQuery } from '@mikro-orm/postgresql';
 import type { CareTeamAccess } from '../auth/access';
 import { Clinician, ScoreAlert, type Measure, type Patient } from '../entities';
 import { notFound } from '../errors';
-import type { EventHub } from '../events/hub';
 import { parseId } from '../ids';
 import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
-import { liveForCareTeam } from './live';
+import { liveForCareTeam, type LiveSources } from './live';
 import type { RequestScope } from './scope';
 
 /** Score alerts of the caller's patients. */
@@ -13,7 +12,7 @@ export class AlertRecords {
   constructor(
     private readonly scope: RequestScope,
     private readonly access: CareTeamAccess,
-    private readonly hub: EventHub,
+    private readonly live: LiveSources,
   ) {}
 
   /** Across all the caller's patients (or one), newest first. */
@@ -74,10 +73,11 @@ export class AlertRecords {
     const only = patientId ? parseId(patientId, 'patientId') : undefined;
     // Checked before the subscription starts, so a refusal is an ordinary GraphQL error.
     if (only) await this.access.requirePatient(this.scope.em, only);
-    return liveForCareTeam(this.scope, this.access, this.hub, {
+    return liveForCareTeam(this.scope, this.access, this.live, {
       type: 'scoreAlert',
       patientId: only,
-      load: (em, event) => em.findOne(ScoreAlert, { id: event.id }),
+      // With its measure, which alert payloads show: no second query while executing.
+      load: (em, event) => em.findOne(ScoreAlert, { id: event.id }, { populate: ['measure'] }),
       audit: (alert) => this.auditRead([alert]),
     });
   }

@@ -2,10 +2,10 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { CareTeamAccess } from '../auth/access';
 import type { Clinician } from '../entities';
 import type { Rooms } from '../collab/rooms';
-import type { EventHub } from '../events/hub';
 import { AlertRecords } from './alerts';
 import { AuditRecords } from './audit';
 import type { AuditWriter } from './auditWriter';
+import type { LiveSources } from './live';
 import { MeasureRecords } from './measures';
 import { NoteRecords } from './notes';
 import { PathwayRecords } from './pathway';
@@ -32,14 +32,14 @@ export interface Records {
   audit: AuditRecords;
 }
 
-/** What every request's records share: the instance's event hub and read-audit writer. */
+/** What every request's records share: the instance's live events, read-audit writer and open plan documents. */
 export interface RecordServices {
-  hub: EventHub;
+  live: LiveSources;
   auditWriter: AuditWriter;
   rooms: Rooms;
 }
 
-export function recordsFor(em: EntityManager, clinician: Clinician, requestId: string, { hub, auditWriter, rooms }: RecordServices): Records {
+export function recordsFor(em: EntityManager, clinician: Clinician, requestId: string, { live, auditWriter, rooms }: RecordServices): Records {
   const scope = new RequestScope(em, clinician, requestId, auditWriter);
   const access = new CareTeamAccess(clinician);
   const pathway = new PathwayRecords(scope, access);
@@ -47,9 +47,9 @@ export function recordsFor(em: EntityManager, clinician: Clinician, requestId: s
   return {
     scope,
     patients: new PatientRecords(scope, access),
-    measures: new MeasureRecords(scope, access, hub),
-    alerts: new AlertRecords(scope, access, hub),
-    plans: new PlanRecords(scope, access, rooms, hub),
+    measures: new MeasureRecords(scope, access, live),
+    alerts: new AlertRecords(scope, access, live),
+    plans: new PlanRecords(scope, access, rooms, live),
     pathway,
     sessions,
     notes: new NoteRecords(scope, sessions),

@@ -1,19 +1,26 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { CareTeamAccess } from '../auth/access';
+import type { CareTeamDirectory } from '../auth/careTeams';
 import type { CareEvent } from '../events/events';
 import type { EventHub } from '../events/hub';
 import { eventStream } from '../events/stream';
 import type { RequestScope } from './scope';
+
+/** Where live events come from, and who may receive them. */
+export interface LiveSources {
+  hub: EventHub;
+  careTeams: CareTeamDirectory;
+}
 
 /**
  * What a subscription delivers: events of one type (for one patient, or all of the caller's),
  * each loaded afresh and audited, and only while the caller is on the patient's care team. Leaving
  * the team ends a one-patient subscription and silences that patient in an all-patients one.
  *
- * The hub hands the same event object to every subscription on this instance, so the care team and
- * the item are read once per event, not once per subscriber (`oncePerEvent`): a thousand open
- * subscriptions cost two queries per event, not two thousand. The item lives in an EntityManager
- * fork of its own and is shared, read-only, by the subscriptions that deliver it.
+ * The hub hands the same event object to every subscription on this instance, so the item is read
+ * once per event, not once per subscriber (`oncePerEvent`), and the care team comes from memory:
+ * a thousand open subscriptions cost one query per event, not two thousand. The item lives in an
+ * EntityManager fork of its own and is shared, read-only, by the subscriptions that deliver it.
  *
  * A hand-written iterator rather than an async generator: a generator waiting for its next event
  * cannot be returned until that event comes, so an unsubscribed client would stay registered with
@@ -22,7 +29,7 @@ import type { RequestScope } from './scope';
 export function liveForCareTeam<T extends object>(
   scope: RequestScope,
   access: CareTeamAccess,
-  hub: EventHub,
+  { hub, careTeams }: LiveSources,
   options: {
     type: CareEvent['type'];
     patientId?: string;
@@ -48,14 +55,14 @@ export function liveForCareTeam<T extends object>(
         if (done) return { done: true, value: undefined };
         // A subscription lives long; its identity map must not grow with every event.
         scope.em.clear();
-        // Both reads start together; the item is only handed out once membership is confirmed.
-        const loading = oncePerEvent(event, 'item', () => options.load(scope.em.fork(), event));
-        const team = await oncePerEvent(event, 'careTeam', () => access.careTeamIds(scope.em.fork(), event.patientId));
+        // The item is read while the team is looked up; it is only handed out to members.
+        const [team, item] = await oncePerEvent(event, () => Promise.all([careTeams.members(event.patientId), options.load(scope.em.fork(), event)]));
         if (!access.isIn(team)) {
-          if (patientId !== undefined) return end();
-          continue;
+          if (patientId === undefined) continue;
+          // The team in memory may predate the caller's joining (their subscription was checked
+          // against the database): only the database ends a subscription.
+          if (!access.isIn(await careTeams.refresh(event.patientId))) return end();
         }
-        const item = await loading;
         if (item === null) continue;
         options.audit(item);
         return { done: false, value: item };
@@ -69,13 +76,14 @@ export function liveForCareTeam<T extends object>(
   };
 }
 
-const perEvent = new WeakMap<CareEvent, Map<string, Promise<unknown>>>();
+const perEvent = new WeakMap<CareEvent, Promise<unknown>>();
 
-/** `work` done once for an event however many subscriptions ask; forgotten with the event. */
-function oncePerEvent<T>(event: CareEvent, key: string, work: () => Promise<T>): Promise<T> {
-  let results = perEvent.get(event);
-  if (!results) perEvent.set(event, (results = new Map()));
-  let result = results.get(key) as Promise<T> | undefined;
-  if (!result) results.set(key, (result = work()));
+/**
+ * `work` done once for an event however many subscriptions ask; forgotten with the event. An event
+ * reaches only subscriptions of its own type, which all read it alike.
+ */
+function oncePerEvent<T>(event: CareEvent, work: () => Promise<T>): Promise<T> {
+  let result = perEvent.get(event) as Promise<T> | undefined;
+  if (!result) perEvent.set(event, (result = work()));
   return result;
 }

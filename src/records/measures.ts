@@ -5,10 +5,9 @@ import { Instrument, scoreMeasure } from '../domain/instruments';
 import { Measure, ScoreAlert, type Patient } from '../entities';
 import { badInput } from '../errors';
 import { notifyOnCommit, type CareEvent } from '../events/events';
-import type { EventHub } from '../events/hub';
 import { parseId } from '../ids';
 import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
-import { liveForCareTeam } from './live';
+import { liveForCareTeam, type LiveSources } from './live';
 import type { RequestScope } from './scope';
 
 export interface NewMeasure {
@@ -28,7 +27,7 @@ export class MeasureRecords {
   constructor(
     private readonly scope: RequestScope,
     private readonly access: CareTeamAccess,
-    private readonly hub: EventHub,
+    private readonly live: LiveSources,
   ) {}
 
   /**
@@ -119,7 +118,7 @@ export class MeasureRecords {
     const id = parseId(patientId, 'patientId');
     // Checked before the subscription starts, so a refusal is an ordinary GraphQL error.
     await this.access.requirePatient(this.scope.em, id);
-    return liveForCareTeam(this.scope, this.access, this.hub, {
+    return liveForCareTeam(this.scope, this.access, this.live, {
       type: 'measureRecorded',
       patientId: id,
       load: (em, event) => em.findOne(Measure, { id: event.id }),

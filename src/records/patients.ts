@@ -69,6 +69,7 @@ export class PatientRecords {
       // Whoever registers a patient joins the care team, or nobody could reach the record.
       const member = em.create(CareTeamMember, { patient, clinician: me.id, role: me.role, addedBy: me.id });
       await em.flush();
+      await notifyOnCommit(em, [{ type: 'careTeamJoined', id: member.id, patientId: patient.id, clinicianId: me.id }]);
       this.scope.audit(
         { action: 'patient.create', patientId: patient.id, entity: 'Patient', entityId: patient.id },
         { action: 'careTeam.add', patientId: patient.id, entity: 'CareTeamMember', entityId: member.id },
@@ -101,6 +102,8 @@ export class PatientRecords {
         addedBy: this.scope.clinician.id,
       });
       await em.flush();
+      // Instances that keep this team in memory (src/auth/careTeams.ts) read it afresh.
+      await notifyOnCommit(em, [{ type: 'careTeamJoined', id: member.id, patientId: id, clinicianId: clinician.id }]);
       this.scope.audit({ action: 'careTeam.add', patientId: id, entity: 'CareTeamMember', entityId: member.id });
       return patient;
     });
@@ -119,7 +122,8 @@ export class PatientRecords {
       if (members.length === 1) throw conflict('The last member of a care team cannot be removed');
       em.remove(member);
       await em.flush();
-      // Open live documents of this patient drop the removed clinician's connections.
+      // Open live documents of this patient drop the removed clinician's connections; instances that
+      // keep this team in memory read it afresh.
       await notifyOnCommit(em, [{ type: 'careTeamLeft', id: member.id, patientId: id, clinicianId: memberClinician }]);
       this.scope.audit({ action: 'careTeam.remove', patientId: id, entity: 'CareTeamMember', entityId: member.id });
       return patient;

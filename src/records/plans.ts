@@ -5,10 +5,9 @@ import { MAX_PLANNED_DOSING_SESSIONS, PLAN_SECTIONS, isPlanSection, mayEditSecti
 import type { Role } from '../domain/roles';
 import { TreatmentPlan, type Patient } from '../entities';
 import { badInput, forbidden, notFound } from '../errors';
-import type { EventHub } from '../events/hub';
 import { parseId } from '../ids';
 import { PlanSection } from '../schema/PlanSection';
-import { liveForCareTeam } from './live';
+import { liveForCareTeam, type LiveSources } from './live';
 import type { RequestScope } from './scope';
 
 export interface NewPlan {
@@ -27,7 +26,7 @@ export class PlanRecords {
     private readonly scope: RequestScope,
     private readonly access: CareTeamAccess,
     private readonly rooms: Rooms,
-    private readonly hub: EventHub,
+    private readonly live: LiveSources,
   ) {}
 
   async create(input: NewPlan): Promise<TreatmentPlan> {
@@ -103,7 +102,7 @@ export class PlanRecords {
     const plan = await this.find(this.scope.em, parseId(planId, 'planId'));
     if (!plan) throw notFound('No treatment plan with that id');
     const patientId = plan.patient.id;
-    return liveForCareTeam(this.scope, this.access, this.hub, {
+    return liveForCareTeam(this.scope, this.access, this.live, {
       type: 'planSectionChanged',
       patientId,
       matches: (event) => event.type === 'planSectionChanged' && event.planId === plan.id,
