@@ -4,6 +4,7 @@ import { Migration20261123010000_measures } from './Migration20261123010000_meas
 import { Migration20261123020000_plans } from './Migration20261123020000_plans';
 import { Migration20261123030000_pathway } from './Migration20261123030000_pathway';
 import { Migration20261123040000_sessions } from './Migration20261123040000_sessions';
+import { Migration20261123050000_audit_without_fk } from './Migration20261123050000_audit_without_fk';
 
 /** Every migration, in order. Listed explicitly so they run the same from source and from dist. */
 export const migrationsList: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261123020000_plans', class: Migration20261123020000_plans },
   { name: 'Migration20261123030000_pathway', class: Migration20261123030000_pathway },
   { name: 'Migration20261123040000_sessions', class: Migration20261123040000_sessions },
+  { name: 'Migration20261123050000_audit_without_fk', class: Migration20261123050000_audit_without_fk },
 ];
