@@ -15,7 +15,7 @@ import type { GraphQLContext } from './context';
  * therapist's own notes) must never be reachable from a subscription type.
  *
  * Each subscriber is still audited as itself: the audit entries the shared execution produced are
- * added to every subscriber's own request scope, stored before its copy is sent.
+ * added to every subscriber's own request scope, and stored before its copy is handed on.
  */
 export function subscribeShared(queryText: WeakMap<DocumentNode, string>) {
   return async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
@@ -33,6 +33,9 @@ export function subscribeShared(queryText: WeakMap<DocumentNode, string>) {
         if (event.done) return event;
         const shared = await oncePerGroup(event.value as object, group, () => executeAudited(args, event.value, context));
         context.records.scope.audit(...shared.audit);
+        // Stored here rather than as graphql-ws sends each copy (ws.ts): every subscriber of the
+        // event then waits on the same group commit, which starts as soon as they all do.
+        await context.records.scope.flushAudit();
         return { done: false, value: shared.result };
       },
       async return() {

@@ -74,7 +74,8 @@ export function serveGraphQLWs(
         };
       },
       onNext: async (_ctx, _id, _payload, args, result) => {
-        // Audited before the data leaves, as over HTTP.
+        // Audited before the data leaves, as over HTTP. (Subscription events arrive audited already:
+        // sharedExecution.ts stores them for all of an event's subscribers at once.)
         await (args.contextValue as GraphQLContext).records.scope.flushAudit();
         if (!result.errors) return result;
         return { ...result, errors: result.errors.map((error) => format(error as GraphQLError)) };

@@ -77,7 +77,6 @@ export class RequestScope {
       entity: entry.entity,
       entityId: entry.entityId,
       requestId: this.requestId,
-      at: new Date(),
     }));
   }
 }
