@@ -19,6 +19,9 @@ export interface FanoutResult {
   subscribers: number;
   rounds: number;
   graphqlWs: Summary;
+  /** Per measure, the first and the last of its receipts: when sending starts, and when it is done. */
+  firstReceipt: Summary;
+  lastReceipt: Summary;
   bareWs: Summary;
   /** Receipts that arrived before the mutation's response did (counted as 0 ms). */
   beforeResponse: number;
@@ -93,6 +96,8 @@ export async function alertFanout(log: (line: string) => void): Promise<FanoutRe
 
     log(`  recording ${MEASURES} measures one at a time…`);
     const latencies: number[] = [];
+    const firsts: number[] = [];
+    const lasts: number[] = [];
     let beforeResponse = 0;
     for (let round = 0; round < MEASURES; round++) {
       const pending = new Deferred();
@@ -101,10 +106,13 @@ export async function alertFanout(log: (line: string) => void): Promise<FanoutRe
       const { measureId, respondedAt } = await record();
       expect.measureId = measureId;
       if ((receipts.get(measureId)?.length ?? 0) < SUBSCRIBERS) await withTimeout(pending.promise, 30_000, `round ${round}`);
-      for (const at of receipts.get(measureId)!) {
-        if (at < respondedAt) beforeResponse++;
-        latencies.push(Math.max(0, at - respondedAt));
+      const received = receipts.get(measureId)!.map((at) => at - respondedAt);
+      for (const latency of received) {
+        if (latency < 0) beforeResponse++;
+        latencies.push(Math.max(0, latency));
       }
+      firsts.push(Math.max(0, Math.min(...received)));
+      lasts.push(Math.max(0, Math.max(...received)));
       receipts.delete(measureId);
     }
     await Promise.all(clients.map((c) => c.dispose()));
@@ -112,7 +120,7 @@ export async function alertFanout(log: (line: string) => void): Promise<FanoutRe
 
     log(`  floor: the same ${sample!.length}-byte payload over bare ws to ${SUBSCRIBERS} clients…`);
     const bareWs = await bareFloor(sample!, MEASURES);
-    return { subscribers: SUBSCRIBERS, rounds: MEASURES, graphqlWs: summarize(latencies), bareWs, beforeResponse };
+    return { subscribers: SUBSCRIBERS, rounds: MEASURES, graphqlWs: summarize(latencies), firstReceipt: summarize(firsts), lastReceipt: summarize(lasts), bareWs, beforeResponse };
   } finally {
     await Promise.all(clients.map((c) => c.dispose()));
     await server.stop();
@@ -185,6 +193,8 @@ export function formatFanout(result: FanoutResult): string[] {
     `| | p50 | p99 | max |`,
     `|---|---|---|---|`,
     `| graphql-ws \`scoreAlert\`, ${result.subscribers} subscribers × ${result.rounds} measures | ${ms(result.graphqlWs.p50)} | ${ms(result.graphqlWs.p99)} | ${ms(result.graphqlWs.max)} |`,
+    `| … a measure's first receipt | ${ms(result.firstReceipt.p50)} | ${ms(result.firstReceipt.p99)} | ${ms(result.firstReceipt.max)} |`,
+    `| … a measure's last receipt | ${ms(result.lastReceipt.p50)} | ${ms(result.lastReceipt.p99)} | ${ms(result.lastReceipt.max)} |`,
     `| bare \`ws\` broadcast (floor), same payload and clients | ${ms(result.bareWs.p50)} | ${ms(result.bareWs.p99)} | ${ms(result.bareWs.max)} |`,
     `| ratio to floor | ${ratio(result.graphqlWs.p50, result.bareWs.p50)} | ${ratio(result.graphqlWs.p99, result.bareWs.p99)} | ${ratio(result.graphqlWs.max, result.bareWs.max)} |`,
     ``,

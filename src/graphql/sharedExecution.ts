@@ -1,4 +1,4 @@
-import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { AuditEntry } from '../records/scope';
 import type { GraphQLContext } from './context';
 
@@ -15,35 +15,51 @@ import type { GraphQLContext } from './context';
  * therapist's own notes) must never be reachable from a subscription type.
  *
  * Each subscriber is still audited as itself: the audit entries the shared execution produced are
- * added to every subscriber's own request scope, and stored before its copy is handed on.
+ * added to every subscriber's own request scope, and stored before its copy is sent.
  */
-export function subscribeShared(queryText: WeakMap<DocumentNode, string>) {
+export function subscribeShared(options: {
+  /** The text each parsed operation came from. */
+  queryText: WeakMap<DocumentNode, string>;
+  /** Where the results of the subscription with this context go. */
+  channelOf: (context: GraphQLContext) => SubscriptionChannel;
+  /** What clients see of an error, as for every other result. */
+  format: (error: GraphQLError) => GraphQLFormattedError;
+}) {
+  const { queryText, channelOf, format } = options;
   return async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source;
     const context = args.contextValue as GraphQLContext;
     const group = [context.clinician.role, args.operationName ?? '', JSON.stringify(args.variableValues ?? {}), queryText.get(args.document) ?? ''].join('\n');
     const events = source as AsyncIterableIterator<unknown>;
+    const channel = channelOf(context);
+    let open = true;
+    const ended = async (): Promise<IteratorResult<ExecutionResult>> => {
+      open = false;
+      await events.return?.();
+      return { done: true, value: undefined };
+    };
+    // Yields nothing: every result is sent on the channel, and graphql-ws hears only of the end.
     const results: AsyncIterableIterator<ExecutionResult> = {
       [Symbol.asyncIterator]() {
         return this;
       },
       async next() {
-        const event = await events.next();
-        if (event.done) return event;
-        const shared = await oncePerGroup(event.value as object, group, () => executeAudited(args, event.value, context));
-        context.records.scope.audit(...shared.audit);
-        // Stored here rather than as graphql-ws sends each copy (ws.ts): every subscriber of the
-        // event then waits on the same group commit, which starts as soon as they all do.
-        await context.records.scope.flushAudit();
-        return { done: false, value: shared.result };
+        for (;;) {
+          const event = await events.next();
+          if (event.done || !open) return ended();
+          const shared = await oncePerGroup(event.value as object, group, () => executeAudited(args, event.value, context, format));
+          context.records.scope.audit(...shared.audit);
+          // Audited before the data leaves, as over HTTP. Every subscriber of the event waits on
+          // the same group commit, which starts as soon as they all do.
+          await context.records.scope.flushAudit();
+          if (!open) return ended();
+          await channel.next(shared.payload);
+        }
       },
-      async return() {
-        await events.return?.();
-        return { done: true, value: undefined };
-      },
+      return: ended,
       async throw(error) {
-        await events.return?.();
+        await ended();
         throw error;
       },
     };
@@ -51,15 +67,35 @@ export function subscribeShared(queryText: WeakMap<DocumentNode, string>) {
   };
 }
 
+/**
+ * Where one subscription's results go: its socket, under its operation id. The server sends them
+ * itself instead of yielding them to graphql-ws, which for each subscriber would take every result
+ * through its own loop, the `onNext` hook, a validation and serialisation of the message and a
+ * promise per send: for a thousand subscribers, more time than the sending itself. The payload is
+ * serialised once per group.
+ */
+export interface SubscriptionChannel {
+  /** Sends a `next` message with this (JSON) payload; resolves when the socket takes more. */
+  next(payload: string): Promise<void> | void;
+}
+
 interface SharedResult {
-  result: ExecutionResult;
+  /** The result as clients see it, in JSON. */
+  payload: string;
   /** What the execution read, to be audited for each subscriber. */
   audit: AuditEntry[];
 }
 
-async function executeAudited(args: ExecutionArgs, item: unknown, context: GraphQLContext): Promise<SharedResult> {
-  const { value, entries } = await context.records.scope.collectAudit(async () => execute({ ...args, rootValue: item }) as ExecutionResult);
-  return { result: value, audit: entries };
+async function executeAudited(args: ExecutionArgs, item: unknown, context: GraphQLContext, format: (error: GraphQLError) => GraphQLFormattedError): Promise<SharedResult> {
+  try {
+    const { value, entries } = await context.records.scope.collectAudit(async () => execute({ ...args, rootValue: item }) as ExecutionResult);
+    const result = value.errors ? { ...value, errors: value.errors.map(format) } : value;
+    return { payload: JSON.stringify(result), audit: entries };
+  } finally {
+    // A subscription lives long: what one event's execution loaded must not stay for the next. (The
+    // result is plain data; the event's item lives in a fork of its own, src/records/live.ts.)
+    context.records.scope.em.clear();
+  }
 }
 
 const perItem = new WeakMap<object, Map<string, Promise<SharedResult>>>();

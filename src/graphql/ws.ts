@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
-import { CloseCode } from 'graphql-ws';
+import { CloseCode, MessageType } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { WebSocketServer } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { bearerToken, type TokenService } from '../auth/tokens';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
@@ -10,7 +10,7 @@ import type { GraphQLContext } from './context';
 import type { ContextFactory } from './contextFactory';
 import { formatError } from './errors';
 import { allRules, operationLimits } from './limits';
-import { subscribeShared } from './sharedExecution';
+import { subscribeShared, type SubscriptionChannel } from './sharedExecution';
 
 interface Extra extends Record<PropertyKey, unknown> {
   authorization?: string;
@@ -30,12 +30,14 @@ export function serveGraphQLWs(
   const format = (error: GraphQLError) => formatError(error.toJSON(), error, { logger, hideSuggestions: production });
   // The text each parsed operation came from: alike subscriptions share one execution per event.
   const queryText = new WeakMap<DocumentNode, string>();
+  // Each subscription's socket and operation id, by its context: results are sent there directly.
+  const channels = new WeakMap<GraphQLContext, SubscriptionChannel>();
 
   return useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema,
       connectionInitWaitTimeout: 10_000,
-      subscribe: subscribeShared(queryText),
+      subscribe: subscribeShared({ queryText, channelOf: (context) => channels.get(context)!, format }),
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         try {
@@ -48,7 +50,7 @@ export function serveGraphQLWs(
         ctx.extra.authorization = authorization as string;
         return true;
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         let document;
         try {
           document = parse(payload.query, { maxTokens: operationLimits.maxTokens });
@@ -65,6 +67,7 @@ export function serveGraphQLWs(
           if (error instanceof AppError) return [new GraphQLError(error.message, { extensions: { code: error.code } })];
           throw error;
         }
+        channels.set(contextValue, channel(ctx.extra.socket, id));
         return {
           schema,
           document,
@@ -73,9 +76,9 @@ export function serveGraphQLWs(
           variableValues: payload.variables,
         };
       },
+      // Queries and mutations sent over the socket; subscription results are sent by sharedExecution.ts.
       onNext: async (_ctx, _id, _payload, args, result) => {
-        // Audited before the data leaves, as over HTTP. (Subscription events arrive audited already:
-        // sharedExecution.ts stores them for all of an event's subscribers at once.)
+        // Audited before the data leaves, as over HTTP.
         await (args.contextValue as GraphQLContext).records.scope.flushAudit();
         if (!result.errors) return result;
         return { ...result, errors: result.errors.map((error) => format(error as GraphQLError)) };
@@ -89,4 +92,20 @@ export function serveGraphQLWs(
 function asBadInput(error: unknown, message?: string): GraphQLError {
   const text = message ?? (error instanceof Error ? error.message : String(error));
   return new GraphQLError(text, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+/** Bytes waiting in a socket above which a subscription waits for its client before sending more. */
+const BACKPRESSURE_BYTES = 1024 * 1024;
+
+/** A subscription's results as graphql-ws `next` messages on its socket. */
+function channel(socket: WebSocket, id: string): SubscriptionChannel {
+  const head = `{"id":${JSON.stringify(id)},"type":${JSON.stringify(MessageType.Next)},"payload":`;
+  return {
+    next(payload) {
+      const message = `${head}${payload}}`;
+      if (socket.bufferedAmount < BACKPRESSURE_BYTES) return socket.send(message);
+      // A client that stopped reading holds up only its own subscription, not the others.
+      return new Promise<void>((resolve, reject) => socket.send(message, (error) => (error ? reject(error) : resolve())));
+    },
+  };
 }

@@ -40,7 +40,9 @@ export function liveForCareTeam<T extends object>(
   },
 ): AsyncIterableIterator<T> {
   const { type, patientId, matches } = options;
-  const stream = eventStream(hub, (e) => e.type === type && (patientId === undefined || e.patientId === patientId) && (matches?.(e) ?? true));
+  // The item is read while the team is looked up, once per event; it is only handed out to members.
+  const prepared = (event: CareEvent) => oncePerEvent(event, () => Promise.all([careTeams.members(event.patientId), options.load(scope.em.fork(), event)]));
+  const stream = eventStream(hub, (e) => e.type === type && (patientId === undefined || e.patientId === patientId) && (matches?.(e) ?? true), prepared);
   const end = async (): Promise<IteratorResult<T>> => {
     await stream.return?.();
     return { done: true, value: undefined };
@@ -53,10 +55,7 @@ export function liveForCareTeam<T extends object>(
       for (;;) {
         const { done, value: event } = await stream.next();
         if (done) return { done: true, value: undefined };
-        // A subscription lives long; its identity map must not grow with every event.
-        scope.em.clear();
-        // The item is read while the team is looked up; it is only handed out to members.
-        const [team, item] = await oncePerEvent(event, () => Promise.all([careTeams.members(event.patientId), options.load(scope.em.fork(), event)]));
+        const [team, item] = await prepared(event);
         if (!access.isIn(team)) {
           if (patientId === undefined) continue;
           // The team in memory may predate the caller's joining (their subscription was checked
