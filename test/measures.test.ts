@@ -265,6 +265,23 @@ describe('live alerts over graphql-ws', () => {
     expect(rows).toEqual(expected);
   });
 
+  it('delivers each alert exactly once to more subscriptions than are woken in one turn, across sockets and roles', async () => {
+    const patientId = await newPatient();
+    const base = server.app.liveSubscriptions();
+    const sockets = [server.ws(prescriber.token), server.ws(therapist.token), server.ws(prescriber.token)];
+    // 250 subscriptions: woken in slices of a hundred; two roles, so two shared executions.
+    const watchers = Array.from({ length: 250 }, (_, i) => collect(sockets[i % 3], ScoreAlertsDocument, { patientId }));
+    await eventually(() => server.app.liveSubscriptions() === base + 250);
+    const recorded = [(await record(prescriber, patientId, phq9(3, 1))).recordMeasure, (await record(prescriber, patientId, phq9(4, 1))).recordMeasure];
+    const expected = recorded.map((m) => m.alerts[0].id);
+    for (const watcher of watchers) expect((await watcher.until(2)).map((r) => r.scoreAlert.id)).toEqual(expected);
+    // Nothing more arrives: a third alert is the next thing each of them sees.
+    const third = (await record(prescriber, patientId, phq9(5, 1))).recordMeasure;
+    for (const watcher of watchers) expect((await watcher.until(3)).map((r) => r.scoreAlert.id)).toEqual([...expected, third.alerts[0].id]);
+    for (const watcher of watchers) watcher.stop();
+    await eventually(() => server.app.liveSubscriptions() === base);
+  });
+
   it('reaches a clinician who joins the care team, though the instance already kept that team in memory', async () => {
     const patientId = await newPatient();
     const newcomer = await server.clinician(Role.THERAPIST);

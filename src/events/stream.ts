@@ -65,6 +65,8 @@ function wakeInSlices(work: Promise<unknown>, wake: () => void): void {
   const slice = (from: number) => {
     for (const consumer of all.slice(from, from + WAKE_SLICE)) consumer();
     if (from + WAKE_SLICE < all.length) setImmediate(() => slice(from + WAKE_SLICE));
+    // Anyone still to come waits on the finished work afresh.
+    else waiting.delete(work);
   };
   const start = () => slice(0);
   void work.then(start, start);
