@@ -42,11 +42,19 @@ export async function startEventHub(options: {
     for (const listener of listeners) listener(event);
   };
 
-  const connect = async (): Promise<void> => {
+  /**
+   * Opens a LISTEN connection. Its notifications are held until `settled` has run: after a lost
+   * connection, listeners must forget what the gap may have changed (`onReconnect`) before any event
+   * reaches them, and a notification can arrive in the same read as the reply to LISTEN itself.
+   */
+  const connect = async (settled: () => void = () => undefined): Promise<void> => {
     const next = new pg.Client({ connectionString: databaseUrl });
+    let held: CareEvent[] | undefined = [];
     next.on('notification', (message) => {
       const event = message.channel === EVENT_CHANNEL ? parseCareEvent(message.payload) : undefined;
-      if (event) deliver(event);
+      if (!event) return;
+      if (held) held.push(event);
+      else deliver(event);
     });
     next.on('error', (error) => logger.warn({ err: { type: error.name, message: error.message } }, 'event connection error'));
     next.on('end', () => {
@@ -58,13 +66,18 @@ export async function startEventHub(options: {
     await next.connect();
     await next.query(`listen ${EVENT_CHANNEL}`);
     client = next;
+    settled();
+    const waiting = held;
+    held = undefined;
+    for (const event of waiting) deliver(event);
   };
 
   const reconnect = async () => {
     for (let attempt = 0; !closed; attempt++) {
       try {
-        await connect();
-        for (const listener of reconnectListeners) listener();
+        await connect(() => {
+          for (const listener of reconnectListeners) listener();
+        });
         // Whatever committed while nobody listened (with a margin for clock and commit skew).
         const since = new Date((lostAt ?? new Date()).getTime() - 5_000);
         for (const event of await catchUp(since)) deliver(event);
