@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { careTeamDirectory, readCareTeam } from './auth/careTeams';
+import { liveFeeds } from './records/live';
 import type { TokenService } from './auth/tokens';
 import type { Config } from './config/config';
 import type { Orm } from './db/orm';
@@ -36,7 +37,7 @@ export interface RunningApp {
   /** `http://host:port`, with the port actually bound (tests listen on port 0). */
   url: string;
   metrics: Metrics;
-  /** Listeners on the event hub: the live subscriptions, plus one each for the open plan documents and the care teams kept in memory. */
+  /** GraphQL subscriptions receiving live events on this instance. */
   liveSubscriptions(): number;
   /** Plan documents held in memory on this instance. */
   loadedDocuments(): number;
@@ -58,7 +59,8 @@ export async function startApp({ config, orm, tokens, logger, compactAfter = 500
   });
   const rooms = new Rooms(new PlanStore(orm.em.getConnection().getKnex()), hub, logger, compactAfter);
   const careTeams = careTeamDirectory(hub, (patientId) => readCareTeam(orm.em.fork(), patientId));
-  const services = { live: { hub, careTeams }, auditWriter: createAuditWriter(() => orm.em.fork()), rooms };
+  const feeds = liveFeeds(hub, careTeams);
+  const services = { live: { feeds, careTeams }, auditWriter: createAuditWriter(() => orm.em.fork()), rooms };
   const contextFor = contextFactory(orm, tokens, services);
   const collab = collabTransport({
     rooms,
@@ -145,7 +147,7 @@ export async function startApp({ config, orm, tokens, logger, compactAfter = 500
   return {
     url: `http://${host}:${port}`,
     metrics,
-    liveSubscriptions: () => hub.listenerCount(),
+    liveSubscriptions: () => feeds.count,
     loadedDocuments: () => rooms.loaded,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -13,8 +13,6 @@ export interface EventHub {
    * must be forgotten then.
    */
   onReconnect(listener: () => void): () => void;
-  /** How many listeners (live subscriptions) this instance has. */
-  listenerCount(): number;
   close(): Promise<void>;
 }
 
@@ -100,7 +98,6 @@ export async function startEventHub(options: {
       reconnectListeners.add(listener);
       return () => reconnectListeners.delete(listener);
     },
-    listenerCount: () => listeners.size,
     async close() {
       closed = true;
       listeners.clear();

@@ -1,12 +1,13 @@
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLFormattedError } from 'graphql';
-import type { AuditEntry } from '../records/scope';
+import { LiveFeed } from '../records/live';
+import { RequestScope, type AuditEntry } from '../records/scope';
 import type { GraphQLContext } from './context';
 
 /**
  * Subscription events executed once per group of alike subscriptions instead of once per
- * subscriber. A thousand clinicians watching one patient's alerts with the same operation get one
- * execution per alert, not a thousand (each costs tens of microseconds of resolver work), so the
- * fan-out is bounded by the sockets, not by GraphQL.
+ * subscriber, and sent to the group's recipients in one loop. A thousand clinicians watching one
+ * patient's alerts with the same operation get one execution per alert, not a thousand (each costs
+ * tens of microseconds of resolver work), so the fan-out is bounded by the sockets, not by GraphQL.
  *
  * Alike means: the same event item, the same operation text, variables and operation name, and the
  * same role. Whoever receives an event has just been checked to be on the patient's care team
@@ -14,8 +15,8 @@ import type { GraphQLContext } from './context';
  * that membership and their role (`PlanSection.canEdit`). Anything private to one clinician (a
  * therapist's own notes) must never be reachable from a subscription type.
  *
- * Each subscriber is still audited as itself: the audit entries the shared execution produced are
- * added to every subscriber's own request scope, and stored before its copy is sent.
+ * Each recipient is still audited as itself: the audit entries the shared execution produced are
+ * added to every recipient's own request scope, and stored before its copy is sent.
  */
 export function subscribeShared(options: {
   /** The text each parsed operation came from. */
@@ -26,44 +27,45 @@ export function subscribeShared(options: {
   format: (error: GraphQLError) => GraphQLFormattedError;
 }) {
   const { queryText, channelOf, format } = options;
+  const inOrder = oneAtATime();
+  const gathering = new WeakMap<object, Map<string, Recipient[]>>();
+
+  /**
+   * Adds a recipient of `item`. A feed hands an event's item to all its recipients in one pass,
+   * so by the next microtask each group's recipients are all there and are served together.
+   */
+  const gather = (item: object, group: string, recipient: Recipient) => {
+    let groups = gathering.get(item);
+    if (!groups) gathering.set(item, (groups = new Map()));
+    const recipients = groups.get(group);
+    if (recipients) {
+      recipients.push(recipient);
+      return;
+    }
+    const batch = [recipient];
+    groups.set(group, batch);
+    queueMicrotask(() => {
+      // A recipient that comes later (one whose membership had to be read first) is a batch of its own.
+      groups.delete(group);
+      // One event at a time per group: each subscription receives its events in order.
+      inOrder(group, () =>
+        serve(item, batch, format).catch((error: unknown) => {
+          for (const recipient of batch) recipient.feed.fail(error);
+        }),
+      );
+    });
+  };
+
   return async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source;
+    if (!(source instanceof LiveFeed)) throw new TypeError('A subscription field must return a LiveFeed (src/records/live.ts)');
     const context = args.contextValue as GraphQLContext;
     const group = [context.clinician.role, args.operationName ?? '', JSON.stringify(args.variableValues ?? {}), queryText.get(args.document) ?? ''].join('\n');
-    const events = source as AsyncIterableIterator<unknown>;
-    const channel = channelOf(context);
-    let open = true;
-    const ended = async (): Promise<IteratorResult<ExecutionResult>> => {
-      open = false;
-      await events.return?.();
-      return { done: true, value: undefined };
-    };
+    const recipient: Recipient = { args, context, feed: source, channel: channelOf(context) };
+    source.start((item) => gather(item, group, recipient));
     // Yields nothing: every result is sent on the channel, and graphql-ws hears only of the end.
-    const results: AsyncIterableIterator<ExecutionResult> = {
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-      async next() {
-        for (;;) {
-          const event = await events.next();
-          if (event.done || !open) return ended();
-          const shared = await oncePerGroup(event.value as object, group, () => executeAudited(args, event.value, context, format));
-          context.records.scope.audit(...shared.audit);
-          // Audited before the data leaves, as over HTTP. Every subscriber of the event waits on
-          // the same group commit, which starts as soon as they all do.
-          await context.records.scope.flushAudit();
-          if (!open) return ended();
-          await channel.next(shared.payload);
-        }
-      },
-      return: ended,
-      async throw(error) {
-        await ended();
-        throw error;
-      },
-    };
-    return results;
+    return source;
   };
 }
 
@@ -75,14 +77,54 @@ export function subscribeShared(options: {
  * serialised once per group.
  */
 export interface SubscriptionChannel {
-  /** Sends a `next` message with this (JSON) payload; resolves when the socket takes more. */
-  next(payload: string): Promise<void> | void;
+  /** Sends a `next` message with this (JSON) payload. */
+  next(payload: string): void;
+}
+
+interface Recipient {
+  args: ExecutionArgs;
+  context: GraphQLContext;
+  feed: LiveFeed<object>;
+  channel: SubscriptionChannel;
+}
+
+/**
+ * Recipients whose audit rows go in one INSERT. The first slice's rows are stored and its messages
+ * sent while the next slice's rows are being stored, rather than every recipient waiting for one
+ * insert of all their rows.
+ */
+const AUDIT_SLICE = 250;
+
+async function serve(item: object, recipients: Recipient[], format: (error: GraphQLError) => GraphQLFormattedError): Promise<void> {
+  const { args, context } = recipients[0];
+  let shared: SharedResult;
+  try {
+    shared = await executeAudited(args, item, context, format);
+  } catch (error) {
+    for (const recipient of recipients) recipient.feed.fail(error);
+    return;
+  }
+  const slices: { recipients: Recipient[]; stored: Promise<{ error: unknown } | undefined> }[] = [];
+  for (let from = 0; from < recipients.length; from += AUDIT_SLICE) {
+    const slice = recipients.slice(from, from + AUDIT_SLICE);
+    const scopes = slice.map(({ context }) => context.records.scope);
+    for (const scope of scopes) scope.audit(...shared.audit);
+    slices.push({ recipients: slice, stored: RequestScope.flushTogether(scopes).then(() => undefined, (error: unknown) => ({ error })) });
+  }
+  for (const { recipients, stored } of slices) {
+    // Audited before the data leaves, as over HTTP; a recipient whose audit failed gets an error instead.
+    const failed = await stored;
+    for (const recipient of recipients) {
+      if (failed) recipient.feed.fail(failed.error);
+      else if (recipient.feed.open) recipient.channel.next(shared.payload);
+    }
+  }
 }
 
 interface SharedResult {
   /** The result as clients see it, in JSON. */
   payload: string;
-  /** What the execution read, to be audited for each subscriber. */
+  /** What the execution read, to be audited for each recipient. */
   audit: AuditEntry[];
 }
 
@@ -98,12 +140,14 @@ async function executeAudited(args: ExecutionArgs, item: unknown, context: Graph
   }
 }
 
-const perItem = new WeakMap<object, Map<string, Promise<SharedResult>>>();
-
-function oncePerGroup(item: object, group: string, work: () => Promise<SharedResult>): Promise<SharedResult> {
-  let results = perItem.get(item);
-  if (!results) perItem.set(item, (results = new Map()));
-  let result = results.get(group);
-  if (!result) results.set(group, (result = work()));
-  return result;
+/** Runs work given under one key one after another; keys with nothing running are forgotten. */
+function oneAtATime(): (key: string, work: () => Promise<void>) => void {
+  const last = new Map<string, Promise<void>>();
+  return (key, work) => {
+    const next = (last.get(key) ?? Promise.resolve()).then(work);
+    last.set(key, next);
+    void next.finally(() => {
+      if (last.get(key) === next) last.delete(key);
+    });
+  };
 }

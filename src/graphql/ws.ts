@@ -94,18 +94,12 @@ function asBadInput(error: unknown, message?: string): GraphQLError {
   return new GraphQLError(text, { extensions: { code: 'BAD_USER_INPUT' } });
 }
 
-/** Bytes waiting in a socket above which a subscription waits for its client before sending more. */
-const BACKPRESSURE_BYTES = 1024 * 1024;
-
 /** A subscription's results as graphql-ws `next` messages on its socket. */
 function channel(socket: WebSocket, id: string): SubscriptionChannel {
   const head = `{"id":${JSON.stringify(id)},"type":${JSON.stringify(MessageType.Next)},"payload":`;
   return {
     next(payload) {
-      const message = `${head}${payload}}`;
-      if (socket.bufferedAmount < BACKPRESSURE_BYTES) return socket.send(message);
-      // A client that stopped reading holds up only its own subscription, not the others.
-      return new Promise<void>((resolve, reject) => socket.send(message, (error) => (error ? reject(error) : resolve())));
+      socket.send(`${head}${payload}}`);
     },
   };
 }

@@ -4,7 +4,7 @@ import { Clinician, ScoreAlert, type Measure, type Patient } from '../entities';
 import { notFound } from '../errors';
 import { parseId } from '../ids';
 import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
-import { liveForCareTeam, type LiveSources } from './live';
+import { LiveFeed, type LiveSources } from './live';
 import type { RequestScope } from './scope';
 
 /** Score alerts of the caller's patients. */
@@ -69,11 +69,11 @@ export class AlertRecords {
    * `scoreAlert(patientId)`: alerts as they are committed, for one patient or every patient on the
    * caller's care teams; membership is checked at each delivery, so leaving a team stops them.
    */
-  async subscribe(patientId?: string | null): Promise<AsyncIterableIterator<ScoreAlert>> {
+  async subscribe(patientId?: string | null): Promise<LiveFeed<ScoreAlert>> {
     const only = patientId ? parseId(patientId, 'patientId') : undefined;
     // Checked before the subscription starts, so a refusal is an ordinary GraphQL error.
     if (only) await this.access.requirePatient(this.scope.em, only);
-    return liveForCareTeam(this.scope, this.access, this.live, {
+    return new LiveFeed<ScoreAlert>(this.scope, this.access, this.live, {
       type: 'scoreAlert',
       patientId: only,
       // With its measure, which alert payloads show: no second query while executing.

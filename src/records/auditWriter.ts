@@ -55,9 +55,16 @@ export async function insertAuditRows(em: EntityManager, rows: AuditRow[]): Prom
 }
 
 /**
+ * Rows above which queued audits wait for the next insert. Recipients of one event are audited in
+ * slices (src/graphql/sharedExecution.ts): the first slice's messages can leave once its own rows are
+ * stored, not once every slice's are.
+ */
+const ROWS_PER_INSERT = 500;
+
+/**
  * Group commit for read audits: rows that arrive while an insert is running go together in the next
- * one. A thousand subscribers receiving one alert are audited in one INSERT instead of a thousand,
- * and each still gets its data only after its own rows are stored.
+ * one (up to `ROWS_PER_INSERT`). A thousand subscribers receiving one alert are audited in a few
+ * INSERTs instead of a thousand, and each still gets its data only after its own rows are stored.
  */
 export function createAuditWriter(fork: () => EntityManager): AuditWriter {
   const queue: { rows: AuditRow[]; resolve: () => void; reject: (error: unknown) => void }[] = [];
@@ -65,7 +72,9 @@ export function createAuditWriter(fork: () => EntityManager): AuditWriter {
 
   const drain = async () => {
     while (queue.length > 0) {
-      const batch = queue.splice(0);
+      let take = 1;
+      for (let rows = queue[0].rows.length; take < queue.length && rows + queue[take].rows.length <= ROWS_PER_INSERT; take++) rows += queue[take].rows.length;
+      const batch = queue.splice(0, take);
       try {
         await insertAuditRows(fork(), batch.flatMap((entry) => entry.rows));
         for (const entry of batch) entry.resolve();

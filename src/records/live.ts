@@ -3,86 +3,204 @@ import type { CareTeamAccess } from '../auth/access';
 import type { CareTeamDirectory } from '../auth/careTeams';
 import type { CareEvent } from '../events/events';
 import type { EventHub } from '../events/hub';
-import { eventStream } from '../events/stream';
 import type { RequestScope } from './scope';
+
+/**
+ * The instance's live subscriptions, fed from one listener on the hub. For each event, the item is
+ * read and the patient's care team looked up once, then every subscription the event is for is
+ * offered the item in one pass: members of the team are audited and handed it, the others are not.
+ *
+ * One pass, not one waiting consumer per subscription: a thousand clinicians on a patient's team
+ * then cost a thousand function calls per alert, not a thousand chains of promises woken one by one
+ * (each several microseconds under Node 20's async hooks, and the last subscriber waits for all).
+ */
+export interface LiveFeeds {
+  /** Subscriptions started and not yet ended on this instance. */
+  readonly count: number;
+  /** Starts delivering `feed`'s items, in the order the hub delivers their events. */
+  add(feed: FeedSubscription): void;
+  delete(feed: FeedSubscription): void;
+}
+
+/** What the hub and its feeds need of one subscription. */
+interface FeedSubscription {
+  readonly type: CareEvent['type'];
+  readonly patientId?: string;
+  matches(event: CareEvent): boolean;
+  /** Reads the event's item; the same for every subscription the event is for. */
+  load(event: CareEvent): Promise<object | null>;
+  /**
+   * The event's item and its patient's team as of now. Returns a promise only when it must consult
+   * the database first; the feed waits for it before offering anything later.
+   */
+  offer(team: ReadonlySet<string>, item: object | null): Promise<void> | void;
+  fail(error: unknown): void;
+}
+
+export function liveFeeds(hub: EventHub, careTeams: CareTeamDirectory): LiveFeeds {
+  /** By event type and patient id; `''` for the subscriptions to all of a caller's patients. */
+  const feeds = new Map<string, Set<FeedSubscription>>();
+  /**
+   * The last event offered, per event type. A subscription receives one type, in the order the hub
+   * delivered it; the next event's item is read meanwhile but offered only after this one.
+   */
+  const offered = new Map<CareEvent['type'], Promise<void>>();
+  let count = 0;
+  const key = (type: string, patientId = '') => `${type}\n${patientId}`;
+
+  hub.listen((event) => {
+    const candidates = [...(feeds.get(key(event.type, event.patientId)) ?? []), ...(feeds.get(key(event.type)) ?? [])].filter((feed) => feed.matches(event));
+    if (candidates.length === 0) return;
+    const prepared = Promise.all([careTeams.members(event.patientId), candidates[0].load(event)]);
+    const previous = offered.get(event.type) ?? Promise.resolve();
+    const done = previous.then(async () => {
+      let team: ReadonlySet<string>, item: object | null;
+      try {
+        [team, item] = await prepared;
+      } catch (error) {
+        for (const feed of candidates) feed.fail(error);
+        return;
+      }
+      const consulting = candidates.map((feed) => feed.offer(team, item)).filter((pending) => pending !== undefined);
+      if (consulting.length > 0) await Promise.allSettled(consulting);
+    });
+    offered.set(event.type, done);
+    void done.finally(() => {
+      if (offered.get(event.type) === done) offered.delete(event.type);
+    });
+  });
+
+  return {
+    get count() {
+      return count;
+    },
+    add(feed) {
+      const k = key(feed.type, feed.patientId);
+      let set = feeds.get(k);
+      if (!set) feeds.set(k, (set = new Set()));
+      if (!set.has(feed)) count++;
+      set.add(feed);
+    },
+    delete(feed) {
+      const k = key(feed.type, feed.patientId);
+      const set = feeds.get(k);
+      if (!set?.delete(feed)) return;
+      count--;
+      if (set.size === 0) feeds.delete(k);
+    },
+  };
+}
 
 /** Where live events come from, and who may receive them. */
 export interface LiveSources {
-  hub: EventHub;
+  feeds: LiveFeeds;
   careTeams: CareTeamDirectory;
 }
 
 /**
- * What a subscription delivers: events of one type (for one patient, or all of the caller's),
- * each loaded afresh and audited, and only while the caller is on the patient's care team. Leaving
- * the team ends a one-patient subscription and silences that patient in an all-patients one.
+ * One subscription's live items: its events (for one patient, or all of the caller's), each read
+ * once for every subscription it reaches, offered only while the caller is on the patient's care
+ * team, and audited as read by the caller before it is handed on. Leaving the team ends a one-patient
+ * subscription and silences that patient in an all-patients one.
  *
- * The hub hands the same event object to every subscription on this instance, so the item is read
- * once per event, not once per subscriber (`oncePerEvent`), and the care team comes from memory:
- * a thousand open subscriptions cost one query per event, not two thousand. The item lives in an
- * EntityManager fork of its own and is shared, read-only, by the subscriptions that deliver it.
- *
- * A hand-written iterator rather than an async generator: a generator waiting for its next event
- * cannot be returned until that event comes, so an unsubscribed client would stay registered with
- * the hub for as long as its patient is quiet.
+ * Items are pushed to the function given to `start`, not pulled: whoever sends them (one execution
+ * per group of alike subscriptions, src/graphql/sharedExecution.ts) gathers an event's recipients in
+ * the one pass. As the async iterable that graphql requires of a subscription's source, a feed yields
+ * nothing and is done when the subscription ends: when the client unsubscribes (`return`), or the
+ * caller left a one-patient subscription's care team.
  */
-export function liveForCareTeam<T extends object>(
-  scope: RequestScope,
-  access: CareTeamAccess,
-  { hub, careTeams }: LiveSources,
-  options: {
-    type: CareEvent['type'];
-    patientId?: string;
-    /** Narrows the events further (to one plan, say). */
-    matches?: (event: CareEvent) => boolean;
-    load: (em: EntityManager, event: CareEvent) => Promise<T | null>;
-    audit: (item: T) => void;
-  },
-): AsyncIterableIterator<T> {
-  const { type, patientId, matches } = options;
-  // The item is read while the team is looked up, once per event; it is only handed out to members.
-  const prepared = (event: CareEvent) => oncePerEvent(event, () => Promise.all([careTeams.members(event.patientId), options.load(scope.em.fork(), event)]));
-  const stream = eventStream(hub, (e) => e.type === type && (patientId === undefined || e.patientId === patientId) && (matches?.(e) ?? true), prepared);
-  const end = async (): Promise<IteratorResult<T>> => {
-    await stream.return?.();
+export class LiveFeed<T extends object> implements AsyncIterableIterator<never>, FeedSubscription {
+  readonly type: CareEvent['type'];
+  readonly patientId?: string;
+  private deliver?: (item: T) => void;
+  private ended = false;
+  private failure?: { error: unknown };
+  private wake?: () => void;
+
+  constructor(
+    private readonly scope: RequestScope,
+    private readonly access: CareTeamAccess,
+    private readonly sources: LiveSources,
+    private readonly options: {
+      type: CareEvent['type'];
+      patientId?: string;
+      /** Narrows the events further (to one plan, say). */
+      matches?: (event: CareEvent) => boolean;
+      load: (em: EntityManager, event: CareEvent) => Promise<T | null>;
+      audit: (item: T) => void;
+    },
+  ) {
+    this.type = options.type;
+    this.patientId = options.patientId;
+  }
+
+  /** Whether items still go to this subscription: false once it ended. */
+  get open(): boolean {
+    return !this.ended;
+  }
+
+  /** Hands each item the caller may receive to `deliver`, audited, in order, until the feed ends. */
+  start(deliver: (item: T) => void): void {
+    if (this.deliver) throw new Error('A live feed is started once');
+    this.deliver = deliver;
+    if (!this.ended) this.sources.feeds.add(this);
+  }
+
+  matches(event: CareEvent): boolean {
+    return event.type === this.type && (this.patientId === undefined || event.patientId === this.patientId) && (this.options.matches?.(event) ?? true);
+  }
+
+  load(event: CareEvent): Promise<T | null> {
+    return this.options.load(this.scope.em.fork(), event);
+  }
+
+  offer(team: ReadonlySet<string>, item: T | null): Promise<void> | void {
+    if (this.ended) return;
+    if (this.access.isIn(team)) return this.hand(item);
+    if (this.patientId === undefined) return;
+    // The team in memory may predate the caller's joining (their subscription was checked against
+    // the database): only the database ends a subscription.
+    return this.sources.careTeams.refresh(this.patientId).then(
+      (current) => (this.access.isIn(current) ? this.hand(item) : this.end()),
+      (error) => this.fail(error),
+    );
+  }
+
+  fail(error: unknown): void {
+    if (this.ended) return;
+    this.failure = { error };
+    this.end();
+  }
+
+  private hand(item: T | null): void {
+    if (item === null || this.ended) return;
+    this.options.audit(item);
+    this.deliver!(item);
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.sources.feeds.delete(this);
+    this.wake?.();
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<never>> {
+    while (!this.ended) await new Promise<void>((resolve) => (this.wake = resolve));
+    if (this.failure) throw this.failure.error;
     return { done: true, value: undefined };
-  };
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    async next() {
-      for (;;) {
-        const { done, value: event } = await stream.next();
-        if (done) return { done: true, value: undefined };
-        const [team, item] = await prepared(event);
-        if (!access.isIn(team)) {
-          if (patientId === undefined) continue;
-          // The team in memory may predate the caller's joining (their subscription was checked
-          // against the database): only the database ends a subscription.
-          if (!access.isIn(await careTeams.refresh(event.patientId))) return end();
-        }
-        if (item === null) continue;
-        options.audit(item);
-        return { done: false, value: item };
-      }
-    },
-    return: end,
-    async throw(error) {
-      await end();
-      throw error;
-    },
-  };
-}
+  }
 
-const perEvent = new WeakMap<CareEvent, Promise<unknown>>();
+  async return(): Promise<IteratorResult<never>> {
+    this.end();
+    return { done: true, value: undefined };
+  }
 
-/**
- * `work` done once for an event however many subscriptions ask; forgotten with the event. An event
- * reaches only subscriptions of its own type, which all read it alike.
- */
-function oncePerEvent<T>(event: CareEvent, work: () => Promise<T>): Promise<T> {
-  let result = perEvent.get(event) as Promise<T> | undefined;
-  if (!result) perEvent.set(event, (result = work()));
-  return result;
+  async throw(error: unknown): Promise<IteratorResult<never>> {
+    this.end();
+    throw error;
+  }
 }

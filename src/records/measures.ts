@@ -7,7 +7,7 @@ import { badInput } from '../errors';
 import { notifyOnCommit, type CareEvent } from '../events/events';
 import { parseId } from '../ids';
 import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
-import { liveForCareTeam, type LiveSources } from './live';
+import { LiveFeed, type LiveSources } from './live';
 import type { RequestScope } from './scope';
 
 export interface NewMeasure {
@@ -114,11 +114,11 @@ export class MeasureRecords {
   }
 
   /** `measureRecorded(patientId)`: measures as they are stored, while the caller stays on the team. */
-  async subscribe(patientId: string): Promise<AsyncIterableIterator<Measure>> {
+  async subscribe(patientId: string): Promise<LiveFeed<Measure>> {
     const id = parseId(patientId, 'patientId');
     // Checked before the subscription starts, so a refusal is an ordinary GraphQL error.
     await this.access.requirePatient(this.scope.em, id);
-    return liveForCareTeam(this.scope, this.access, this.live, {
+    return new LiveFeed(this.scope, this.access, this.live, {
       type: 'measureRecorded',
       patientId: id,
       load: (em, event) => em.findOne(Measure, { id: event.id }),

@@ -7,7 +7,7 @@ import { TreatmentPlan, type Patient } from '../entities';
 import { badInput, forbidden, notFound } from '../errors';
 import { parseId } from '../ids';
 import { PlanSection } from '../schema/PlanSection';
-import { liveForCareTeam, type LiveSources } from './live';
+import { LiveFeed, type LiveSources } from './live';
 import type { RequestScope } from './scope';
 
 export interface NewPlan {
@@ -98,11 +98,11 @@ export class PlanRecords {
   }
 
   /** `planSectionChanged(planId)`: each section as it changes, while the caller is on the care team. */
-  async subscribe(planId: string): Promise<AsyncIterableIterator<PlanSection>> {
+  async subscribe(planId: string): Promise<LiveFeed<PlanSection>> {
     const plan = await this.find(this.scope.em, parseId(planId, 'planId'));
     if (!plan) throw notFound('No treatment plan with that id');
     const patientId = plan.patient.id;
-    return liveForCareTeam(this.scope, this.access, this.live, {
+    return new LiveFeed(this.scope, this.access, this.live, {
       type: 'planSectionChanged',
       patientId,
       matches: (event) => event.type === 'planSectionChanged' && event.planId === plan.id,

@@ -64,9 +64,19 @@ export class RequestScope {
    * rows of concurrent requests are inserted together.
    */
   async flushAudit(): Promise<void> {
-    const entries = this.pending;
-    this.pending = [];
-    await this.auditWriter(this.rows(entries));
+    await RequestScope.flushTogether([this]);
+  }
+
+  /** Stores the audit entries of reads of many requests (recipients of one event) in one go. */
+  static flushTogether(scopes: RequestScope[]): Promise<void> {
+    if (scopes.length === 0) return Promise.resolve();
+    const rows = scopes.flatMap((scope) => {
+      const entries = scope.pending;
+      scope.pending = [];
+      return scope.rows(entries);
+    });
+    // Every request's scope has the instance's one writer.
+    return scopes[0].auditWriter(rows);
   }
 
   private rows(entries: AuditEntry[]): AuditRow[] {
