@@ -242,24 +242,29 @@ describe('live alerts over graphql-ws', () => {
     const watchers = [first, second, therapist].map((c) => collect(server.ws(c.token), ScoreAlertsDocument, { patientId }));
     await eventually(() => server.app.liveSubscriptions() === base + 3);
 
-    const alertId = (await record(therapist, patientId, phq9(3, 1))).recordMeasure.alerts[0].id;
+    const measure = (await record(therapist, patientId, phq9(3, 1))).recordMeasure;
+    const alertId = measure.alerts[0].id;
     const got = await Promise.all(watchers.map((w) => w.until(1)));
-    expect(got.map(([r]) => r.scoreAlert)).toEqual(Array(3).fill({ id: alertId, kind: 'SUICIDAL_IDEATION', level: 'CRITICAL', patient: { id: patientId }, measure: expect.any(Object) }));
+    expect(got.map(([r]) => r.scoreAlert)).toEqual(Array(3).fill({ id: alertId, kind: 'SUICIDAL_IDEATION', level: 'CRITICAL', patient: { id: patientId }, measure: { id: measure.id } }));
 
     const rows = await server.sql<{ sub: string; action: string; n: number }>(
       `select c.sub, a.action, count(*)::int as n from audit_event a join clinician c on c.id = a.clinician_id
-       where a.patient_id = $1 and c.sub = any($3) and a.at > now() - interval '1 minute' and ((a.action = 'alert.read' and a.entity_id = $2) or a.action = 'patient.read')
+       where a.patient_id = $1 and c.sub = any($4) and a.at > now() - interval '1 minute'
+         and ((a.action = 'alert.read' and a.entity_id = $2) or (a.action = 'measure.read' and a.entity_id = $3) or a.action = 'patient.read')
        group by c.sub, a.action order by c.sub, a.action`,
-      [patientId, alertId, [first.sub, second.sub, therapist.sub]],
+      [patientId, alertId, measure.id, [first.sub, second.sub, therapist.sub]],
     );
-    // Every subscriber read the alert and, through it, the patient; the therapist also read both in
-    // the recordMeasure answer.
+    // Every subscriber read the alert and, through it, the patient and the measure; the therapist
+    // also read the alert and the patient in the recordMeasure answer.
     const expected = [
       { sub: first.sub, action: 'alert.read', n: 1 },
+      { sub: first.sub, action: 'measure.read', n: 1 },
       { sub: first.sub, action: 'patient.read', n: 1 },
       { sub: second.sub, action: 'alert.read', n: 1 },
+      { sub: second.sub, action: 'measure.read', n: 1 },
       { sub: second.sub, action: 'patient.read', n: 1 },
       { sub: therapist.sub, action: 'alert.read', n: 2 },
+      { sub: therapist.sub, action: 'measure.read', n: 1 },
       { sub: therapist.sub, action: 'patient.read', n: 2 },
     ].sort((a, b) => `${a.sub} ${a.action}`.localeCompare(`${b.sub} ${b.action}`));
     expect(rows).toEqual(expected);

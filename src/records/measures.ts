@@ -88,6 +88,13 @@ export class MeasureRecords {
     return connection;
   }
 
+  /** The measure an alert already reached was raised on (batched by the dataloader). */
+  async ofAlert(alert: ScoreAlert): Promise<Measure> {
+    const measure = (await alert.measure.load())!;
+    this.auditRead([measure]);
+    return measure;
+  }
+
   /** The newest measure of each instrument. */
   async latest(patient: Patient): Promise<Measure[]> {
     const rows = await this.scope.em.getConnection().execute<{ id: string }[]>(

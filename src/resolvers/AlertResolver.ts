@@ -37,8 +37,8 @@ export class AlertResolver {
   }
 
   @FieldResolver(() => Measure)
-  measure(@Root() alert: ScoreAlert): Promise<Measure> {
-    return alert.measure.load() as Promise<Measure>;
+  measure(@Ctx() ctx: GraphQLContext, @Root() alert: ScoreAlert): Promise<Measure> {
+    return ctx.records.measures.ofAlert(alert);
   }
 
   @FieldResolver(() => Clinician, { nullable: true })
