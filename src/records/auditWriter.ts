@@ -62,13 +62,19 @@ export async function insertAuditRows(em: EntityManager, rows: AuditRow[]): Prom
 const ROWS_PER_INSERT = 500;
 
 /**
+ * Inserts under way at once, each on its own connection: the next slice's rows are stored while
+ * the previous slice's are, instead of after them.
+ */
+const CONCURRENT_INSERTS = 2;
+
+/**
  * Group commit for read audits: rows that arrive while an insert is running go together in the next
  * one (up to `ROWS_PER_INSERT`). A thousand subscribers receiving one alert are audited in a few
  * INSERTs instead of a thousand, and each still gets its data only after its own rows are stored.
  */
 export function createAuditWriter(fork: () => EntityManager): AuditWriter {
   const queue: { rows: AuditRow[]; resolve: () => void; reject: (error: unknown) => void }[] = [];
-  let running = false;
+  let running = 0;
 
   const drain = async () => {
     while (queue.length > 0) {
@@ -82,7 +88,7 @@ export function createAuditWriter(fork: () => EntityManager): AuditWriter {
         for (const entry of batch) entry.reject(error);
       }
     }
-    running = false;
+    running--;
   };
 
   return (rows) => {
@@ -91,8 +97,8 @@ export function createAuditWriter(fork: () => EntityManager): AuditWriter {
       queue.push({ rows, resolve, reject });
       // Started on the next turn of the event loop, so every subscriber of an event that is ready
       // now is in the queue.
-      if (!running) {
-        running = true;
+      if (running < CONCURRENT_INSERTS) {
+        running++;
         setImmediate(() => void drain());
       }
     });
