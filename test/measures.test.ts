@@ -270,6 +270,28 @@ describe('live alerts over graphql-ws', () => {
     expect(rows).toEqual(expected);
   });
 
+  it('sends nothing to a subscriber whose delivery could not be audited, and ends its subscription with an error', async () => {
+    const patientId = await newPatient();
+    const colleague = await server.clinician(Role.PRESCRIBER);
+    const { me } = await colleague.http.request(MeDocument);
+    await prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: colleague.email });
+    const base = server.app.liveSubscriptions();
+    const watcher = collect(server.ws(colleague.token), ScoreAlertsDocument, { patientId });
+    await eventually(() => server.app.liveSubscriptions() === base + 1);
+    // The database refuses this clinician's audit rows, as a full disk or a lost connection would.
+    await server.sql(`create function refuse_audit() returns trigger language plpgsql as $$ begin raise exception 'audit refused'; end $$`);
+    await server.sql(`create trigger refuse_audit before insert on audit_event for each row when (new.clinician_id = '${me.id}') execute function refuse_audit()`);
+    try {
+      await record(prescriber, patientId, phq9(3, 1));
+      await eventually(() => watcher.errors.length > 0);
+    } finally {
+      await server.sql('drop trigger refuse_audit on audit_event');
+      await server.sql('drop function refuse_audit()');
+    }
+    expect(watcher.received).toEqual([]);
+    await eventually(() => server.app.liveSubscriptions() === base);
+  });
+
   it('delivers each alert exactly once to more subscriptions than one audit insert covers, across sockets and roles', async () => {
     const patientId = await newPatient();
     const base = server.app.liveSubscriptions();

@@ -61,7 +61,16 @@ export function liveFeeds(hub: EventHub, careTeams: CareTeamDirectory): LiveFeed
         for (const feed of candidates) feed.fail(error);
         return;
       }
-      const consulting = candidates.map((feed) => feed.offer(team, item)).filter((pending) => pending !== undefined);
+      const consulting: Promise<void>[] = [];
+      for (const feed of candidates) {
+        try {
+          const pending = feed.offer(team, item);
+          if (pending) consulting.push(pending);
+        } catch (error) {
+          // One subscription's failure ends that subscription, not the delivery to the others.
+          feed.fail(error);
+        }
+      }
       if (consulting.length > 0) await Promise.allSettled(consulting);
     });
     offered.set(event.type, done);
