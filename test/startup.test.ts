@@ -103,3 +103,23 @@ describe('npm start', () => {
     expect(output.trim().split('\n')).toHaveLength(1);
   });
 });
+
+describe('the embedded PostgreSQL', () => {
+  it('leaves a process the exit code it ends with (the library would exit 0 on beforeExit)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kap-exit-'));
+    try {
+      // A process that starts and stops a cluster, then ends by itself with exit code 3, as a test
+      // run with failures ends with 1.
+      const script = `
+        const { startEmbeddedPostgres } = require('./dist/src/db/embedded');
+        const { createLogger } = require('./dist/src/logger');
+        startEmbeddedPostgres(${JSON.stringify(path.join(dir, 'data'))}, createLogger('warn'))
+          .then((db) => db.stop())
+          .then(() => { process.exitCode = 3; });`;
+      const child = spawn(process.execPath, ['-e', script], { cwd: root, stdio: 'inherit' });
+      expect(await exitCode(child)).toBe(3);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

