@@ -282,7 +282,11 @@ describe('live alerts over graphql-ws', () => {
     await server.sql(`create function refuse_audit() returns trigger language plpgsql as $$ begin raise exception 'audit refused'; end $$`);
     await server.sql(`create trigger refuse_audit before insert on audit_event for each row when (new.clinician_id = '${me.id}') execute function refuse_audit()`);
     try {
-      await record(prescriber, patientId, phq9(3, 1));
+      // Asking for the id alone: an answer that reads nothing has no read audit of its own to share
+      // the refused INSERT with the subscriber's.
+      await prescriber.http.request(`mutation ($input: RecordMeasureInput!) { recordMeasure(input: $input) { id } }`, {
+        input: { patientId, instrument: 'PHQ9', responses: phq9(3, 1) },
+      });
       await eventually(() => watcher.errors.length > 0);
     } finally {
       await server.sql('drop trigger refuse_audit on audit_event');
