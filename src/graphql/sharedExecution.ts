@@ -1,4 +1,5 @@
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { inOrder } from '../events/inOrder';
 import { LiveFeed } from '../records/live';
 import { RequestScope, type AuditEntry } from '../records/scope';
 import type { GraphQLContext } from './context';
@@ -27,7 +28,7 @@ export function subscribeShared(options: {
   format: (error: GraphQLError) => GraphQLFormattedError;
 }) {
   const { queryText, channelOf, format } = options;
-  const inOrder = oneAtATime();
+  const serveInOrder = inOrder();
   const gathering = new WeakMap<object, Map<string, Recipient[]>>();
 
   /**
@@ -48,7 +49,7 @@ export function subscribeShared(options: {
       // A recipient that comes later (one whose membership had to be read first) is a batch of its own.
       groups.delete(group);
       // One event at a time per group: each subscription receives its events in order.
-      inOrder(group, () =>
+      serveInOrder(group, () =>
         serve(item, batch, format).catch((error: unknown) => {
           for (const recipient of batch) recipient.feed.fail(error);
         }),
@@ -138,16 +139,4 @@ async function executeAudited(args: ExecutionArgs, item: unknown, context: Graph
     // result is plain data; the event's item lives in a fork of its own, src/records/live.ts.)
     context.records.scope.em.clear();
   }
-}
-
-/** Runs work given under one key one after another; keys with nothing running are forgotten. */
-function oneAtATime(): (key: string, work: () => Promise<void>) => void {
-  const last = new Map<string, Promise<void>>();
-  return (key, work) => {
-    const next = (last.get(key) ?? Promise.resolve()).then(work);
-    last.set(key, next);
-    void next.finally(() => {
-      if (last.get(key) === next) last.delete(key);
-    });
-  };
 }

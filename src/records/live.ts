@@ -3,6 +3,7 @@ import type { CareTeamAccess } from '../auth/access';
 import type { CareTeamDirectory } from '../auth/careTeams';
 import type { CareEvent } from '../events/events';
 import type { EventHub } from '../events/hub';
+import { inOrder } from '../events/inOrder';
 import type { RequestScope } from './scope';
 
 /**
@@ -41,10 +42,10 @@ export function liveFeeds(hub: EventHub, careTeams: CareTeamDirectory): LiveFeed
   /** By event type and patient id; `''` for the subscriptions to all of a caller's patients. */
   const feeds = new Map<string, Set<FeedSubscription>>();
   /**
-   * The last event offered, per event type. A subscription receives one type, in the order the hub
-   * delivered it; the next event's item is read meanwhile but offered only after this one.
+   * Events offered one at a time per event type: a subscription receives one type, in the order the
+   * hub delivered it; the next event's item is read meanwhile but offered only after this one.
    */
-  const offered = new Map<CareEvent['type'], Promise<void>>();
+  const offerInOrder = inOrder();
   let count = 0;
   const key = (type: string, patientId = '') => `${type}\n${patientId}`;
 
@@ -52,8 +53,7 @@ export function liveFeeds(hub: EventHub, careTeams: CareTeamDirectory): LiveFeed
     const candidates = [...(feeds.get(key(event.type, event.patientId)) ?? []), ...(feeds.get(key(event.type)) ?? [])].filter((feed) => feed.matches(event));
     if (candidates.length === 0) return;
     const prepared = Promise.all([careTeams.members(event.patientId), candidates[0].load(event)]);
-    const previous = offered.get(event.type) ?? Promise.resolve();
-    const done = previous.then(async () => {
+    offerInOrder(event.type, async () => {
       let team: ReadonlySet<string>, item: object | null;
       try {
         [team, item] = await prepared;
@@ -72,10 +72,6 @@ export function liveFeeds(hub: EventHub, careTeams: CareTeamDirectory): LiveFeed
         }
       }
       if (consulting.length > 0) await Promise.allSettled(consulting);
-    });
-    offered.set(event.type, done);
-    void done.finally(() => {
-      if (offered.get(event.type) === done) offered.delete(event.type);
     });
   });
 
