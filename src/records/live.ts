@@ -53,6 +53,8 @@ export function liveFeeds(hub: EventHub, careTeams: CareTeamDirectory): LiveFeed
     const candidates = [...(feeds.get(key(event.type, event.patientId)) ?? []), ...(feeds.get(key(event.type)) ?? [])].filter((feed) => feed.matches(event));
     if (candidates.length === 0) return;
     const prepared = Promise.all([careTeams.members(event.patientId), candidates[0].load(event)]);
+    // Awaited only once the previous event is offered; a failure before then is not unhandled.
+    prepared.catch(() => undefined);
     offerInOrder(event.type, async () => {
       let team: ReadonlySet<string>, item: object | null;
       try {
