@@ -3,7 +3,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { benchDatabase, Deferred, graphql, ms, signer, startServerProcess, stopChild, summarize, type Summary } from './support';
+import { benchDatabase, cpuMeter, Deferred, graphql, ms, signer, startServerProcess, stopChild, summarize, type CpuSample, type Summary } from './support';
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
 const MEASURES = Number(process.env.BENCH_MEASURES ?? 100);
@@ -25,12 +25,15 @@ export interface FanoutResult {
   bareWs: Summary;
   /** Receipts that arrived before the mutation's response did (counted as 0 ms). */
   beforeResponse: number;
+  /** CPU per round, in ms, where /proc tells it. */
+  cpu?: { server: number; postgres: number; clients: number; floorServer: number; floorClients: number };
 }
 
 /**
  * Issue 3's benchmark: 1,000 graphql-ws subscribers on one patient's care team, 100 measures recorded
  * one at a time; time from each `recordMeasure` response to each subscriber's receipt of the alert.
- * The floor is the same payload broadcast over bare `ws` sockets to as many clients, in the same run.
+ * The floor is the same payload broadcast over bare `ws` sockets to as many clients, in the same run:
+ * its rounds alternate with the measures', so both see the same moments of a shared machine.
  */
 export async function alertFanout(log: (line: string) => void): Promise<FanoutResult> {
   const db = await benchDatabase();
@@ -94,33 +97,64 @@ export async function alertFanout(log: (line: string) => void): Promise<FanoutRe
       if (warm > 30) throw new Error(`only ${receipts.get(measureId)?.length ?? 0} of ${SUBSCRIBERS} subscribers live`);
     }
 
-    log(`  recording ${MEASURES} measures one at a time…`);
-    const latencies: number[] = [];
-    const firsts: number[] = [];
-    const lasts: number[] = [];
-    let beforeResponse = 0;
-    for (let round = 0; round < MEASURES; round++) {
-      const pending = new Deferred();
-      // The receipts may start before the response arrives: collect under any id, match afterwards.
-      expect = { measureId: '', done: pending };
-      const { measureId, respondedAt } = await record();
-      expect.measureId = measureId;
-      if ((receipts.get(measureId)?.length ?? 0) < SUBSCRIBERS) await withTimeout(pending.promise, 30_000, `round ${round}`);
-      const received = receipts.get(measureId)!.map((at) => at - respondedAt);
-      for (const latency of received) {
-        if (latency < 0) beforeResponse++;
-        latencies.push(Math.max(0, latency));
-      }
-      firsts.push(Math.max(0, Math.min(...received)));
-      lasts.push(Math.max(0, Math.max(...received)));
-      receipts.delete(measureId);
-    }
-    await Promise.all(clients.map((c) => c.dispose()));
-    clients.length = 0;
+    log(`  opening ${SUBSCRIBERS} bare ws clients for the floor, with the same ${sample!.length}-byte payload…`);
+    const floor = await openFloor(sample!);
+    try {
+      await floor.broadcast(); // warm-up
 
-    log(`  floor: the same ${sample!.length}-byte payload over bare ws to ${SUBSCRIBERS} clients…`);
-    const bareWs = await bareFloor(sample!, MEASURES);
-    return { subscribers: SUBSCRIBERS, rounds: MEASURES, graphqlWs: summarize(latencies), firstReceipt: summarize(firsts), lastReceipt: summarize(lasts), bareWs, beforeResponse };
+      log(`  ${MEASURES} rounds, each one measure recorded and one floor broadcast…`);
+      const latencies: number[] = [];
+      const floorLatencies: number[] = [];
+      const firsts: number[] = [];
+      const lasts: number[] = [];
+      let beforeResponse = 0;
+      const meters = { graphqlWs: cpuMeter(server.child), floor: cpuMeter(floor.child) };
+      const cpu = { graphqlWs: zeroCpu(), floor: zeroCpu() };
+      for (let round = 0; round < MEASURES; round++) {
+        let before = meters.graphqlWs?.();
+        const pending = new Deferred();
+        // The receipts may start before the response arrives: collect under any id, match afterwards.
+        expect = { measureId: '', done: pending };
+        const { measureId, respondedAt } = await record();
+        expect.measureId = measureId;
+        if ((receipts.get(measureId)?.length ?? 0) < SUBSCRIBERS) await withTimeout(pending.promise, 30_000, `round ${round}`);
+        addCpu(cpu.graphqlWs, before, meters.graphqlWs?.());
+        const received = receipts.get(measureId)!.map((at) => at - respondedAt);
+        for (const latency of received) {
+          if (latency < 0) beforeResponse++;
+          latencies.push(Math.max(0, latency));
+        }
+        firsts.push(Math.max(0, Math.min(...received)));
+        lasts.push(Math.max(0, Math.max(...received)));
+        receipts.delete(measureId);
+
+        before = meters.floor?.();
+        floorLatencies.push(...(await floor.broadcast()));
+        addCpu(cpu.floor, before, meters.floor?.());
+      }
+      const perRound = (ms: number) => ms / MEASURES;
+      return {
+        subscribers: SUBSCRIBERS,
+        rounds: MEASURES,
+        graphqlWs: summarize(latencies),
+        firstReceipt: summarize(firsts),
+        lastReceipt: summarize(lasts),
+        bareWs: summarize(floorLatencies),
+        beforeResponse,
+        cpu:
+          meters.graphqlWs && meters.floor
+            ? {
+                server: perRound(cpu.graphqlWs.child),
+                postgres: perRound(cpu.graphqlWs.postgres),
+                clients: perRound(cpu.graphqlWs.self),
+                floorServer: perRound(cpu.floor.child),
+                floorClients: perRound(cpu.floor.self),
+              }
+            : undefined,
+      };
+    } finally {
+      await floor.close();
+    }
   } finally {
     await Promise.all(clients.map((c) => c.dispose()));
     await server.stop();
@@ -128,9 +162,27 @@ export async function alertFanout(log: (line: string) => void): Promise<FanoutRe
   }
 }
 
-async function bareFloor(payload: string, rounds: number): Promise<Summary> {
+const zeroCpu = (): CpuSample => ({ self: 0, child: 0, postgres: 0 });
+
+function addCpu(total: CpuSample, before: CpuSample | undefined, after: CpuSample | undefined) {
+  if (!before || !after) return;
+  total.self += after.self - before.self;
+  total.child += after.child - before.child;
+  total.postgres += after.postgres - before.postgres;
+}
+
+/**
+ * The floor: a bare `ws` server (bench/floorServer.ts, its own process, as the server under test
+ * is) and as many plain `ws` clients, which parse each message as the graphql-ws clients do.
+ * `broadcast` POSTs the payload and gives each client's receipt, timed from the response.
+ */
+async function openFloor(payload: string) {
   const child = spawn(process.execPath, [path.join(__dirname, 'floorServer.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const sockets: WebSocket[] = [];
+  const close = async () => {
+    for (const socket of sockets) socket.close();
+    await stopChild(child);
+  };
   try {
     const port = await new Promise<string>((resolve) => {
       child.stdout!.on('data', (chunk) => {
@@ -138,36 +190,34 @@ async function bareFloor(payload: string, rounds: number): Promise<Summary> {
         if (match) resolve(match[1]);
       });
     });
-    let got = 0;
     let done = new Deferred();
     const times: number[] = [];
     for (let i = 0; i < SUBSCRIBERS; i++) {
       const socket = new WebSocket(`ws://127.0.0.1:${port}`);
       socket.on('message', (data) => {
-        // Parsed, as the graphql-ws clients parse theirs.
         JSON.parse(String(data));
         times.push(performance.now());
-        if (++got === SUBSCRIBERS) done.resolve();
+        if (times.length === SUBSCRIBERS) done.resolve();
       });
       sockets.push(socket);
       await new Promise((resolve) => socket.once('open', resolve));
     }
-    const latencies: number[] = [];
-    for (let round = 0; round <= rounds; round++) {
-      got = 0;
-      times.length = 0;
-      done = new Deferred();
-      const response = await fetch(`http://127.0.0.1:${port}/broadcast`, { method: 'POST', body: payload });
-      await response.arrayBuffer();
-      const respondedAt = performance.now();
-      await withTimeout(done.promise, 30_000, `floor round ${round}`);
-      // Round 0 warms up.
-      if (round > 0) for (const at of times) latencies.push(Math.max(0, at - respondedAt));
-    }
-    return summarize(latencies);
-  } finally {
-    for (const socket of sockets) socket.close();
-    await stopChild(child);
+    return {
+      child,
+      close,
+      async broadcast(): Promise<number[]> {
+        times.length = 0;
+        done = new Deferred();
+        const response = await fetch(`http://127.0.0.1:${port}/broadcast`, { method: 'POST', body: payload });
+        await response.arrayBuffer();
+        const respondedAt = performance.now();
+        await withTimeout(done.promise, 30_000, 'floor broadcast');
+        return times.map((at) => Math.max(0, at - respondedAt));
+      },
+    };
+  } catch (error) {
+    await close();
+    throw error;
   }
 }
 
@@ -199,5 +249,12 @@ export function formatFanout(result: FanoutResult): string[] {
     `| ratio to floor | ${ratio(result.graphqlWs.p50, result.bareWs.p50)} | ${ratio(result.graphqlWs.p99, result.bareWs.p99)} | ${ratio(result.graphqlWs.max, result.bareWs.max)} |`,
     ``,
     `${result.beforeResponse} of ${result.graphqlWs.n} receipts arrived before the \`recordMeasure\` response itself (counted as 0 ms).`,
+    ...(result.cpu
+      ? [
+          ``,
+          `CPU per round: server ${ms(result.cpu.server)}, PostgreSQL ${ms(result.cpu.postgres)}, the graphql-ws clients ${ms(result.cpu.clients)}; ` +
+            `floor: server ${ms(result.cpu.floorServer)}, clients ${ms(result.cpu.floorClients)}.`,
+        ]
+      : []),
   ];
 }
