@@ -14,6 +14,7 @@ import { serveGraphQLWs } from './graphql/ws';
 import { committedSince } from './events/catchUp';
 import { startEventHub } from './events/hub';
 import { createMetrics, type Metrics } from './http/metrics';
+import { DEFAULT_SOCKET_LIMITS, keepAlive } from './http/sockets';
 import { createAuditWriter } from './records/auditWriter';
 import { provisionClinician } from './auth/provision';
 import { PlanStore } from './collab/persistence';
@@ -25,7 +26,7 @@ import type { Logger } from './logger';
 import { buildGraphQLSchema } from './schema/build';
 
 export interface AppDeps {
-  config: Pick<Config, 'production' | 'host' | 'port'> & Partial<Pick<Config, 'collabMaxMessageBytes'>>;
+  config: Pick<Config, 'production' | 'host' | 'port'> & Partial<Pick<Config, 'collabMaxMessageBytes' | 'sockets'>>;
   /** Stored updates of a plan after which its log is folded into a snapshot. */
   compactAfter?: number;
   orm: Orm;
@@ -62,9 +63,11 @@ export async function startApp({ config, orm, tokens, logger, compactAfter = 500
   const feeds = liveFeeds(hub, careTeams);
   const services = { live: { feeds, careTeams }, auditWriter: createAuditWriter(() => orm.em.fork()), rooms };
   const contextFor = contextFactory(orm, tokens, services);
+  const socketLimits = config.sockets ?? DEFAULT_SOCKET_LIMITS;
   const collab = collabTransport({
     rooms,
     logger,
+    limits: socketLimits,
     maxMessageBytes: config.collabMaxMessageBytes ?? 1024 * 1024,
     authorize: async (token, planId) => {
       const identity = await tokens.verify(token ?? '');
@@ -80,9 +83,10 @@ export async function startApp({ config, orm, tokens, logger, compactAfter = 500
   const metrics = createMetrics(orm, () => rooms.loaded);
 
   const graphqlWss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
-  const graphqlWs = serveGraphQLWs(graphqlWss, { schema, tokens, contextFor, production: config.production, logger });
+  const graphqlWs = serveGraphQLWs(graphqlWss, { schema, tokens, contextFor, production: config.production, limits: socketLimits, logger });
   trackSockets(graphqlWss, metrics, 'graphql');
   trackSockets(collab.wss, metrics, 'collab');
+  const stopHeartbeats = [keepAlive(graphqlWss, socketLimits, logger, 'graphql'), keepAlive(collab.wss, socketLimits, logger, 'collab')];
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
@@ -150,6 +154,7 @@ export async function startApp({ config, orm, tokens, logger, compactAfter = 500
     liveSubscriptions: () => feeds.count,
     loadedDocuments: () => rooms.loaded,
     async close() {
+      for (const stop of stopHeartbeats) stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       for (const client of graphqlWss.clients) client.close(1001, 'Server shutting down');

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Role } from '../domain/roles';
 import { AppError } from '../errors';
+import { sendWithin, type SocketLimits } from '../http/sockets';
 import type { Logger } from '../logger';
 import { CollabCloseCode, ProtocolError, parseClientMessage } from './protocol';
 import type { Peer, Room } from './room';
@@ -33,8 +34,8 @@ const STATUS: Record<string, string> = {
  * go to the plan's room in order, one connection at a time. A frame that does not parse closes that
  * connection (4400), one over the size limit too (1009, by `ws`); nobody else notices.
  */
-export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCollab; maxMessageBytes: number; logger: Logger }) {
-  const { rooms, authorize, logger } = options;
+export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCollab; maxMessageBytes: number; limits: SocketLimits; logger: Logger }) {
+  const { rooms, authorize, limits, logger } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes });
 
   const refuse = (socket: Duplex, status: string): void => {
@@ -45,9 +46,7 @@ export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCol
     const peer: Peer = {
       clinician: access.clinician,
       requestId: access.requestId,
-      send: (message) => {
-        if (ws.readyState === WebSocket.OPEN) ws.send(message);
-      },
+      send: (message) => sendWithin(ws, message, limits, logger, 'collab'),
       close: (code, reason) => ws.close(code, reason),
     };
     let room: Room | undefined;

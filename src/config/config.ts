@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_SOCKET_LIMITS, type SocketLimits } from '../http/sockets';
 
 /**
  * All configuration, read once at start from the environment. Nothing else in the code base reads
@@ -17,6 +18,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Largest WebSocket message a client may send to the live document before it is disconnected. */
   collabMaxMessageBytes: number;
+  /** Heartbeat and send-buffer bound of every WebSocket (src/http/sockets.ts). */
+  sockets: SocketLimits;
 }
 
 export type JwtConfig =
@@ -69,6 +72,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     seedDemo: readBool(get, 'SEED_DEMO', !production),
     logLevel: readEnum(get, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     collabMaxMessageBytes: readInt(get, 'COLLAB_MAX_MESSAGE_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    sockets: DEFAULT_SOCKET_LIMITS,
   };
 }
 

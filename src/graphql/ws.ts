@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { CloseCode, MessageType } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { WebSocket, WebSocketServer } from 'ws';
+import type { WebSocketServer } from 'ws';
 import { bearerToken, type TokenService } from '../auth/tokens';
 import { AppError } from '../errors';
+import { sendWithin, type SocketLimits } from '../http/sockets';
 import type { Logger } from '../logger';
 import type { GraphQLContext } from './context';
 import type { ContextFactory } from './contextFactory';
@@ -23,9 +24,9 @@ interface Extra extends Record<PropertyKey, unknown> {
  */
 export function serveGraphQLWs(
   wss: WebSocketServer,
-  options: { schema: GraphQLSchema; tokens: TokenService; contextFor: ContextFactory; production: boolean; logger: Logger },
+  options: { schema: GraphQLSchema; tokens: TokenService; contextFor: ContextFactory; production: boolean; limits: SocketLimits; logger: Logger },
 ) {
-  const { schema, tokens, contextFor, production, logger } = options;
+  const { schema, tokens, contextFor, production, limits, logger } = options;
   const rules = production ? [...allRules(false), NoSchemaIntrospectionCustomRule] : allRules(true);
   const format = (error: GraphQLError) => formatError(error.toJSON(), error, { logger, hideSuggestions: production });
   // The text each parsed operation came from: alike subscriptions share one execution per event.
@@ -67,7 +68,8 @@ export function serveGraphQLWs(
           if (error instanceof AppError) return [new GraphQLError(error.message, { extensions: { code: error.code } })];
           throw error;
         }
-        channels.set(contextValue, channel(ctx.extra.socket, id));
+        const socket = ctx.extra.socket;
+        channels.set(contextValue, channel(id, (message) => sendWithin(socket, message, limits, logger, 'graphql')));
         return {
           schema,
           document,
@@ -94,12 +96,12 @@ function asBadInput(error: unknown, message?: string): GraphQLError {
   return new GraphQLError(text, { extensions: { code: 'BAD_USER_INPUT' } });
 }
 
-/** A subscription's results as graphql-ws `next` messages on its socket. */
-function channel(socket: WebSocket, id: string): SubscriptionChannel {
+/** A subscription's results as graphql-ws `next` messages, under its operation id. */
+function channel(id: string, send: (message: string) => void): SubscriptionChannel {
   const head = `{"id":${JSON.stringify(id)},"type":${JSON.stringify(MessageType.Next)},"payload":`;
   return {
     next(payload) {
-      socket.send(`${head}${payload}}`);
+      send(`${head}${payload}}`);
     },
   };
 }

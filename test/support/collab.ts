@@ -17,11 +17,12 @@ export interface CollabClient {
   destroy(): void;
 }
 
-export async function collabClient(serverUrl: string, planId: string, token: string): Promise<CollabClient> {
+/** `socket` passes options to the client's `ws` socket, e.g. `autoPong: false` for a peer that has gone silent. */
+export async function collabClient(serverUrl: string, planId: string, token: string, socket: WebSocket.ClientOptions = {}): Promise<CollabClient> {
   const frames: Buffer[] = [];
   class RecordingWebSocket extends WebSocket {
     constructor(address: string, protocols?: string | string[]) {
-      super(address, protocols);
+      super(address, protocols, socket);
       this.on('message', (data: Buffer) => frames.push(Buffer.from(data)));
     }
   }

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { startApp, type RunningApp } from '../../src/app';
 import { createTokenService, type TokenService } from '../../src/auth/tokens';
 import { openOrm, type Orm } from '../../src/db/orm';
+import type { SocketLimits } from '../../src/http/sockets';
 import { Role } from '../../src/domain/roles';
 import { createLogger } from '../../src/logger';
 
@@ -58,7 +59,7 @@ export async function createTestDatabase(): Promise<string> {
 }
 
 export async function startTestServer(
-  options: { databaseUrl?: string; production?: boolean; audience?: string; compactAfter?: number } = {},
+  options: { databaseUrl?: string; production?: boolean; audience?: string; compactAfter?: number; sockets?: SocketLimits } = {},
 ): Promise<TestServer> {
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
   const queries: string[] = [];
@@ -74,7 +75,7 @@ export async function startTestServer(
       },
     }),
   );
-  const app = await startApp({ config: { production: options.production ?? false, host: '127.0.0.1', port: 0 }, orm, tokens, logger, compactAfter: options.compactAfter });
+  const app = await startApp({ config: { production: options.production ?? false, host: '127.0.0.1', port: 0, sockets: options.sockets }, orm, tokens, logger, compactAfter: options.compactAfter });
   const sockets: Client[] = [];
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
 

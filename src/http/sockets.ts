@@ -1,0 +1,58 @@
+import type { WebSocket, WebSocketServer } from 'ws';
+import type { Logger } from '../logger';
+
+/**
+ * Limits on the server's WebSockets, for the two kinds of peer that never say goodbye. One that
+ * vanished without closing (a laptop put to sleep, a dropped network) leaves no trace on its socket:
+ * its subscriptions would go on being served, and its presence in a document go on showing to the
+ * others, for as long as the process lives. One that stops reading makes the server hold everything
+ * sent to it, without bound. Either is cut; a client that comes back reconnects and catches up
+ * (`alerts(after:)`, the document's sync).
+ */
+export interface SocketLimits {
+  /** How often each socket is pinged. One that has not answered the previous ping by then is cut. */
+  heartbeatMs: number;
+  /** Bytes a socket may have waiting to be sent, past what the kernel took, before it is cut. */
+  maxBufferedBytes: number;
+}
+
+export const DEFAULT_SOCKET_LIMITS: SocketLimits = { heartbeatMs: 30_000, maxBufferedBytes: 8 * 1024 * 1024 };
+
+/**
+ * Pings every socket of `wss` every `heartbeatMs` and cuts those that did not answer the ping
+ * before. A peer that has stopped reading never sees the ping either, so this also bounds what it
+ * can pile up to what is sent to it in two heartbeats. Returns the function that stops it.
+ */
+export function keepAlive(wss: WebSocketServer, limits: SocketLimits, logger: Logger, endpoint: string): () => void {
+  const unanswered = new WeakSet<WebSocket>();
+  wss.on('connection', (ws: WebSocket) => {
+    ws.on('pong', () => unanswered.delete(ws));
+  });
+  const timer = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (unanswered.has(ws)) {
+        logger.info({ endpoint }, 'WebSocket peer did not answer a ping; connection cut');
+        ws.terminate();
+        continue;
+      }
+      unanswered.add(ws);
+      ws.ping();
+    }
+  }, limits.heartbeatMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
+ * Sends `data` on `ws` if it is open, then cuts the socket if more than `maxBufferedBytes` wait to
+ * be sent: the peer is not reading, and holding more for it is memory the other peers need.
+ */
+export function sendWithin(ws: WebSocket, data: string | Uint8Array, limits: SocketLimits, logger: Logger, endpoint: string): void {
+  // Once cut (or closing), nothing more is sent; the socket's other subscriptions end with it.
+  if (ws.readyState !== ws.OPEN) return;
+  ws.send(data);
+  if (ws.bufferedAmount > limits.maxBufferedBytes) {
+    logger.warn({ endpoint, bufferedBytes: ws.bufferedAmount }, 'WebSocket peer is not reading; connection cut');
+    ws.terminate();
+  }
+}

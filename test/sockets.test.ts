@@ -1,0 +1,137 @@
+import WebSocket from 'ws';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Role } from '../src/domain/roles';
+import {
+  AddCareTeamMemberDocument,
+  MeDocument,
+  CreatePatientDocument,
+  CreateTreatmentPlanDocument,
+  PlanSectionChangedDocument,
+  RecordMeasureDocument,
+  ScoreAlertsDocument,
+  UpdatePlanSectionDocument,
+} from './generated/graphql';
+import { collabClient, type CollabClient } from './support/collab';
+import { startTestServer, type TestClinician, type TestServer } from './support/server';
+import { collect, eventually } from './support/subscription';
+
+// Peers that never say goodbye: one gone silent (answers no ping), one that stopped reading.
+// Each test starts its own server, with the limits it needs.
+
+let server: TestServer | undefined;
+const collabClients: CollabClient[] = [];
+afterEach(async () => {
+  for (const client of collabClients.splice(0)) client.destroy();
+  await server?.close();
+  server = undefined;
+});
+
+/** A client socket that never answers pings: what the server sees of a peer that vanished. */
+class SilentWebSocket extends WebSocket {
+  constructor(address: string, protocols?: string | string[]) {
+    super(address, protocols, { autoPong: false });
+  }
+}
+
+async function careTeam(s: TestServer) {
+  const prescriber = await s.clinician(Role.PRESCRIBER);
+  const therapist = await s.clinician(Role.THERAPIST);
+  await therapist.http.request(MeDocument); // signs in once, so the care team can name them
+  const { createPatient } = await prescriber.http.request(CreatePatientDocument, { input: { firstName: 'Sam', lastName: 'Socket', dateOfBirth: '1985-05-05' } });
+  await prescriber.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: therapist.email });
+  return { prescriber, therapist, patientId: createPatient.id };
+}
+
+async function plan(prescriber: TestClinician, patientId: string): Promise<string> {
+  const { createTreatmentPlan } = await prescriber.http.request(CreateTreatmentPlanDocument, {
+    input: { patientId, protocol: 'SEPARATE_DAY', route: 'IM', plannedDosingSessions: 6 },
+  });
+  return createTreatmentPlan.id;
+}
+
+describe('WebSocket heartbeat', () => {
+  it('cuts a graphql-ws peer that stops answering pings, ending its subscriptions; a peer that answers keeps receiving', async () => {
+    server = await startTestServer({ sockets: { heartbeatMs: 100, maxBufferedBytes: 8 * 1024 * 1024 } });
+    const { prescriber, therapist, patientId } = await careTeam(server);
+    const silent = collect(server.ws(therapist.token, { webSocketImpl: SilentWebSocket }), ScoreAlertsDocument, { patientId });
+    const answering = collect(server.ws(prescriber.token), ScoreAlertsDocument, { patientId });
+    const s = server;
+    await eventually(() => s.app.liveSubscriptions() === 2);
+
+    // Pinged at one heartbeat, cut at the next.
+    await eventually(() => s.app.liveSubscriptions() === 1, 2_000);
+    await eventually(() => silent.errors.length > 0);
+    expect(silent.errors[0]).toMatchObject({ code: 1006 });
+    expect(server.logs.some((line) => line.includes('did not answer a ping'))).toBe(true);
+
+    // The other socket was pinged at the same heartbeats, answered, and is still served.
+    await prescriber.http.request(RecordMeasureDocument, { input: { patientId, instrument: 'PHQ9', responses: [0, 0, 0, 0, 0, 0, 0, 0, 1] } });
+    const [alert] = await answering.until(1);
+    expect(alert.scoreAlert.kind).toBe('SUICIDAL_IDEATION');
+    expect(answering.errors).toEqual([]);
+    expect(silent.received).toEqual([]);
+  });
+
+  it("cuts a live document's peer that stops answering pings, and the others see it leave", async () => {
+    server = await startTestServer({ sockets: { heartbeatMs: 100, maxBufferedBytes: 8 * 1024 * 1024 } });
+    const { prescriber, therapist, patientId } = await careTeam(server);
+    const planId = await plan(prescriber, patientId);
+    const present = await collabClient(server.url, planId, prescriber.token);
+    collabClients.push(present);
+    const silent = await collabClient(server.url, planId, therapist.token, { autoPong: false });
+    collabClients.push(silent);
+    const silentId = silent.doc.clientID;
+    silent.provider.awareness.setLocalStateField('user', { name: 'therapist' });
+    await eventually(() => present.provider.awareness.getStates().has(silentId));
+
+    // Once cut, the silent client must not come back on its own, or it would be present again.
+    await new Promise<void>((resolve) =>
+      silent.provider.on('status', ({ status }: { status: string }) => {
+        if (status !== 'disconnected') return;
+        silent.provider.shouldConnect = false;
+        resolve();
+      }),
+    );
+    await eventually(() => !present.provider.awareness.getStates().has(silentId), 2_000);
+    expect(present.provider.wsconnected).toBe(true);
+  });
+});
+
+describe('a peer that stops reading', () => {
+  it('is cut once more than the limit waits to be sent to it; its subscriptions end and the others receive everything', async () => {
+    server = await startTestServer({ sockets: { heartbeatMs: 60_000, maxBufferedBytes: 256 * 1024 } });
+    const { prescriber, therapist, patientId } = await careTeam(server);
+    const planId = await plan(prescriber, patientId);
+    const sockets: WebSocket[] = [];
+    class PausableWebSocket extends WebSocket {
+      constructor(address: string, protocols?: string | string[]) {
+        super(address, protocols);
+        sockets.push(this);
+      }
+    }
+    const stalled = server.ws(prescriber.token, { webSocketImpl: PausableWebSocket });
+    // Ten subscriptions on the stalled socket: each section change is ten copies for it, so the
+    // kernel's buffers (a few MiB on loopback) fill after a few changes, not after dozens.
+    const stalledFeeds = Array.from({ length: 10 }, () => collect(stalled, PlanSectionChangedDocument, { planId }));
+    const reading = collect(server.ws(prescriber.token), PlanSectionChangedDocument, { planId });
+    const s = server;
+    await eventually(() => s.app.liveSubscriptions() === 11);
+    sockets[0].pause();
+
+    let changes = 0;
+    while (s.app.liveSubscriptions() > 1) {
+      if (changes === 20) throw new Error('the stalled socket was never cut');
+      await therapist.http.request(UpdatePlanSectionDocument, { planId, key: 'intentions', text: `${changes} ${'x'.repeat(99_000)}` });
+      changes++;
+    }
+    expect(changes).toBeGreaterThan(1);
+    // Cut once, not once per subscription on it.
+    expect(server.logs.filter((line) => line.includes('is not reading'))).toHaveLength(1);
+
+    const received = await reading.until(changes);
+    expect(received.map((r) => r.planSectionChanged.text.split(' ')[0])).toEqual(Array.from({ length: changes }, (_, i) => String(i)));
+    sockets[0].resume();
+    await eventually(() => stalledFeeds.every((feed) => feed.errors.length > 0));
+    expect(stalledFeeds[0].errors[0]).toMatchObject({ code: 1006 });
+  });
+});
