@@ -18,6 +18,7 @@ import {
 } from './generated/graphql';
 import { expectCode } from './support/expect';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
+import { daysAgo } from './support/time';
 
 let server: TestServer;
 let prescriber: TestClinician;
@@ -51,7 +52,7 @@ const assessment = (patientId: string, change: Partial<RecordEligibilityAssessme
 const consent = (patientId: string, change = {}) => ({
   patientId,
   textVersion: 'KAP-consent-v3',
-  consentedOn: '2026-11-20',
+  consentedOn: daysAgo(10),
   acknowledgesRisks: true,
   acknowledgesOffLabelUse: true,
   acknowledgesIntegration: true,

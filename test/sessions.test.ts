@@ -21,6 +21,7 @@ import {
 } from './generated/graphql';
 import { expectCode } from './support/expect';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
+import { DAY, daysAgo, fromNow } from './support/time';
 
 let server: TestServer;
 let prescriber: TestClinician;
@@ -38,8 +39,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const DAY = 24 * 3_600_000;
-
 /** A patient on the team of prescriber, therapist and colleague, with a plan; ready to dose unless told. */
 async function patientWithPlan(options: { protocol?: Protocol; route?: Route; ready?: boolean } = {}) {
   const { createPatient } = await prescriber.http.request(CreatePatientDocument, { input: { firstName: 'Jo', lastName: 'Session', dateOfBirth: '1982-02-02' } });
@@ -55,7 +54,7 @@ async function patientWithPlan(options: { protocol?: Protocol; route?: Route; re
       input: { patientId, contraindications: [], cautions: [], baselineBloodPressure: { systolic: 128, diastolic: 82 }, decision: 'ELIGIBLE' },
     });
     await therapist.http.request(RecordConsentDocument, {
-      input: { patientId, textVersion: 'v3', consentedOn: '2026-11-01', acknowledgesRisks: true, acknowledgesOffLabelUse: true, acknowledgesIntegration: true },
+      input: { patientId, textVersion: 'v3', consentedOn: daysAgo(30), acknowledgesRisks: true, acknowledgesOffLabelUse: true, acknowledgesIntegration: true },
     });
     const esketamine = route === 'INTRANASAL_ESKETAMINE';
     const { prescribe } = await prescriber.http.request(PrescribeDocument, {
@@ -133,7 +132,8 @@ describe('dosing sessions', () => {
 describe('therapy sessions', () => {
   it('are completed by the therapist (follow-up by either), and integration outside one to two days is flagged under SEPARATE_DAY', async () => {
     const { patientId, planId } = await patientWithPlan();
-    const dosingAt = new Date('2026-12-01T10:00:00Z');
+    // A week ahead: the preparation scheduled for now must come first whatever today's date is.
+    const dosingAt = fromNow(7 * DAY);
     const dosing = (await schedule(prescriber, planId, 'DOSING', dosingAt)).scheduleSession.id;
     const onTime = (await schedule(therapist, planId, 'INTEGRATION', new Date(dosingAt.getTime() + 1.5 * DAY), dosing)).scheduleSession;
     const late = (await schedule(therapist, planId, 'INTEGRATION', new Date(dosingAt.getTime() + 3 * DAY), dosing)).scheduleSession;
