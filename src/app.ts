@@ -5,6 +5,7 @@ import { WebSocketServer } from 'ws';
 import { careTeamDirectory, readCareTeam } from './auth/careTeams';
 import { liveFeeds } from './records/live';
 import type { TokenService } from './auth/tokens';
+import type { DemoTokens } from './auth/demoTokens';
 import type { Config } from './config/config';
 import type { Orm } from './db/orm';
 import { createApollo } from './graphql/apollo';
@@ -32,6 +33,8 @@ export interface AppDeps {
   orm: Orm;
   tokens: TokenService;
   logger: Logger;
+  /** Development with seeded demo data only: serves `GET /dev/demo-tokens` (absent: the route is 404). */
+  demoTokens?: DemoTokens;
 }
 
 export interface RunningApp {
@@ -49,7 +52,7 @@ export interface RunningApp {
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Wires the HTTP routes, GraphQL over HTTP and WebSocket, and operations endpoints. */
-export async function startApp({ config, orm, tokens, logger, compactAfter = 500 }: AppDeps): Promise<RunningApp> {
+export async function startApp({ config, orm, tokens, logger, demoTokens, compactAfter = 500 }: AppDeps): Promise<RunningApp> {
   const schema = await buildGraphQLSchema();
   const apollo = createApollo(schema, { production: config.production, logger });
   await apollo.start();
@@ -107,6 +110,14 @@ export async function startApp({ config, orm, tokens, logger, compactAfter = 500
         route = 'readyz';
         const ready = await databaseReachable(orm);
         sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
+      } else if (path === '/dev/demo-tokens' && req.method === 'GET' && demoTokens) {
+        route = 'demo-tokens';
+        res.setHeader('cache-control', 'no-store');
+        // Browsers say where a request comes from: another site's page gets nothing (it could not read
+        // the answer without CORS, but it should not even mint tokens).
+        const site = req.headers['sec-fetch-site'];
+        if (site !== undefined && site !== 'same-origin' && site !== 'none') sendJson(res, 403, { error: 'same-origin only' });
+        else sendJson(res, 200, { clinicians: await demoTokens() });
       } else if (path === '/metrics' && req.method === 'GET') {
         route = 'metrics';
         res.setHeader('content-type', metrics.registry.contentType);

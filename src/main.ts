@@ -4,7 +4,8 @@ import { createTokenService } from './auth/tokens';
 import { ConfigError, loadConfig } from './config/config';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded';
 import { openOrm } from './db/orm';
-import { demoClinicians, seedDemoData } from './db/seed';
+import { demoClinicians, demoDataPresent, seedDemoData } from './db/seed';
+import { demoTokenIssuer } from './auth/demoTokens';
 import { createLogger } from './logger';
 import path from 'node:path';
 
@@ -32,7 +33,9 @@ async function main(): Promise<void> {
   const orm = await openOrm(databaseUrl);
   const tokens = await createTokenService(config.jwt, config.dataDir);
   const seeded = config.seedDemo ? await seedDemoData(orm) : false;
-  const app = await startApp({ config, orm, tokens, logger });
+  const demoTokens =
+    config.seedDemo && tokens.sign && (seeded || (await demoDataPresent(orm))) ? demoTokenIssuer(tokens.sign, demoClinicians) : undefined;
+  const app = await startApp({ config, orm, tokens, logger, demoTokens: config.production ? undefined : demoTokens });
 
   const wsUrl = app.url.replace(/^http/, 'ws');
   const lines = [
@@ -40,12 +43,9 @@ async function main(): Promise<void> {
     `  GraphQL:  ${app.url}/graphql  (WebSocket: ${wsUrl}/graphql)`,
     `  Collab:   ${wsUrl}/collab/<planId>?token=<jwt>`,
   ];
-  if (config.seedDemo && tokens.sign) {
-    if (seeded) lines.push('  Seeded demo clinicians and patients.');
-    for (const clinician of demoClinicians) {
-      const token = await tokens.sign(clinician, 24 * 60 * 60);
-      lines.push(`  ${clinician.role.toLowerCase()} token (${clinician.name}, 24 h):`, `    Authorization: Bearer ${token}`);
-    }
+  if (seeded) lines.push('  Seeded demo clinicians and patients.');
+  for (const { role, name, token } of (await demoTokens?.()) ?? []) {
+    lines.push(`  ${role.toLowerCase()} token (${name}, 24 h):`, `    Authorization: Bearer ${token}`);
   }
   console.log(lines.join('\n'));
 

@@ -17,6 +17,12 @@ const demoPatients = [
   { firstName: 'Riley', lastName: 'Placeholder', dateOfBirth: '1976-11-05', status: PatientStatus.REFERRED },
 ];
 
+/** Whether the demo clinicians exist (seeded by this start or an earlier one). */
+export async function demoDataPresent(orm: Orm): Promise<boolean> {
+  const subs = demoClinicians.map((c) => c.sub);
+  return (await orm.em.fork().count(Clinician, { sub: { $in: subs } })) === subs.length;
+}
+
 /**
  * On the first start of an empty database: two clinicians sharing the care of three patients, whose
  * records agree with their place on the pathway (the patient in treatment was found eligible,

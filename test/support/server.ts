@@ -7,6 +7,7 @@ import { inject } from 'vitest';
 import WebSocket from 'ws';
 import { startApp, type RunningApp } from '../../src/app';
 import { createTokenService, type TokenService } from '../../src/auth/tokens';
+import { demoTokenIssuer, type DemoClinician } from '../../src/auth/demoTokens';
 import { openOrm, type Orm } from '../../src/db/orm';
 import type { SocketLimits } from '../../src/http/sockets';
 import { Role } from '../../src/domain/roles';
@@ -59,7 +60,15 @@ export async function createTestDatabase(): Promise<string> {
 }
 
 export async function startTestServer(
-  options: { databaseUrl?: string; production?: boolean; audience?: string; compactAfter?: number; sockets?: SocketLimits } = {},
+  options: {
+    databaseUrl?: string;
+    production?: boolean;
+    audience?: string;
+    compactAfter?: number;
+    sockets?: SocketLimits;
+    /** Serve `/dev/demo-tokens` for these clinicians, as `npm start` does after seeding. */
+    demoClinicians?: readonly DemoClinician[];
+  } = {},
 ): Promise<TestServer> {
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
   const queries: string[] = [];
@@ -75,7 +84,7 @@ export async function startTestServer(
       },
     }),
   );
-  const app = await startApp({ config: { production: options.production ?? false, host: '127.0.0.1', port: 0, sockets: options.sockets }, orm, tokens, logger, compactAfter: options.compactAfter });
+  const app = await startApp({ config: { production: options.production ?? false, host: '127.0.0.1', port: 0, sockets: options.sockets }, orm, tokens, logger, compactAfter: options.compactAfter, demoTokens: options.demoClinicians && demoTokenIssuer(tokens.sign!, options.demoClinicians) });
   const sockets: Client[] = [];
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
 
