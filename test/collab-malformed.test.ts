@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
 import { AddCareTeamMemberDocument, CreatePatientDocument, CreateTreatmentPlanDocument, MeDocument, TreatmentPlanDocument, UpdatePlanSectionDocument } from './generated/graphql';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
+import { PATIENCE_MS } from './support/subscription';
 
 let server: TestServer;
 let prescriber: TestClinician;
@@ -77,7 +78,7 @@ function closeCodeFor(data: Uint8Array | string): Promise<number> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/collab/${planId}?token=${therapist.token}`);
     // Still open after a while: the frame was not refused (reported as close code 0).
-    const timer = setTimeout(() => (ws.terminate(), resolve(0)), 5_000);
+    const timer = setTimeout(() => (ws.terminate(), resolve(0)), PATIENCE_MS);
     ws.once('close', () => clearTimeout(timer));
     ws.once('open', () => ws.send(typeof data === 'string' ? data : Buffer.from(data), { binary: typeof data !== 'string' }));
     ws.once('close', (code) => resolve(code));

@@ -133,7 +133,6 @@ describe('treatment plans over GraphQL', () => {
     const live = await open(planId, therapist);
     const changes = collect(server.ws(therapist.token), PlanSectionChangedDocument, { planId });
     await eventually(() => server.app.liveSubscriptions() > 0);
-    await new Promise((resolve) => setTimeout(resolve, 50));
 
     const message = await expectCode(therapist.http.request(UpdatePlanSectionDocument, { planId, key: 'medication', text: 'ketamine' }), 'FORBIDDEN');
     expect(message).toContain('medication');

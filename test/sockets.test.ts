@@ -49,9 +49,13 @@ async function plan(prescriber: TestClinician, patientId: string): Promise<strin
   return createTreatmentPlan.id;
 }
 
+// A heartbeat short enough to keep the tests quick, long enough that a peer answering from a test
+// process starved of CPU for a moment is not taken for a silent one (it must answer within one beat).
+const HEARTBEAT = { heartbeatMs: 1_000, maxBufferedBytes: 8 * 1024 * 1024 };
+
 describe('WebSocket heartbeat', () => {
   it('cuts a graphql-ws peer that stops answering pings, ending its subscriptions; a peer that answers keeps receiving', async () => {
-    server = await startTestServer({ sockets: { heartbeatMs: 100, maxBufferedBytes: 8 * 1024 * 1024 } });
+    server = await startTestServer({ sockets: HEARTBEAT });
     const { prescriber, therapist, patientId } = await careTeam(server);
     const silent = collect(server.ws(therapist.token, { webSocketImpl: SilentWebSocket }), ScoreAlertsDocument, { patientId });
     const answering = collect(server.ws(prescriber.token), ScoreAlertsDocument, { patientId });
@@ -59,7 +63,7 @@ describe('WebSocket heartbeat', () => {
     await eventually(() => s.app.liveSubscriptions() === 2);
 
     // Pinged at one heartbeat, cut at the next.
-    await eventually(() => s.app.liveSubscriptions() === 1, 2_000);
+    await eventually(() => s.app.liveSubscriptions() === 1);
     await eventually(() => silent.errors.length > 0);
     expect(silent.errors[0]).toMatchObject({ code: 1006 });
     expect(server.logs.some((line) => line.includes('did not answer a ping'))).toBe(true);
@@ -73,7 +77,7 @@ describe('WebSocket heartbeat', () => {
   });
 
   it("cuts a live document's peer that stops answering pings, and the others see it leave", async () => {
-    server = await startTestServer({ sockets: { heartbeatMs: 100, maxBufferedBytes: 8 * 1024 * 1024 } });
+    server = await startTestServer({ sockets: HEARTBEAT });
     const { prescriber, therapist, patientId } = await careTeam(server);
     const planId = await plan(prescriber, patientId);
     const present = await collabClient(server.url, planId, prescriber.token);
@@ -92,7 +96,7 @@ describe('WebSocket heartbeat', () => {
         resolve();
       }),
     );
-    await eventually(() => !present.provider.awareness.getStates().has(silentId), 2_000);
+    await eventually(() => !present.provider.awareness.getStates().has(silentId));
     expect(present.provider.wsconnected).toBe(true);
   });
 });
@@ -118,12 +122,14 @@ describe('a peer that stops reading', () => {
     await eventually(() => s.app.liveSubscriptions() === 11);
     sockets[0].pause();
 
+    // Changes until the stalled socket is cut. Delivery runs behind the mutations' responses (more so
+    // on a busy machine), so past 20 changes (20 MB for the stalled socket) the cut is awaited.
     let changes = 0;
-    while (s.app.liveSubscriptions() > 1) {
-      if (changes === 20) throw new Error('the stalled socket was never cut');
+    while (s.app.liveSubscriptions() > 1 && changes < 20) {
       await therapist.http.request(UpdatePlanSectionDocument, { planId, key: 'intentions', text: `${changes} ${'x'.repeat(99_000)}` });
       changes++;
     }
+    await eventually(() => s.app.liveSubscriptions() === 1);
     expect(changes).toBeGreaterThan(1);
     // Cut once, not once per subscription on it.
     expect(server.logs.filter((line) => line.includes('is not reading'))).toHaveLength(1);

@@ -2,6 +2,7 @@ import * as decoding from 'lib0/decoding';
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
+import { PATIENCE_MS } from './subscription';
 
 /** A stock y-websocket client on a plan, recording what it was refused and every frame it received. */
 export interface CollabClient {
@@ -50,7 +51,7 @@ export async function collabClient(serverUrl: string, planId: string, token: str
         const timer = setTimeout(() => {
           doc.off('update', check);
           reject(new Error(`timed out waiting for ${what}`));
-        }, 5_000);
+        }, PATIENCE_MS);
         const check = () => {
           if (!condition()) return;
           clearTimeout(timer);

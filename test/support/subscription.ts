@@ -44,8 +44,14 @@ export function collect<T, V extends Record<string, unknown>>(client: Client, do
   };
 }
 
+/**
+ * A ceiling for waits on events, far above what they take on an idle machine: on two cores shared
+ * with another test run, a wait of a few hundred milliseconds can take seconds.
+ */
+export const PATIENCE_MS = 20_000;
+
 /** Resolves once `condition` holds, checking at short intervals; fails after `timeoutMs`. */
-export async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+export async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = PATIENCE_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
