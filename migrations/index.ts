@@ -5,6 +5,7 @@ import { Migration20261123020000_plans } from './Migration20261123020000_plans';
 import { Migration20261123030000_pathway } from './Migration20261123030000_pathway';
 import { Migration20261123040000_sessions } from './Migration20261123040000_sessions';
 import { Migration20261123050000_audit_without_fk } from './Migration20261123050000_audit_without_fk';
+import { Migration20261201174500_collab_tickets } from './Migration20261201174500_collab_tickets';
 
 /** Every migration, in order. Listed explicitly so they run the same from source and from dist. */
 export const migrationsList: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261123030000_pathway', class: Migration20261123030000_pathway },
   { name: 'Migration20261123040000_sessions', class: Migration20261123040000_sessions },
   { name: 'Migration20261123050000_audit_without_fk', class: Migration20261123050000_audit_without_fk },
+  { name: 'Migration20261201174500_collab_tickets', class: Migration20261201174500_collab_tickets },
 ];

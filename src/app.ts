@@ -17,7 +17,9 @@ import { startEventHub } from './events/hub';
 import { createMetrics, type Metrics } from './http/metrics';
 import { DEFAULT_SOCKET_LIMITS, keepAlive } from './http/sockets';
 import { createAuditWriter } from './records/auditWriter';
+import { redeemCollabTicket } from './auth/collabTickets';
 import { provisionClinician } from './auth/provision';
+import { Clinician } from './entities';
 import { PlanStore } from './collab/persistence';
 import { CollabCloseCode } from './collab/protocol';
 import { Rooms } from './collab/rooms';
@@ -72,15 +74,24 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, compac
     logger,
     limits: socketLimits,
     maxMessageBytes: config.collabMaxMessageBytes ?? 1024 * 1024,
-    authorize: async (token, planId) => {
-      const identity = await tokens.verify(token ?? '');
+    authorize: async ({ ticket, token }, planId) => {
       const em = orm.em.fork();
-      const clinician = await provisionClinician(em, identity);
+      let clinician: Clinician;
+      let expiresAt: Date;
+      if (ticket !== undefined) {
+        const redeemed = await redeemCollabTicket(em, ticket, planId);
+        clinician = await em.findOneOrFail(Clinician, redeemed.clinicianId);
+        expiresAt = redeemed.tokenExpiresAt;
+      } else {
+        const identity = await tokens.verify(token ?? '');
+        clinician = await provisionClinician(em, identity);
+        expiresAt = new Date(identity.expiresAt * 1000);
+      }
       const records = recordsFor(em, clinician, randomUUID(), services);
       const { patientId } = await records.plans.openForEditing(planId);
       await records.scope.flushAudit();
       const { id, name, role } = clinician;
-      return { clinician: { id, name, role }, patientId, requestId: records.scope.requestId, expiresAt: new Date(identity.expiresAt * 1000) };
+      return { clinician: { id, name, role }, patientId, requestId: records.scope.requestId, expiresAt };
     },
   });
   const metrics = createMetrics(orm, () => rooms.loaded);

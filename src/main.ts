@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const lines = [
     `KAP Care Graph ready in ${Date.now() - started} ms${embedded ? ' (embedded PostgreSQL under ' + path.relative(process.cwd(), path.join(config.dataDir, 'postgres')) + ')' : ''}`,
     `  GraphQL:  ${app.url}/graphql  (WebSocket: ${wsUrl}/graphql)`,
-    `  Collab:   ${wsUrl}/collab/<planId>?token=<jwt>`,
+    `  Collab:   ${wsUrl}/collab/<planId>?ticket=<collabTicket(planId) ticket>  (or ?token=<jwt>)`,
   ];
   if (seeded) lines.push('  Seeded demo clinicians and patients.');
   for (const { role, name, token } of (await demoTokens?.()) ?? []) {

@@ -12,7 +12,7 @@ import {
   TreatmentPlanDocument,
   UpdatePlanSectionDocument,
 } from './generated/graphql';
-import { collabClient, type CollabClient } from './support/collab';
+import { collabClient, refusedProvider, type CollabClient } from './support/collab';
 import { expectCode } from './support/expect';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 import { collect, eventually } from './support/subscription';
@@ -50,16 +50,19 @@ async function open(planId: string, who: TestClinician): Promise<CollabClient> {
   return client;
 }
 
-/** The HTTP status a WebSocket upgrade is answered with, or 101 when it is accepted. */
-function upgradeStatus(path: string): Promise<number> {
+/**
+ * How the server answers a connection: `accepted` once it sends the document's first frame, or the
+ * code it closes with when it sent none.
+ */
+function connectOutcome(path: string): Promise<number | 'accepted'> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}${path}`);
-    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-    ws.once('open', () => {
+    ws.once('message', () => {
+      resolve('accepted');
       ws.close();
-      resolve(101);
     });
-    ws.once('error', (error) => (error.message.includes('Unexpected server response') ? undefined : reject(error)));
+    ws.once('close', (code) => resolve(code));
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade answered ${res.statusCode}`)));
   });
 }
 
@@ -145,14 +148,27 @@ describe('treatment plans over GraphQL', () => {
 });
 
 describe('the live document', () => {
-  it('answers the upgrade 401, 403 or 404 before any frame', async () => {
+  it('refuses a connection after the handshake with 4401, 4403 or 4404 and no frame', async () => {
     const { planId } = await newPlan();
-    expect(await upgradeStatus(`/collab/${planId}?token=${therapist.token}`)).toBe(101);
-    expect(await upgradeStatus(`/collab/${planId}`)).toBe(401);
-    expect(await upgradeStatus(`/collab/${planId}?token=not-a-jwt`)).toBe(401);
-    expect(await upgradeStatus(`/collab/${planId}?token=${outsider.token}`)).toBe(403);
-    expect(await upgradeStatus(`/collab/0190a5b4-0000-7000-8000-000000000000?token=${therapist.token}`)).toBe(404);
-    expect(await upgradeStatus(`/collab/not-an-id?token=${therapist.token}`)).toBe(404);
+    expect(await connectOutcome(`/collab/${planId}?token=${therapist.token}`)).toBe('accepted');
+    expect(await connectOutcome(`/collab/${planId}`)).toBe(4401);
+    expect(await connectOutcome(`/collab/${planId}?token=not-a-jwt`)).toBe(4401);
+    expect(await connectOutcome(`/collab/${planId}?token=${outsider.token}`)).toBe(4403);
+    expect(await connectOutcome(`/collab/0190a5b4-0000-7000-8000-000000000000?token=${therapist.token}`)).toBe(4404);
+    expect(await connectOutcome(`/collab/not-an-id?token=${therapist.token}`)).toBe(4404);
+  });
+
+  it('makes a refused stock y-websocket provider stop retrying and emit closed', async () => {
+    const { planId } = await newPlan();
+    for (const [params, path, code] of [
+      [{ token: 'not-a-jwt' }, planId, 4401],
+      [{ token: outsider.token }, planId, 4403],
+      [{ token: therapist.token }, '0190a5b4-0000-7000-8000-000000000000', 4404],
+    ] as const) {
+      const refusal = await refusedProvider(server.url, path, params);
+      expect(refusal).toMatchObject({ code, attempts: 1, frames: 0 });
+      expect(refusal.statuses.at(-1)).toBe('disconnected');
+    }
   });
 
   it("lets each role change its own sections, refuses and reverts the rest, and keeps everyone converged", async () => {
@@ -293,7 +309,7 @@ describe('the live document', () => {
     const therapistId = (await therapist.http.request(MeDocument)).me.id;
     await prescriber.http.request(RemoveCareTeamMemberDocument, { patientId, clinicianId: therapistId });
     expect(await removed.closed).toBe(4403);
-    expect(await upgradeStatus(`/collab/${planId}?token=${therapist.token}`)).toBe(403);
+    expect(await connectOutcome(`/collab/${planId}?token=${therapist.token}`)).toBe(4403);
 
     const shortLived = await server.tokens.sign!({ sub: prescriber.sub, email: prescriber.email, name: prescriber.name, role: Role.PRESCRIBER }, 2);
     const expiring = await closeCode(shortLived);

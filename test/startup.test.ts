@@ -64,7 +64,7 @@ describe('npm start', () => {
     try {
       const first = await start({ DATA_DIR: dataDir });
       expect(first.output).toContain('Seeded demo clinicians and patients.');
-      expect(first.output).toMatch(/Collab:\s+ws:\/\/127\.0\.0\.1:\d+\/collab\/<planId>\?token=<jwt>/);
+      expect(first.output).toMatch(/Collab:\s+ws:\/\/127\.0\.0\.1:\d+\/collab\/<planId>\?ticket=<collabTicket\(planId\) ticket>  \(or \?token=<jwt>\)/);
       const prescriber = new GraphQLClient(first.graphqlUrl, { headers: { authorization: `Bearer ${first.tokens.prescriber}` } });
       const therapist = new GraphQLClient(first.graphqlUrl, { headers: { authorization: `Bearer ${first.tokens.therapist}` } });
       expect((await prescriber.request(PatientsDocument, {})).patients.edges).toHaveLength(3);

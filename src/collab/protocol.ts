@@ -22,10 +22,14 @@ const AUTH_PERMISSION_DENIED = 0;
 export enum CollabCloseCode {
   /** A frame that is not a well-formed y-protocols message. */
   MalformedMessage = 4400,
-  /** The token expired while connected. */
+  /** No valid token or ticket at the upgrade, or the token expired while connected. */
   Unauthenticated = 4401,
-  /** The clinician left the patient's care team while connected. */
+  /** Not on the patient's care team at the upgrade, or removed from it while connected. */
   Forbidden = 4403,
+  /** No such plan (or a plan id that is not an id). */
+  NotFound = 4404,
+  /** The server failed unexpectedly; reconnecting may work. */
+  InternalError = 1011,
   /** A frame larger than COLLAB_MAX_MESSAGE_BYTES (the `ws` standard code). */
   MessageTooBig = 1009,
   /** The document could not be stored; reconnecting loads it afresh. */

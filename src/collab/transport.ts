@@ -19,27 +19,35 @@ export interface CollabAccess {
   expiresAt: Date;
 }
 
-export type AuthorizeCollab = (token: string | undefined, planId: string) => Promise<CollabAccess>;
+/** What the upgrade URL carries: a `collabTicket` ticket, or (older clients) the bearer token. */
+export interface CollabCredentials {
+  ticket?: string;
+  token?: string;
+}
 
-const STATUS: Record<string, string> = {
-  UNAUTHENTICATED: '401 Unauthorized',
-  FORBIDDEN: '403 Forbidden',
-  NOT_FOUND: '404 Not Found',
-  BAD_USER_INPUT: '404 Not Found',
+export type AuthorizeCollab = (credentials: CollabCredentials, planId: string) => Promise<CollabAccess>;
+
+const REFUSAL: Record<string, CollabCloseCode> = {
+  UNAUTHENTICATED: CollabCloseCode.Unauthenticated,
+  FORBIDDEN: CollabCloseCode.Forbidden,
+  NOT_FOUND: CollabCloseCode.NotFound,
+  BAD_USER_INPUT: CollabCloseCode.NotFound,
 };
 
 /**
- * The WebSocket side of the live document: `/collab/<planId>?token=…`. The upgrade is answered 401,
- * 403 or 404 before any frame when the token, the care team or the plan says no; after it, frames
- * go to the plan's room in order, one connection at a time. A frame that does not parse closes that
- * connection (4400), one over the size limit too (1009, by `ws`); nobody else notices.
+ * The WebSocket side of the live document: `/collab/<planId>?ticket=…` (or `?token=…`). A refused
+ * connection completes the handshake, is sent no frame and is closed with 4401, 4403 or 4404: a
+ * browser sees an HTTP refusal of the upgrade only as 1006, on which y-websocket retries forever,
+ * while a 44xx close tells it to stop. After the upgrade, frames go to the plan's room in order, one
+ * connection at a time. A frame that does not parse closes that connection (4400), one over the
+ * size limit too (1009, by `ws`); nobody else notices.
  */
 export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCollab; maxMessageBytes: number; limits: SocketLimits; logger: Logger }) {
   const { rooms, authorize, limits, logger } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes });
 
-  const refuse = (socket: Duplex, status: string): void => {
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n`);
+  const refuse = (req: IncomingMessage, socket: Duplex, head: Buffer, code: CollabCloseCode, reason: string): void => {
+    wss.handleUpgrade(req, socket, head, (ws) => ws.close(code, reason));
   };
 
   const connect = (ws: WebSocket, planId: string, access: CollabAccess) => {
@@ -92,14 +100,15 @@ export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCol
   return {
     wss,
     async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, planId: string): Promise<void> {
-      const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token') ?? undefined;
+      const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
       let access: CollabAccess;
       try {
-        access = await authorize(token, planId);
+        access = await authorize({ ticket: params.get('ticket') ?? undefined, token: params.get('token') ?? undefined }, planId);
       } catch (error) {
-        if (error instanceof AppError && STATUS[error.code]) return refuse(socket, STATUS[error.code]);
+        // The reason goes to the client as the close frame's (at most 123 bytes).
+        if (error instanceof AppError && REFUSAL[error.code] !== undefined) return refuse(req, socket, head, REFUSAL[error.code], closeReason(error.message));
         logger.error({ err: { type: (error as Error).name, stack: (error as Error).stack } }, 'collab upgrade failed');
-        return refuse(socket, '500 Internal Server Error');
+        return refuse(req, socket, head, CollabCloseCode.InternalError, 'internal error');
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
         wss.emit('connection', ws, req);
@@ -107,6 +116,11 @@ export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCol
       });
     },
   };
+}
+
+function closeReason(message: string): string {
+  const bytes = Buffer.from(message, 'utf8');
+  return bytes.length <= 123 ? message : bytes.subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '') + '...';
 }
 
 function toBytes(data: RawData): Uint8Array {

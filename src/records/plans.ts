@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { CareTeamAccess } from '../auth/access';
+import { issueCollabTicket, type IssuedTicket } from '../auth/collabTickets';
 import type { Rooms } from '../collab/rooms';
 import { MAX_PLANNED_DOSING_SESSIONS, PLAN_SECTIONS, isPlanSection, mayEditSection, sectionRefusal, type Protocol, type Route } from '../domain/plans';
 import type { Role } from '../domain/roles';
@@ -95,6 +96,22 @@ export class PlanRecords {
     if (!plan) throw notFound('No treatment plan with that id');
     this.scope.audit({ action: 'plan.open', patientId: plan.patient.id, entity: 'TreatmentPlan', entityId: plan.id });
     return { patientId: plan.patient.id };
+  }
+
+  /**
+   * `collabTicket`: a single-use ticket that opens the plan's live document as the caller, so the
+   * bearer token need not travel in the WebSocket URL. Same permission as opening the document;
+   * issuing is audited, and so is the opening it leads to.
+   */
+  async issueTicket(planId: string, tokenExpiresAt: Date): Promise<IssuedTicket> {
+    this.access.requireClinician('edit treatment plans');
+    const id = parseId(planId, 'planId');
+    return this.scope.write(async (em) => {
+      const plan = await this.find(em, id);
+      if (!plan) throw notFound('No treatment plan with that id');
+      this.scope.audit({ action: 'plan.ticket', patientId: plan.patient.id, entity: 'TreatmentPlan', entityId: plan.id });
+      return issueCollabTicket(em, { planId: plan.id, clinicianId: this.scope.clinician.id, tokenExpiresAt });
+    });
   }
 
   /** `planSectionChanged(planId)`: each section as it changes, while the caller is on the care team. */

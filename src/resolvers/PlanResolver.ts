@@ -2,6 +2,7 @@ import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, Query, Re
 import { Protocol, Route } from '../domain/plans';
 import { Patient, TreatmentPlan } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
+import { CollabTicket } from '../schema/CollabTicket';
 import { PlanSection } from '../schema/PlanSection';
 
 @InputType()
@@ -39,6 +40,11 @@ export class PlanResolver {
     @Arg('text') text: string,
   ): Promise<PlanSection> {
     return ctx.records.plans.updateSection(planId, key, text);
+  }
+
+  @Mutation(() => CollabTicket, { description: 'A single-use, 60-second ticket to open the plan’s live document as the caller (care-team members).' })
+  collabTicket(@Ctx() ctx: GraphQLContext, @Arg('planId', () => ID) planId: string): Promise<CollabTicket> {
+    return ctx.records.plans.issueTicket(planId, new Date(ctx.identity.expiresAt * 1000));
   }
 
   @Subscription(() => PlanSection, {

@@ -18,8 +18,11 @@ export interface CollabClient {
   destroy(): void;
 }
 
-/** `socket` passes options to the client's `ws` socket, e.g. `autoPong: false` for a peer that has gone silent. */
-export async function collabClient(serverUrl: string, planId: string, token: string, socket: WebSocket.ClientOptions = {}): Promise<CollabClient> {
+/**
+ * `credential` is a bearer token, or `{ ticket }` from `collabTicket`. `socket` passes options to the
+ * client's `ws` socket, e.g. `autoPong: false` for a peer that has gone silent.
+ */
+export async function collabClient(serverUrl: string, planId: string, credential: string | { ticket: string }, socket: WebSocket.ClientOptions = {}): Promise<CollabClient> {
   const frames: Buffer[] = [];
   class RecordingWebSocket extends WebSocket {
     constructor(address: string, protocols?: string | string[]) {
@@ -29,7 +32,7 @@ export async function collabClient(serverUrl: string, planId: string, token: str
   }
   const doc = new Y.Doc();
   const provider = new WebsocketProvider(`${serverUrl.replace(/^http/, 'ws')}/collab`, planId, doc, {
-    params: { token },
+    params: typeof credential === 'string' ? { token: credential } : credential,
     WebSocketPolyfill: RecordingWebSocket as unknown as typeof globalThis.WebSocket,
     disableBc: true,
     maxBackoffTime: 200,
@@ -67,4 +70,56 @@ export async function collabClient(serverUrl: string, planId: string, token: str
   };
   await new Promise<void>((resolve) => (provider.synced ? resolve() : provider.once('sync', () => resolve())));
   return client;
+}
+
+/** What a stock provider that the server refused went through. */
+export interface Refusal {
+  /** The `closed` event: the provider gave up. */
+  code: number;
+  reason: string;
+  /** Sockets it opened, counted after its next reconnect would have run. */
+  attempts: number;
+  /** Frames it received (none: a refused connection gets no document). */
+  frames: number;
+  /** Statuses it went through. */
+  statuses: string[];
+}
+
+/** Opens a stock y-websocket provider that the server must refuse, and waits until it gives up. */
+export async function refusedProvider(serverUrl: string, planId: string, params: Record<string, string>): Promise<Refusal> {
+  let attempts = 0;
+  let frames = 0;
+  class CountingWebSocket extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols);
+      attempts++;
+      this.on('message', () => frames++);
+    }
+  }
+  const maxBackoffTime = 100;
+  const doc = new Y.Doc();
+  const provider = new WebsocketProvider(`${serverUrl.replace(/^http/, 'ws')}/collab`, planId, doc, {
+    params,
+    WebSocketPolyfill: CountingWebSocket as unknown as typeof globalThis.WebSocket,
+    disableBc: true,
+    maxBackoffTime,
+  });
+  const statuses: string[] = [];
+  provider.on('status', ({ status }) => statuses.push(status));
+  try {
+    const closed = await new Promise<{ code: number; reason: string }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the provider did not give up (${attempts} attempts)`)), PATIENCE_MS);
+      provider.once('closed', (event) => {
+        clearTimeout(timer);
+        resolve(event);
+      });
+    });
+    // The provider schedules its next attempt at most maxBackoffTime after a close; a timer set
+    // now for longer fires after that one, so a retry would have opened a socket by then.
+    await new Promise((resolve) => setTimeout(resolve, maxBackoffTime * 3));
+    return { ...closed, attempts, frames, statuses };
+  } finally {
+    provider.destroy();
+    doc.destroy();
+  }
 }
