@@ -48,7 +48,7 @@ export class AlertRecords {
     return alerts;
   }
 
-  /** Records who acknowledged and when; acknowledging again keeps the first. */
+  /** Records who acknowledged and when; acknowledging again keeps the first, and is audited as a read. */
   async acknowledge(id: string): Promise<ScoreAlert> {
     this.access.requireClinician('acknowledge alerts');
     const alertId = parseId(id, 'id');
@@ -60,6 +60,9 @@ export class AlertRecords {
         alert.acknowledgedAt = new Date();
         alert.acknowledgedBy = em.getReference(Clinician, this.scope.clinician.id, { wrapped: true });
         this.scope.audit({ action: 'alert.acknowledge', patientId: alert.patient.id, entity: 'ScoreAlert', entityId: alert.id });
+      } else {
+        // The caller still gets the alert and its message back.
+        this.auditRead([alert]);
       }
       return alert;
     });

@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, Ref } from '@mikro-orm/postgresql';
 import type { CareTeamAccess } from '../auth/access';
 import {
   assessmentInconsistency,
@@ -168,8 +168,18 @@ export class PathwayRecords {
 
   async prescriptions(patient: Patient): Promise<Prescription[]> {
     const rows = await this.scope.em.find(Prescription, { patient: patient.id }, { orderBy: { prescribedAt: 'asc', id: 'asc' } });
-    this.scope.audit(...rows.map((r) => ({ action: 'prescription.read', patientId: patient.id, entity: 'Prescription', entityId: r.id })));
+    this.auditPrescriptions(rows);
     return rows;
+  }
+
+  /**
+   * The prescription a record refers to (a dose's, or the one a correction replaces), for a record
+   * already reached through the care-team check.
+   */
+  async referredPrescription(reference: Ref<Prescription> | undefined): Promise<Prescription | null> {
+    const prescription = reference ? ((await reference.load()) ?? null) : null;
+    if (prescription) this.auditPrescriptions([prescription]);
+    return prescription;
   }
 
   /** What the pathway rules need to know about the patient, read in the caller's transaction. */
@@ -208,6 +218,10 @@ export class PathwayRecords {
     await em.flush();
     this.scope.audit({ action: 'prescription.void', patientId: prescription.patient.id, entity: 'Prescription', entityId: prescription.id });
     return prescription;
+  }
+
+  private auditPrescriptions(rows: Prescription[]): void {
+    this.scope.audit(...rows.map((r) => ({ action: 'prescription.read', patientId: r.patient.id, entity: 'Prescription', entityId: r.id })));
   }
 
   private requirePrescriber(action: string): void {

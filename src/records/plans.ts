@@ -4,7 +4,7 @@ import { issueCollabTicket, type IssuedTicket } from '../auth/collabTickets';
 import type { Rooms } from '../collab/rooms';
 import { MAX_PLANNED_DOSING_SESSIONS, PLAN_SECTIONS, isPlanSection, mayEditSection, sectionRefusal, type Protocol, type Route } from '../domain/plans';
 import type { Role } from '../domain/roles';
-import { TreatmentPlan, type Patient } from '../entities';
+import { TreatmentPlan, type Patient, type TreatmentSession } from '../entities';
 import { badInput, forbidden, notFound } from '../errors';
 import { parseId } from '../ids';
 import { PlanSection } from '../schema/PlanSection';
@@ -59,10 +59,21 @@ export class PlanRecords {
     return plans;
   }
 
-  /** Every section with its stored text, in the document's order. */
+  /** The plan a session belongs to, for a session already reached through the care-team check. */
+  async ofSession(session: TreatmentSession): Promise<TreatmentPlan> {
+    const plan = (await session.plan.load())!;
+    this.auditRead([plan]);
+    return plan;
+  }
+
+  /**
+   * Every section with its stored text, in the document's order. Reading the text is reading the
+   * plan, audited here too: whichever path reached the plan, its document is never read unaudited.
+   */
   async sections(plan: TreatmentPlan): Promise<PlanSection[]> {
     const keys = PLAN_SECTIONS.map((s) => s.key);
     const texts = await this.rooms.with(plan.id, plan.patient.id, (room) => room.sectionTexts(keys));
+    this.auditRead([plan]);
     return PLAN_SECTIONS.map(({ key }) => section(key, texts.get(key) ?? ''));
   }
 

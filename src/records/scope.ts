@@ -79,8 +79,16 @@ export class RequestScope {
     return scopes[0].auditWriter(rows);
   }
 
+  /** One row per thing done in a request: a plan reached by two fields of one answer was read once. */
   private rows(entries: AuditEntry[]): AuditRow[] {
-    return entries.map((entry) => ({
+    const seen = new Set<string>();
+    const unique = entries.filter((entry) => {
+      const key = `${entry.action}\n${entry.entity}\n${entry.entityId ?? ''}\n${entry.patientId ?? ''}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    return unique.map((entry) => ({
       clinician: this.clinician.id,
       action: entry.action,
       patientId: entry.patientId,

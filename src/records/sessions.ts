@@ -137,6 +137,13 @@ export class SessionRecords {
     return rows;
   }
 
+  /** The dosing session an integration session integrates, for a session already reached. */
+  async dosingSessionOf(session: TreatmentSession): Promise<TreatmentSession | null> {
+    const dosing = session.dosingSession ? ((await session.dosingSession.load()) ?? null) : null;
+    if (dosing) this.auditRead([dosing]);
+    return dosing;
+  }
+
   /** Under SEPARATE_DAY, an integration session outside one to two days after its dose. */
   async outsideWindow(session: TreatmentSession): Promise<boolean> {
     if (session.kind !== SessionKind.INTEGRATION || !session.dosingSession) return false;

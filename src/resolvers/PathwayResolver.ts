@@ -125,8 +125,8 @@ export class PrescriptionResolver {
   }
 
   @FieldResolver(() => Prescription, { nullable: true, description: 'The voided prescription this one corrects.' })
-  replaces(@Root() prescription: Prescription): Promise<Prescription | null> {
-    return prescription.replaces ? (prescription.replaces.load() as Promise<Prescription>) : Promise.resolve(null);
+  replaces(@Ctx() ctx: GraphQLContext, @Root() prescription: Prescription): Promise<Prescription | null> {
+    return ctx.records.pathway.referredPrescription(prescription.replaces);
   }
 
   @FieldResolver(() => Clinician, { nullable: true })

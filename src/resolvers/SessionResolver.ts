@@ -86,18 +86,18 @@ export class SessionResolver {
   }
 
   @FieldResolver(() => TreatmentPlan)
-  plan(@Root() session: TreatmentSession): Promise<TreatmentPlan> {
-    return session.plan.load() as Promise<TreatmentPlan>;
+  plan(@Ctx() ctx: GraphQLContext, @Root() session: TreatmentSession): Promise<TreatmentPlan> {
+    return ctx.records.plans.ofSession(session);
   }
 
   @FieldResolver(() => TreatmentSession, { nullable: true })
-  dosingSession(@Root() session: TreatmentSession): Promise<TreatmentSession | null> {
-    return session.dosingSession ? (session.dosingSession.load() as Promise<TreatmentSession>) : Promise.resolve(null);
+  dosingSession(@Ctx() ctx: GraphQLContext, @Root() session: TreatmentSession): Promise<TreatmentSession | null> {
+    return ctx.records.sessions.dosingSessionOf(session);
   }
 
   @FieldResolver(() => Prescription, { nullable: true, description: 'For a completed dosing session: the prescription dosed under.' })
-  prescription(@Root() session: TreatmentSession): Promise<Prescription | null> {
-    return session.prescription ? (session.prescription.load() as Promise<Prescription>) : Promise.resolve(null);
+  prescription(@Ctx() ctx: GraphQLContext, @Root() session: TreatmentSession): Promise<Prescription | null> {
+    return ctx.records.pathway.referredPrescription(session.prescription);
   }
 
   @FieldResolver(() => Boolean, { description: 'Under SEPARATE_DAY: this integration session is not one to two days after its dosing session.' })
