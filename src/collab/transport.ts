@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Role } from '../domain/roles';
 import { AppError } from '../errors';
-import { sendWithin, type SocketLimits } from '../http/sockets';
+import { closeAtExpiry, sendWithin, type SocketLimits } from '../http/sockets';
 import type { Logger } from '../logger';
 import { CollabCloseCode, ProtocolError, parseClientMessage } from './protocol';
 import type { Peer, Room } from './room';
@@ -68,7 +68,7 @@ export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCol
         ws.close(CollabCloseCode.StorageFailed, 'the document could not be loaded');
       },
     );
-    const expiry = setTimeout(() => ws.close(CollabCloseCode.Unauthenticated, 'token expired'), Math.max(0, access.expiresAt.getTime() - Date.now()));
+    closeAtExpiry(ws, access.expiresAt, CollabCloseCode.Unauthenticated);
 
     let handled = 0;
     ws.on('message', (data: RawData, isBinary: boolean) => {
@@ -92,7 +92,6 @@ export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCol
     });
     ws.on('error', (error) => logger.info({ err: { type: error.name, message: error.message }, planId }, 'collab socket error'));
     ws.once('close', () => {
-      clearTimeout(expiry);
       void queue.then(() => room && rooms.leave(room, peer)).catch(() => undefined);
     });
   };

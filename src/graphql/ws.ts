@@ -5,7 +5,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
 import { bearerToken, type TokenService } from '../auth/tokens';
 import { AppError } from '../errors';
-import { sendWithin, type SocketLimits } from '../http/sockets';
+import { closeAtExpiry, sendWithin, type SocketLimits } from '../http/sockets';
 import type { Logger } from '../logger';
 import type { GraphQLContext } from './context';
 import type { ContextFactory } from './contextFactory';
@@ -15,12 +15,15 @@ import { subscribeShared, type SubscriptionChannel } from './sharedExecution';
 
 interface Extra extends Record<PropertyKey, unknown> {
   authorization?: string;
+  /** When the connection's token expires, in milliseconds since the epoch. */
+  expiresAt?: number;
 }
 
 /**
  * graphql-ws on the /graphql path. The token from `connectionParams.authorization` is checked at
- * `connection_init` (failure closes the socket with 4401) and again at every subscribe, so an
- * expired token stops opening operations on a socket that outlives it.
+ * `connection_init` (failure closes the socket with 4401) and again at every subscribe. When it
+ * expires the socket is closed with 4401, which ends every subscription on it: nothing is delivered
+ * under an expired token. The client reconnects with a fresh one and catches up (`alerts(after:)`).
  */
 export function serveGraphQLWs(
   wss: WebSocketServer,
@@ -41,14 +44,17 @@ export function serveGraphQLWs(
       subscribe: subscribeShared({ queryText, channelOf: (context) => channels.get(context)!, format }),
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
+        let identity;
         try {
-          await tokens.verify(bearerToken(authorization));
+          identity = await tokens.verify(bearerToken(authorization));
         } catch (error) {
           if (!(error instanceof AppError)) throw error;
           ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthenticated: ' + error.message);
           return false;
         }
         ctx.extra.authorization = authorization as string;
+        ctx.extra.expiresAt = identity.expiresAt * 1000;
+        closeAtExpiry(ctx.extra.socket, new Date(ctx.extra.expiresAt), CloseCode.Unauthorized);
         return true;
       },
       onSubscribe: async (ctx, id, payload) => {
@@ -68,8 +74,15 @@ export function serveGraphQLWs(
           if (error instanceof AppError) return [new GraphQLError(error.message, { extensions: { code: error.code } })];
           throw error;
         }
-        const socket = ctx.extra.socket;
-        channels.set(contextValue, channel(id, (message) => sendWithin(socket, message, limits, logger, 'graphql')));
+        const { socket, expiresAt } = ctx.extra;
+        channels.set(
+          contextValue,
+          channel(id, (message) => {
+            // An event that reaches the socket as its token expires is not sent; the close is due.
+            if (Date.now() >= expiresAt!) socket.close(CloseCode.Unauthorized, 'token expired');
+            else sendWithin(socket, message, limits, logger, 'graphql');
+          }),
+        );
         return {
           schema,
           document,

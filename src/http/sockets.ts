@@ -56,3 +56,22 @@ export function sendWithin(ws: WebSocket, data: string | Uint8Array, limits: Soc
     ws.terminate();
   }
 }
+
+/** The longest delay a Node timer keeps (about 24.8 days); a later one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Closes `ws` with `code` once the token it was opened with expires (`expiresAt`): a socket is
+ * authenticated when it opens, and must not outlive what authenticated it. A stock client then
+ * reconnects with a fresh token and catches up.
+ */
+export function closeAtExpiry(ws: WebSocket, expiresAt: Date, code: number): void {
+  let timer: NodeJS.Timeout | undefined;
+  const wait = () => {
+    const left = expiresAt.getTime() - Date.now();
+    if (left <= 0) ws.close(code, 'token expired');
+    else timer = setTimeout(wait, Math.min(left, MAX_TIMER_MS));
+  };
+  wait();
+  ws.once('close', () => clearTimeout(timer));
+}
