@@ -16,6 +16,7 @@ import { committedSince } from './events/catchUp';
 import { startEventHub } from './events/hub';
 import { createMetrics, type Metrics } from './http/metrics';
 import { DEFAULT_SOCKET_LIMITS, keepAlive } from './http/sockets';
+import { loadWebApp } from './http/webApp';
 import { createAuditWriter } from './records/auditWriter';
 import { redeemCollabTicket } from './auth/collabTickets';
 import { provisionClinician } from './auth/provision';
@@ -37,6 +38,8 @@ export interface AppDeps {
   logger: Logger;
   /** Development with seeded demo data only: serves `GET /dev/demo-tokens` (absent: the route is 404). */
   demoTokens?: DemoTokens;
+  /** The built care board (`dist/web`), served at `/`; absent: no web app. */
+  webAppDir?: string;
 }
 
 export interface RunningApp {
@@ -54,7 +57,8 @@ export interface RunningApp {
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Wires the HTTP routes, GraphQL over HTTP and WebSocket, and operations endpoints. */
-export async function startApp({ config, orm, tokens, logger, demoTokens, compactAfter = 500 }: AppDeps): Promise<RunningApp> {
+export async function startApp({ config, orm, tokens, logger, demoTokens, webAppDir, compactAfter = 500 }: AppDeps): Promise<RunningApp> {
+  const webApp = webAppDir === undefined ? undefined : await loadWebApp(webAppDir);
   const schema = await buildGraphQLSchema();
   const apollo = createApollo(schema, { production: config.production, logger });
   await apollo.start();
@@ -133,6 +137,8 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, compac
         route = 'metrics';
         res.setHeader('content-type', metrics.registry.contentType);
         res.end(await metrics.registry.metrics());
+      } else if (webApp?.(req, res, path)) {
+        route = 'web';
       } else {
         sendJson(res, 404, { error: 'not found' });
       }

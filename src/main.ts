@@ -35,10 +35,18 @@ async function main(): Promise<void> {
   const seeded = config.seedDemo ? await seedDemoData(orm) : false;
   const demoTokens =
     config.seedDemo && tokens.sign && (seeded || (await demoDataPresent(orm))) ? demoTokenIssuer(tokens.sign, demoClinicians) : undefined;
-  const app = await startApp({ config, orm, tokens, logger, demoTokens: config.production ? undefined : demoTokens });
+  const app = await startApp({
+    config,
+    orm,
+    tokens,
+    logger,
+    demoTokens: config.production ? undefined : demoTokens,
+    webAppDir: config.webApp ? path.join(__dirname, '..', 'web') : undefined,
+  });
 
   const wsUrl = app.url.replace(/^http/, 'ws');
   const lines = [
+    ...(config.webApp ? [`Care board: ${app.url}/${demoTokens ? '  (sign in as a demo clinician)' : ''}`] : []),
     `KAP Care Graph ready in ${Date.now() - started} ms${embedded ? ' (embedded PostgreSQL under ' + path.relative(process.cwd(), path.join(config.dataDir, 'postgres')) + ')' : ''}`,
     `  GraphQL:  ${app.url}/graphql  (WebSocket: ${wsUrl}/graphql)`,
     `  Collab:   ${wsUrl}/collab/<planId>?ticket=<collabTicket(planId) ticket>  (or ?token=<jwt>)`,

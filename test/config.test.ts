@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       dataDir: '/srv/kap/.data',
       jwt: { kind: 'generated' },
       seedDemo: true,
+      webApp: true,
       logLevel: 'info',
       collabMaxMessageBytes: 1024 * 1024,
     });
@@ -30,7 +31,9 @@ describe('loadConfig', () => {
       JWT_AUDIENCE: 'kap',
       LOG_LEVEL: 'warn',
     });
-    expect(config).toMatchObject({ production: true, host: '0.0.0.0', port: 8080, seedDemo: false, logLevel: 'warn' });
+    expect(config).toMatchObject({ production: true, host: '0.0.0.0', port: 8080, seedDemo: false, webApp: false, logLevel: 'warn' });
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, WEB_APP: 'true' }).webApp).toBe(true);
+    expect(loadConfig({ WEB_APP: 'false' }).webApp).toBe(false);
     expect(config.jwt).toMatchObject({ kind: 'jwks', issuer: 'https://idp.example/', audience: 'kap' });
   });
 
@@ -45,6 +48,7 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'production' }, 'JWT_SECRET or JWT_JWKS_URL is required when NODE_ENV=production'],
     [{ NODE_ENV: 'production', JWT_JWKS_URL: 'http://idp.example/jwks' }, 'JWT_JWKS_URL must use https in production'],
     [{ SEED_DEMO: 'maybe' }, 'SEED_DEMO must be true or false'],
+    [{ WEB_APP: 'on' }, 'WEB_APP must be true or false'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
   ])('refuses %j with one line naming the variable', (env, message) => {
     let thrown: unknown;

@@ -65,6 +65,11 @@ describe('npm start', () => {
       const first = await start({ DATA_DIR: dataDir });
       expect(first.output).toContain('Seeded demo clinicians and patients.');
       expect(first.output).toMatch(/Collab:\s+ws:\/\/127\.0\.0\.1:\d+\/collab\/<planId>\?ticket=<collabTicket\(planId\) ticket>  \(or \?token=<jwt>\)/);
+      // The banner opens with the care board, which signs in as the demo clinicians.
+      const board = /^Care board: (http:\/\/127\.0\.0\.1:\d+)\/ {2}\(sign in as a demo clinician\)\nKAP Care Graph ready/m.exec(first.output)?.[1];
+      expect(board, first.output).toBe(first.graphqlUrl.replace(/\/graphql$/, ''));
+      expect(await (await fetch(`${board}/`)).text()).toContain('<div id="app">');
+      expect((await fetch(`${board}/dev/demo-tokens`)).status).toBe(200);
       const prescriber = new GraphQLClient(first.graphqlUrl, { headers: { authorization: `Bearer ${first.tokens.prescriber}` } });
       const therapist = new GraphQLClient(first.graphqlUrl, { headers: { authorization: `Bearer ${first.tokens.therapist}` } });
       expect((await prescriber.request(PatientsDocument, {})).patients.edges).toHaveLength(3);

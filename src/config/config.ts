@@ -15,6 +15,8 @@ export interface Config {
   dataDir: string;
   jwt: JwtConfig;
   seedDemo: boolean;
+  /** Serve the care board (the web app built from `web/`) at `/`. */
+  webApp: boolean;
   logLevel: LogLevel;
   /** Largest WebSocket message a client may send to the live document before it is disconnected. */
   collabMaxMessageBytes: number;
@@ -70,6 +72,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     dataDir: path.resolve(cwd, get('DATA_DIR') ?? '.data'),
     jwt,
     seedDemo: readBool(get, 'SEED_DEMO', !production),
+    webApp: readBool(get, 'WEB_APP', !production),
     logLevel: readEnum(get, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     collabMaxMessageBytes: readInt(get, 'COLLAB_MAX_MESSAGE_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     sockets: DEFAULT_SOCKET_LIMITS,

@@ -15,10 +15,12 @@ declare module 'vitest' {
 
 /**
  * One PostgreSQL for the whole run (DATABASE_URL, or an embedded one in a temporary directory), and
- * one `tsc` build for the tests that run the real server as a child process.
+ * one `tsc` build for the tests that run the real server as a child process, and the care board's
+ * build (only when its sources changed) for the ones that serve it.
  */
 export default async function setup(project: TestProject) {
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['web/build.mjs', '--if-stale'], { stdio: 'inherit' });
 
   let embedded: EmbeddedDatabase | undefined;
   let dir: string | undefined;

@@ -68,6 +68,8 @@ export async function startTestServer(
     sockets?: SocketLimits;
     /** Serve `/dev/demo-tokens` for these clinicians, as `npm start` does after seeding. */
     demoClinicians?: readonly DemoClinician[];
+    /** Serve the built care board from here (the global setup builds it into dist/web). */
+    webAppDir?: string;
   } = {},
 ): Promise<TestServer> {
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
@@ -84,7 +86,7 @@ export async function startTestServer(
       },
     }),
   );
-  const app = await startApp({ config: { production: options.production ?? false, host: '127.0.0.1', port: 0, sockets: options.sockets }, orm, tokens, logger, compactAfter: options.compactAfter, demoTokens: options.demoClinicians && demoTokenIssuer(tokens.sign!, options.demoClinicians) });
+  const app = await startApp({ config: { production: options.production ?? false, host: '127.0.0.1', port: 0, sockets: options.sockets }, orm, tokens, logger, compactAfter: options.compactAfter, demoTokens: options.demoClinicians && demoTokenIssuer(tokens.sign!, options.demoClinicians), webAppDir: options.webAppDir });
   const sockets: Client[] = [];
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
 
