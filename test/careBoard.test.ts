@@ -24,6 +24,9 @@ const contexts: BrowserContext[] = [];
 let prescriberApi: GraphQLClient;
 let patientId: string;
 let planId: string;
+/** Every address the pages opened: none may carry a token or anything about a patient. */
+const sockets: string[] = [];
+const requests: string[] = [];
 
 beforeAll(async () => {
   server = await startTestServer({ demoClinicians, webAppDir: path.join(root, 'dist', 'web') });
@@ -68,6 +71,8 @@ async function signedIn(role: 'PRESCRIBER' | 'THERAPIST'): Promise<Page> {
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(error.message));
   (page as Page & { problems?: string[] }).problems = problems;
+  page.on('websocket', (socket) => sockets.push(socket.url()));
+  page.on('request', (request) => requests.push(request.url()));
   await page.goto(`${server.url}/`);
   await page.locator(`button[data-role="${role}"]`).click({ timeout: WAIT });
   await page.getByRole('button', { name: /Avery Sample/ }).click({ timeout: WAIT });
@@ -195,5 +200,13 @@ describe('the care board in Chromium', () => {
     expect(await therapist.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 
     for (const page of [prescriber, therapist]) expect((page as Page & { problems?: string[] }).problems).toEqual([]);
+    // The live document was opened with single-use tickets; no address carries a token or a name.
+    const collab = sockets.filter((url) => url.includes('/collab/'));
+    expect(collab.length).toBeGreaterThanOrEqual(2);
+    for (const url of collab) expect(new URL(url).searchParams.get('ticket')).toMatch(/^\S{20,}$/);
+    for (const url of [...sockets, ...requests]) {
+      expect(url).not.toMatch(/token=|eyJ|Avery|Sample/);
+      expect(new URL(url).origin.replace(/^ws/, 'http')).toBe(server.url);
+    }
   }, 180_000);
 });

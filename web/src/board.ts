@@ -55,7 +55,7 @@ const LIVE_TEXT: Record<ConnectionState, string> = {
 };
 
 /** The signed-in screen: my patients with their alert badges, the live alert feed, one patient open. */
-export async function renderBoard(root: HTMLElement, api: Api, token: string, signOut: () => void): Promise<void> {
+export async function renderBoard(root: HTMLElement, api: Api, signOut: () => void): Promise<void> {
   const { me } = await api.request<{ me: Me }>(ME);
   const live = h('span', { class: 'connection', 'data-state': 'connecting' });
   api.onConnection((state) => {
@@ -174,7 +174,7 @@ export async function renderBoard(root: HTMLElement, api: Api, token: string, si
     for (const { row } of rows.values()) renderRow(row);
     fill(main, h('p', { class: 'quiet' }, 'Loading…'));
     try {
-      closePatient = await mountPatient(main, api, token, me, patientId);
+      closePatient = await mountPatient(main, api, me, patientId);
     } catch (error) {
       fill(main, h('p', { class: 'problem', role: 'alert' }, `Could not open the patient: ${(error as Error).message}`));
     }

@@ -1,9 +1,13 @@
 import type { Api } from './graphql';
 
+const COLLAB_TICKET = `mutation CollabTicket($planId: ID!) { collabTicket(planId: $planId) { ticket } }`;
+
 /**
- * What the live document's WebSocket carries to prove who is connecting: y-websocket puts `params`
- * in the URL's query, so the bearer token must not go there.
+ * What the live document's WebSocket carries to prove who is connecting. y-websocket puts `params`
+ * in the URL's query, so not the bearer token: a single-use ticket (60 s, this plan, this clinician),
+ * asked for over GraphQL before each connection.
  */
-export async function collabParams(_api: Api, _planId: string, token: string): Promise<Record<string, string>> {
-  return { token };
+export async function collabParams(api: Api, planId: string): Promise<Record<string, string>> {
+  const { collabTicket } = await api.request<{ collabTicket: { ticket: string } }>(COLLAB_TICKET, { planId });
+  return { ticket: collabTicket.ticket };
 }

@@ -22,7 +22,7 @@ function signIn(token: string): void {
 async function start(token: string): Promise<void> {
   api = createApi(token, () => signOut('Your sign-in expired or was refused: sign in again.'));
   try {
-    await renderBoard(root, api, token, () => signOut());
+    await renderBoard(root, api, () => signOut());
   } catch (error) {
     if (!(error instanceof GraphQLRequestError && error.code === 'UNAUTHENTICATED')) signOut(`Could not load the care board: ${(error as Error).message}`);
   }

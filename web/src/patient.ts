@@ -63,7 +63,7 @@ interface Page<T> {
 }
 
 /** One patient: who they are, their scores as plots, the measure form, the live plan, the timeline. */
-export async function mountPatient(container: HTMLElement, api: Api, token: string, me: { id: string; role: string }, patientId: string): Promise<() => void> {
+export async function mountPatient(container: HTMLElement, api: Api, me: { id: string; role: string }, patientId: string): Promise<() => void> {
   const { patient } = await api.request<{ patient: PatientData | null }>(PATIENT, { id: patientId });
   if (!patient) {
     fill(container, h('p', {}, 'This patient is no longer on your care team.'));
@@ -126,7 +126,7 @@ export async function mountPatient(container: HTMLElement, api: Api, token: stri
   heading.focus();
 
   const plan = patient.treatmentPlans[0];
-  const closePlan = plan ? mountPlan(planBox, api, token, me, plan) : (fill(planBox, h('p', {}, 'No treatment plan yet.')), () => {});
+  const closePlan = plan ? mountPlan(planBox, api, me, plan) : (fill(planBox, h('p', {}, 'No treatment plan yet.')), () => {});
   await refresh();
   const unsubscribe = api.subscribe(MEASURE_RECORDED, { patientId }, () => void refresh());
   return () => {

@@ -56,7 +56,7 @@ declare global {
  * not change it. The server decides: a refused change comes back as a permission-denied message and
  * the server's own state, both shown here. Returns the function that closes it.
  */
-export function mountPlan(container: HTMLElement, api: Api, token: string, me: { id: string; role: string }, plan: Plan): () => void {
+export function mountPlan(container: HTMLElement, api: Api, me: { id: string; role: string }, plan: Plan): () => void {
   const doc = new Y.Doc();
   const provider = new WebsocketProvider(`${window.location.origin.replace(/^http/, 'ws')}/collab`, plan.id, doc, {
     connect: false,
@@ -94,7 +94,7 @@ export function mountPlan(container: HTMLElement, api: Api, token: string, me: {
   const connect = async () => {
     if (closed) return;
     try {
-      provider.params = await collabParams(api, plan.id, token);
+      provider.params = await collabParams(api, plan.id);
     } catch (error) {
       showConnection('closed', `Cannot open the plan: ${(error as Error).message}`);
       retry = setTimeout(connect, Math.min(100 * 2 ** ++attempts, 10_000));
@@ -102,11 +102,16 @@ export function mountPlan(container: HTMLElement, api: Api, token: string, me: {
     }
     if (!closed) provider.connect();
   };
-  provider.on('sync', (synced) => synced && (attempts = 0));
+  let refusedSinceSync = false;
+  provider.on('sync', (synced) => synced && ((attempts = 0), (refusedSinceSync = false)));
   provider.on('connection-close', (event) => {
     provider.shouldConnect = false;
     if (closed) return;
-    if (event && event.code >= 4400 && event.code < 4500) {
+    // A ticket refused once (spent or expired on the way) gets one fresh try; the sign-in itself is
+    // checked when the ticket is asked for.
+    const retryTicket = event?.code === 4401 && !refusedSinceSync;
+    if (retryTicket) refusedSinceSync = true;
+    if (event && event.code >= 4400 && event.code < 4500 && !retryTicket) {
       const why: Record<number, string> = { 4401: 'your sign-in was refused or expired', 4403: 'you are not on this patient’s care team', 4404: 'this plan no longer exists' };
       showConnection('closed', `Closed: ${why[event.code] ?? event.reason}`);
       return;
