@@ -35,6 +35,7 @@ describe('audit events', () => {
     expect(rows.map((r) => [r.action, r.entity])).toEqual([
       ['patient.create', 'Patient'],
       ['careTeam.add', 'CareTeamMember'],
+      ['course.open', 'TreatmentCourse'],
     ]);
     expect(rows.every((r) => r.patient_id === createPatient.id && r.clinician_id === me.id)).toBe(true);
   });

@@ -118,7 +118,7 @@ describe('consent and status', () => {
 
     expect((await therapist.http.request(ChangePatientStatusDocument, { patientId, status: 'ACTIVE' })).changePatientStatus.status).toBe('ACTIVE');
     expect((await therapist.http.request(ChangePatientStatusDocument, { patientId, status: 'MAINTENANCE' })).changePatientStatus.status).toBe('MAINTENANCE');
-    expect((await prescriber.http.request(ChangePatientStatusDocument, { patientId, status: 'DISCHARGED' })).changePatientStatus.status).toBe('DISCHARGED');
+    expect((await prescriber.http.request(ChangePatientStatusDocument, { patientId, status: 'DISCHARGED', reason: 'completed induction and maintenance' })).changePatientStatus.status).toBe('DISCHARGED');
     await expectCode(prescriber.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId) }), 'CONFLICT');
     await expectCode(outsider.http.request(ChangePatientStatusDocument, { patientId, status: 'REFERRED' }), 'FORBIDDEN');
   });

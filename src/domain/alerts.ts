@@ -6,6 +6,8 @@ export enum AlertKind {
   WORSENING = 'WORSENING',
   RESPONSE = 'RESPONSE',
   REMISSION = 'REMISSION',
+  RELAPSE = 'RELAPSE',
+  VITAL_SIGNS = 'VITAL_SIGNS',
 }
 
 export enum AlertLevel {
@@ -14,8 +16,11 @@ export enum AlertLevel {
   INFO = 'INFO',
 }
 
-/** Kinds raised at most once per patient and instrument. */
-export const ONCE_PER_INSTRUMENT: readonly AlertKind[] = [AlertKind.RESPONSE, AlertKind.REMISSION];
+/**
+ * Kinds raised at most once per course and instrument. RELAPSE is once per remission, and a course
+ * has at most one REMISSION of an instrument, so it is once per course too.
+ */
+export const ONCE_PER_COURSE: readonly AlertKind[] = [AlertKind.RESPONSE, AlertKind.REMISSION, AlertKind.RELAPSE];
 
 /** What the alert rules need to know about a measure and the patient's history with its instrument. */
 export interface MeasureFacts {
@@ -23,11 +28,11 @@ export interface MeasureFacts {
   responses: readonly number[];
   total: number;
   severity: SeverityBand;
-  /** Total of the latest earlier measure of this instrument; undefined for the first. */
+  /** Total of the latest earlier measure of this instrument in the course; undefined for the first. */
   previousTotal?: number;
-  /** Total of the earliest measure of this instrument; undefined when this one is the baseline. */
+  /** Total of the course's earliest measure of this instrument; undefined when this one is the baseline. */
   baselineTotal?: number;
-  /** Once-only kinds already raised for this patient and instrument. */
+  /** Once-only kinds already raised for this course and instrument. */
   alreadyRaised: ReadonlySet<AlertKind>;
 }
 
@@ -61,6 +66,14 @@ export function decideAlerts(facts: MeasureFacts): AlertDecision[] {
       kind: AlertKind.WORSENING,
       level: AlertLevel.WARNING,
       message: `${spec.label} rose ${facts.total - facts.previousTotal} points since the previous measure (${facts.previousTotal} → ${facts.total})`,
+    });
+  }
+  // After a remission, a total back in the range a course would start from.
+  if (facts.alreadyRaised.has(AlertKind.REMISSION) && !facts.alreadyRaised.has(AlertKind.RELAPSE) && facts.total >= spec.clinicalBaseline) {
+    alerts.push({
+      kind: AlertKind.RELAPSE,
+      level: AlertLevel.WARNING,
+      message: `${spec.label} relapse: ${facts.total} after a remission this course, at or above ${spec.clinicalBaseline}`,
     });
   }
   const baseline = facts.baselineTotal;

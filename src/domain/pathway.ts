@@ -78,10 +78,11 @@ export function statusAfterAssessment(current: PatientStatus, decision: Eligibil
   }
 }
 
-/** What the record holds that a status change depends on. */
+/** What the current course of treatment holds that prescribing, dosing and starting treatment depend on. */
 export interface PathwayFacts {
-  /** The latest eligibility assessment's decision is ELIGIBLE. */
-  eligible: boolean;
+  /** The decision of the current course's latest eligibility assessment, if it has one. */
+  latestDecision?: EligibilityDecision;
+  /** The current course holds a consent that has not been withdrawn. */
   consented: boolean;
 }
 
@@ -100,7 +101,7 @@ export function statusChangeRefusal(current: PatientStatus, target: PatientStatu
       return `${target} follows from an eligibility assessment; record one instead`;
     case PatientStatus.ACTIVE: {
       if (current !== PatientStatus.ELIGIBLE && current !== PatientStatus.MAINTENANCE) return `a ${current} patient cannot start treatment: an ELIGIBLE assessment is missing`;
-      const missing = missingBeforeTreatment(facts);
+      const missing = missingInCourse(facts);
       return missing ? `treatment cannot start: ${missing}` : undefined;
     }
     case PatientStatus.MAINTENANCE:
@@ -110,9 +111,27 @@ export function statusChangeRefusal(current: PatientStatus, target: PatientStatu
   }
 }
 
-/** What is missing before a prescription or a dosing session; undefined when nothing is. */
-export function missingBeforeTreatment(facts: PathwayFacts): string | undefined {
-  const missing = [...(facts.eligible ? [] : ['an ELIGIBLE eligibility assessment']), ...(facts.consented ? [] : ['informed consent'])];
+/** Where on the pathway a patient may be prescribed to and dosed. */
+export const TREATABLE_STATUSES: readonly PatientStatus[] = [PatientStatus.ELIGIBLE, PatientStatus.ACTIVE, PatientStatus.MAINTENANCE];
+
+/**
+ * What is missing before a prescription, a dosing session or a dose; undefined when nothing is. Only
+ * the current course counts: a new course needs its own screening and consent, and a re-assessment
+ * that is not ELIGIBLE stops dosing until an ELIGIBLE one follows.
+ */
+export function missingBeforeTreatment(status: PatientStatus, facts: PathwayFacts): string | undefined {
+  const inCourse = missingInCourse(facts);
+  const problems = [...(TREATABLE_STATUSES.includes(status) ? [] : [`the patient is ${status}, not ELIGIBLE, ACTIVE or MAINTENANCE`]), ...(inCourse ? [inCourse] : [])];
+  return problems.length > 0 ? problems.join('; ') : undefined;
+}
+
+function missingInCourse(facts: PathwayFacts): string | undefined {
+  const missing = [
+    ...(facts.latestDecision === EligibilityDecision.ELIGIBLE
+      ? []
+      : [`an ELIGIBLE eligibility assessment in the current course${facts.latestDecision ? ` (the latest is ${facts.latestDecision})` : ''}`]),
+    ...(facts.consented ? [] : ['an informed consent in the current course that has not been withdrawn']),
+  ];
   return missing.length > 0 ? `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing` : undefined;
 }
 

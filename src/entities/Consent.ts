@@ -4,6 +4,7 @@ import { newId } from '../ids';
 import { DateScalar, DateTimeScalar } from '../schema/scalars';
 import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
+import type { TreatmentCourse } from './TreatmentCourse';
 
 /** Informed consent to KAP: which text the patient read, when, and what they acknowledged. */
 @ObjectType()
@@ -17,6 +18,10 @@ export class Consent {
 
   @ManyToOne({ entity: 'Patient', ref: true })
   patient!: Ref<Patient>;
+
+  /** The course that was current when this was recorded. */
+  @ManyToOne({ entity: 'TreatmentCourse', ref: true })
+  course!: Ref<TreatmentCourse>;
 
   @Field()
   @Property({ type: 'text' })
@@ -44,4 +49,16 @@ export class Consent {
   @Field(() => DateTimeScalar)
   @Property({ type: 'timestamptz' })
   recordedAt: Date = new Date();
+
+  /** A withdrawn consent stays on the record; no dose follows it until a new consent is recorded. */
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Property({ type: 'timestamptz', nullable: true })
+  withdrawnAt?: Date;
+
+  @ManyToOne(() => Clinician, { ref: true, nullable: true })
+  withdrawnBy?: Ref<Clinician>;
+
+  @Field({ nullable: true })
+  @Property({ type: 'text', nullable: true })
+  withdrawalReason?: string;
 }

@@ -5,6 +5,7 @@ import { newId } from '../ids';
 import { DateTimeScalar } from '../schema/scalars';
 import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
+import type { TreatmentCourse } from './TreatmentCourse';
 
 /** The prescriber's screening of a patient for ketamine or esketamine. Never changed; a new one supersedes it. */
 @ObjectType()
@@ -18,6 +19,10 @@ export class EligibilityAssessment {
 
   @ManyToOne({ entity: 'Patient', ref: true })
   patient!: Ref<Patient>;
+
+  /** The course that was current when this was recorded. */
+  @ManyToOne({ entity: 'TreatmentCourse', ref: true })
+  course!: Ref<TreatmentCourse>;
 
   @Field(() => [Contraindication])
   @Enum({ items: () => Contraindication, array: true, type: 'text[]' })

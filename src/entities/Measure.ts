@@ -5,6 +5,7 @@ import { newId } from '../ids';
 import { DateTimeScalar } from '../schema/scalars';
 import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
+import type { TreatmentCourse } from './TreatmentCourse';
 import type { ScoreAlert } from './ScoreAlert';
 
 /** One administration of a standardized outcome measure, scored on the server. */
@@ -19,6 +20,10 @@ export class Measure {
 
   @ManyToOne({ entity: 'Patient', ref: true })
   patient!: Ref<Patient>;
+
+  /** The course that was current when this was recorded. */
+  @ManyToOne({ entity: 'TreatmentCourse', ref: true })
+  course!: Ref<TreatmentCourse>;
 
   @Field(() => Instrument)
   @Enum({ items: () => Instrument, type: 'text' })

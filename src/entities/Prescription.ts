@@ -6,6 +6,7 @@ import { newId } from '../ids';
 import { DateTimeScalar } from '../schema/scalars';
 import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
+import type { TreatmentCourse } from './TreatmentCourse';
 
 /**
  * A Schedule III prescription. Never deleted and never edited: a correction voids it with a reason
@@ -22,6 +23,10 @@ export class Prescription {
 
   @ManyToOne({ entity: 'Patient', ref: true })
   patient!: Ref<Patient>;
+
+  /** The course that was current when this was recorded. */
+  @ManyToOne({ entity: 'TreatmentCourse', ref: true })
+  course!: Ref<TreatmentCourse>;
 
   @Field(() => Medication)
   @Enum({ items: () => Medication, type: 'text' })

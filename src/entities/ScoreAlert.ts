@@ -7,6 +7,7 @@ import { DateTimeScalar } from '../schema/scalars';
 import { Clinician } from './Clinician';
 import type { Measure } from './Measure';
 import type { Patient } from './Patient';
+import type { TreatmentCourse } from './TreatmentCourse';
 
 /** An alert raised by a stored measure, for the care team to act on and acknowledge. */
 @ObjectType()
@@ -20,6 +21,10 @@ export class ScoreAlert {
 
   @ManyToOne({ entity: 'Patient', ref: true })
   patient!: Ref<Patient>;
+
+  /** The course that was current when this was recorded. */
+  @ManyToOne({ entity: 'TreatmentCourse', ref: true })
+  course!: Ref<TreatmentCourse>;
 
   @ManyToOne({ entity: 'Measure', ref: true })
   measure!: Ref<Measure>;

@@ -5,6 +5,7 @@ import { newId } from '../ids';
 import { DateTimeScalar } from '../schema/scalars';
 import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
+import type { TreatmentCourse } from './TreatmentCourse';
 
 /**
  * A patient's treatment plan. Its sections are the live document (src/collab), stored as an update
@@ -21,6 +22,10 @@ export class TreatmentPlan {
 
   @ManyToOne({ entity: 'Patient', ref: true })
   patient!: Ref<Patient>;
+
+  /** The course that was current when this was recorded. */
+  @ManyToOne({ entity: 'TreatmentCourse', ref: true })
+  course!: Ref<TreatmentCourse>;
 
   @Field(() => PlanStatus)
   @Enum({ items: () => PlanStatus, type: 'text' })

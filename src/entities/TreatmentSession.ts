@@ -6,6 +6,7 @@ import { newId } from '../ids';
 import { DateTimeScalar } from '../schema/scalars';
 import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
+import type { TreatmentCourse } from './TreatmentCourse';
 import type { Prescription } from './Prescription';
 import type { TreatmentPlan } from './TreatmentPlan';
 
@@ -24,6 +25,10 @@ export class TreatmentSession {
 
   @ManyToOne({ entity: 'Patient', ref: true })
   patient!: Ref<Patient>;
+
+  /** The course that was current when this was recorded. */
+  @ManyToOne({ entity: 'TreatmentCourse', ref: true })
+  course!: Ref<TreatmentCourse>;
 
   @ManyToOne({ entity: 'TreatmentPlan', ref: true })
   plan!: Ref<TreatmentPlan>;

@@ -4,6 +4,7 @@ import type { Clinician } from '../entities';
 import type { Rooms } from '../collab/rooms';
 import { AlertRecords } from './alerts';
 import { AuditRecords } from './audit';
+import { CourseRecords } from './courses';
 import type { AuditWriter } from './auditWriter';
 import type { LiveSources } from './live';
 import { MeasureRecords } from './measures';
@@ -22,6 +23,7 @@ import { TimelineRecords } from './timeline';
 export interface Records {
   scope: RequestScope;
   patients: PatientRecords;
+  courses: CourseRecords;
   measures: MeasureRecords;
   alerts: AlertRecords;
   plans: PlanRecords;
@@ -42,14 +44,16 @@ export interface RecordServices {
 export function recordsFor(em: EntityManager, clinician: Clinician, requestId: string, { live, auditWriter, rooms }: RecordServices): Records {
   const scope = new RequestScope(em, clinician, requestId, auditWriter);
   const access = new CareTeamAccess(clinician);
-  const pathway = new PathwayRecords(scope, access);
-  const sessions = new SessionRecords(scope, access, pathway);
+  const courses = new CourseRecords(scope);
+  const pathway = new PathwayRecords(scope, access, courses);
+  const sessions = new SessionRecords(scope, access, pathway, courses);
   return {
     scope,
-    patients: new PatientRecords(scope, access),
-    measures: new MeasureRecords(scope, access, live),
+    patients: new PatientRecords(scope, access, courses),
+    courses,
+    measures: new MeasureRecords(scope, access, live, courses),
     alerts: new AlertRecords(scope, access, live),
-    plans: new PlanRecords(scope, access, rooms, live),
+    plans: new PlanRecords(scope, access, rooms, live, courses),
     pathway,
     sessions,
     notes: new NoteRecords(scope, sessions),

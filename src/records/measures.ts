@@ -1,6 +1,6 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import type { CareTeamAccess } from '../auth/access';
-import { AlertKind, changeFromBaseline, decideAlerts, ONCE_PER_INSTRUMENT } from '../domain/alerts';
+import { AlertKind, changeFromBaseline, decideAlerts, ONCE_PER_COURSE } from '../domain/alerts';
 import { Instrument, scoreMeasure } from '../domain/instruments';
 import { Measure, ScoreAlert, type Patient } from '../entities';
 import { badInput } from '../errors';
@@ -8,6 +8,7 @@ import { notifyOnCommit, type CareEvent } from '../events/events';
 import { parseId } from '../ids';
 import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
 import { LiveFeed, type LiveSources } from './live';
+import type { CourseRecords } from './courses';
 import type { RequestScope } from './scope';
 
 export interface NewMeasure {
@@ -28,6 +29,7 @@ export class MeasureRecords {
     private readonly scope: RequestScope,
     private readonly access: CareTeamAccess,
     private readonly live: LiveSources,
+    private readonly courses: CourseRecords,
   ) {}
 
   /**
@@ -44,9 +46,11 @@ export class MeasureRecords {
 
     return this.scope.write(async (em) => {
       const patient = await this.access.requirePatient(em, patientId, { lock: true });
-      const history = await this.history(em, patientId, input.instrument, administeredAt);
+      const course = await this.courses.current(em, patientId);
+      const history = await this.history(em, course.id, input.instrument, administeredAt);
       const measure = em.create(Measure, {
         patient,
+        course,
         instrument: input.instrument,
         responses: [...input.responses],
         totalScore: total,
@@ -55,7 +59,7 @@ export class MeasureRecords {
         recordedBy: me.id,
       });
       const decisions = decideAlerts({ instrument: input.instrument, responses: input.responses, total, severity, ...history });
-      const alerts = decisions.map((d) => em.create(ScoreAlert, { patient, measure, instrument: input.instrument, ...d }));
+      const alerts = decisions.map((d) => em.create(ScoreAlert, { patient, course, measure, instrument: input.instrument, ...d }));
       await em.flush();
       const events: CareEvent[] = [
         { type: 'measureRecorded', id: measure.id, patientId },
@@ -106,13 +110,13 @@ export class MeasureRecords {
     return measures;
   }
 
-  /** This total minus the baseline's, against the baseline as it stands now. */
+  /** This total minus the baseline's (the first of its instrument in its course), as it stands now. */
   async changeFromBaseline(measure: Measure): Promise<number> {
-    const key = `${measure.patient.id}:${measure.instrument}`;
+    const key = `${measure.course.id}:${measure.instrument}`;
     let baseline = this.baselines.get(key);
     if (!baseline) {
       baseline = this.scope.em
-        .findOne(Measure, { patient: measure.patient.id, instrument: measure.instrument }, { orderBy: [{ administeredAt: 'asc' }, { id: 'asc' }] })
+        .findOne(Measure, { course: measure.course.id, instrument: measure.instrument }, { orderBy: [{ administeredAt: 'asc' }, { id: 'asc' }] })
         .then((m) => (m && m.id !== measure.id ? m.totalScore : undefined));
       this.baselines.set(key, baseline);
     }
@@ -137,11 +141,12 @@ export class MeasureRecords {
     this.scope.audit(...measures.map((m) => ({ action: 'measure.read', patientId: m.patient.id, entity: 'Measure', entityId: m.id })));
   }
 
-  private async history(em: EntityManager, patientId: string, instrument: Instrument, administeredAt: Date) {
-    const earlier = { patient: patientId, instrument, administeredAt: { $lte: administeredAt } };
+  /** Previous, baseline and once-only alerts: all within the course, which starts afresh. */
+  private async history(em: EntityManager, courseId: string, instrument: Instrument, administeredAt: Date) {
+    const earlier = { course: courseId, instrument, administeredAt: { $lte: administeredAt } };
     const previous = await em.findOne(Measure, earlier, { orderBy: [{ administeredAt: 'desc' }, { id: 'desc' }] });
     const baseline = await em.findOne(Measure, earlier, { orderBy: [{ administeredAt: 'asc' }, { id: 'asc' }] });
-    const raised = await em.find(ScoreAlert, { patient: patientId, instrument, kind: { $in: [...ONCE_PER_INSTRUMENT] } });
+    const raised = await em.find(ScoreAlert, { course: courseId, instrument, kind: { $in: [...ONCE_PER_COURSE] } });
     return {
       previousTotal: previous?.totalScore,
       baselineTotal: baseline?.totalScore,

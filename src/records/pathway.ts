@@ -16,10 +16,11 @@ import {
 import { PatientStatus } from '../domain/patientStatus';
 import type { Route } from '../domain/plans';
 import { Role } from '../domain/roles';
-import { Clinician, Consent, EligibilityAssessment, Prescription, type Patient } from '../entities';
+import { Clinician, Consent, EligibilityAssessment, Prescription, type Patient, type TreatmentCourse } from '../entities';
 import { badInput, conflict, forbidden, notFound } from '../errors';
 import { parseId } from '../ids';
 import { parseCalendarDate } from '../schema/scalars';
+import type { CourseRecords } from './courses';
 import type { RequestScope } from './scope';
 
 export interface NewAssessment {
@@ -53,6 +54,7 @@ export class PathwayRecords {
   constructor(
     private readonly scope: RequestScope,
     private readonly access: CareTeamAccess,
+    private readonly courses: CourseRecords,
   ) {}
 
   /** PRESCRIBER only. Moves the patient's status as the decision says. */
@@ -69,6 +71,7 @@ export class PathwayRecords {
       if (!isStatus(next)) throw conflict(next);
       const assessment = em.create(EligibilityAssessment, {
         patient,
+        course: await this.courses.current(em, patientId),
         contraindications: [...new Set(input.contraindications)],
         cautions,
         baselineSystolic: input.baseline.systolic,
@@ -99,14 +102,41 @@ export class PathwayRecords {
     if (missing.length > 0) throw badInput(`consent needs the patient's acknowledgement of ${missing.join(', ')}`);
     return this.scope.write(async (em) => {
       const patient = await this.access.requirePatient(em, patientId, { lock: true });
-      const consent = em.create(Consent, { patient, textVersion, consentedOn, acknowledgesRisks: true, acknowledgesOffLabelUse: true, acknowledgesIntegration: true, recordedBy: this.scope.clinician.id });
+      // A new course needs its own consent, given once the patient is referred again.
+      if (patient.status === PatientStatus.DISCHARGED) throw conflict('a discharged patient cannot consent to treatment; refer them again first');
+      const course = await this.courses.current(em, patientId);
+      const consent = em.create(Consent, { patient, course, textVersion, consentedOn, acknowledgesRisks: true, acknowledgesOffLabelUse: true, acknowledgesIntegration: true, recordedBy: this.scope.clinician.id });
       await em.flush();
       this.scope.audit({ action: 'consent.create', patientId, entity: 'Consent', entityId: consent.id });
       return consent;
     });
   }
 
-  /** PRESCRIBER only, and only after an ELIGIBLE assessment and a consent. */
+  /**
+   * Any clinician on the care team records that the patient withdrew a consent, once, with the
+   * reason; the consent is kept. No dose follows in its course until a new consent is recorded.
+   */
+  async withdrawConsent(consentId: string, reason: string): Promise<Consent> {
+    this.access.requireClinician('record a withdrawal of consent');
+    const id = parseId(consentId, 'consentId');
+    const why = reasonText(reason);
+    return this.scope.write(async (em) => {
+      const found = await em.findOne(Consent, { id });
+      if (!found) throw notFound('No consent with that id');
+      await this.access.requirePatient(em, found.patient.id, { lock: true });
+      // Read again under the patient's lock, so two withdrawals cannot both pass the check.
+      const consent = await em.refreshOrFail(found);
+      if (consent.withdrawnAt) throw conflict('This consent is already withdrawn');
+      consent.withdrawnAt = new Date();
+      consent.withdrawnBy = em.getReference(Clinician, this.scope.clinician.id, { wrapped: true });
+      consent.withdrawalReason = why;
+      await em.flush();
+      this.scope.audit({ action: 'consent.withdraw', patientId: consent.patient.id, entity: 'Consent', entityId: consent.id });
+      return consent;
+    });
+  }
+
+  /** PRESCRIBER only, and only after an ELIGIBLE assessment and a consent in the current course. */
   async prescribe(input: NewPrescription): Promise<Prescription> {
     this.requirePrescriber('prescribe');
     const patientId = parseId(input.patientId, 'patientId');
@@ -122,7 +152,7 @@ export class PathwayRecords {
   async voidPrescription(id: string, reason: string): Promise<Prescription> {
     this.requirePrescriber('void prescriptions');
     const prescriptionId = parseId(id, 'id');
-    const why = voidReason(reason);
+    const why = reasonText(reason);
     return this.scope.write(async (em) => this.voidLocked(em, prescriptionId, why));
   }
 
@@ -130,7 +160,7 @@ export class PathwayRecords {
   async correctPrescription(id: string, reason: string, input: Omit<NewPrescription, 'patientId'>): Promise<Prescription> {
     this.requirePrescriber('correct prescriptions');
     const prescriptionId = parseId(id, 'id');
-    const why = voidReason(reason);
+    const why = reasonText(reason);
     const problem = prescriptionProblem(input);
     if (problem) throw badInput(problem);
     return this.scope.write(async (em) => {
@@ -140,16 +170,25 @@ export class PathwayRecords {
     });
   }
 
-  /** Moves the patient along the pathway by hand (start, maintenance, discharge, re-referral). */
-  async changeStatus(patientId: string, status: PatientStatus): Promise<Patient> {
+  /**
+   * Moves the patient along the pathway by hand (start, maintenance, discharge, re-referral).
+   * DISCHARGED closes the current course with its reason; REFERRED after it opens the next.
+   */
+  async changeStatus(patientId: string, status: PatientStatus, reason?: string | null): Promise<Patient> {
     this.access.requireClinician('change a patient’s status');
     const id = parseId(patientId, 'patientId');
+    const why = reason === undefined || reason === null ? undefined : reasonText(reason);
+    if (status === PatientStatus.DISCHARGED && why === undefined) throw badInput('a discharge needs a reason');
+    if (status !== PatientStatus.DISCHARGED && why !== undefined) throw badInput('a reason is recorded only with a discharge');
     return this.scope.write(async (em) => {
       const patient = await this.access.requirePatient(em, id, { lock: true });
-      const refusal = statusChangeRefusal(patient.status, status, await this.facts(em, id));
+      const refusal = statusChangeRefusal(patient.status, status, await this.facts(em, await this.courses.current(em, id)));
       if (refusal) throw conflict(refusal);
+      if (status === PatientStatus.DISCHARGED) await this.courses.close(em, patient, why!);
+      if (status === PatientStatus.REFERRED) await this.courses.openNext(em, patient);
       this.scope.audit({ action: 'patient.status', patientId: id, entity: 'Patient', entityId: id });
       patient.status = status;
+      await em.flush();
       return patient;
     });
   }
@@ -182,18 +221,29 @@ export class PathwayRecords {
     return prescription;
   }
 
-  /** What the pathway rules need to know about the patient, read in the caller's transaction. */
-  async facts(em: EntityManager, patientId: string): Promise<PathwayFacts> {
-    const latest = await em.findOne(EligibilityAssessment, { patient: patientId }, { orderBy: { assessedAt: 'desc', id: 'desc' } });
-    const consents = await em.count(Consent, { patient: patientId });
-    return { eligible: latest?.decision === EligibilityDecision.ELIGIBLE, consented: consents > 0 };
+  /** What the pathway rules need to know about a course, read in the caller's transaction. */
+  async facts(em: EntityManager, course: TreatmentCourse): Promise<PathwayFacts> {
+    const latest = await em.findOne(EligibilityAssessment, { course: course.id }, { orderBy: { assessedAt: 'desc', id: 'desc' } });
+    const consents = await em.count(Consent, { course: course.id, withdrawnAt: null });
+    return { latestDecision: latest?.decision, consented: consents > 0 };
+  }
+
+  /**
+   * The patient's current course, and CONFLICT naming what is missing unless it allows `what` (a
+   * prescription, a dosing session, a dose).
+   */
+  async requireTreatable(em: EntityManager, patient: Patient, what: string): Promise<TreatmentCourse> {
+    const course = await this.courses.current(em, patient.id);
+    const missing = missingBeforeTreatment(patient.status, await this.facts(em, course));
+    if (missing) throw conflict(`${what}: ${missing}`);
+    return course;
   }
 
   private async createPrescription(em: EntityManager, patient: Patient, input: Omit<NewPrescription, 'patientId'>, replaces?: Prescription): Promise<Prescription> {
-    const missing = missingBeforeTreatment(await this.facts(em, patient.id));
-    if (missing) throw conflict(`cannot prescribe: ${missing}`);
+    const course = await this.requireTreatable(em, patient, 'cannot prescribe');
     const prescription = em.create(Prescription, {
       patient,
+      course,
       medication: input.medication,
       route: input.route,
       doseMg: input.doseMg,
@@ -229,7 +279,7 @@ export class PathwayRecords {
   }
 }
 
-function voidReason(reason: string): string {
+function reasonText(reason: string): string {
   const why = reason.trim();
   if (why.length < 3 || why.length > 500) throw badInput('reason must be 3 to 500 characters');
   return why;

@@ -8,6 +8,7 @@ import { notifyOnCommit } from '../events/events';
 import { parseId } from '../ids';
 import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
 import { parseCalendarDate } from '../schema/scalars';
+import type { CourseRecords } from './courses';
 import type { RequestScope } from './scope';
 
 export interface NewPatient {
@@ -21,6 +22,7 @@ export class PatientRecords {
   constructor(
     private readonly scope: RequestScope,
     private readonly access: CareTeamAccess,
+    private readonly courses: CourseRecords,
   ) {}
 
   async list(args: { first: number; after?: string | null; status?: PatientStatus | null }): Promise<ConnectionShape<Patient>> {
@@ -66,6 +68,7 @@ export class PatientRecords {
     const me = this.scope.clinician;
     return this.scope.write(async (em) => {
       const patient = em.create(Patient, { firstName, lastName, dateOfBirth, createdBy: me.id });
+      const course = this.courses.openFirst(em, patient);
       // Whoever registers a patient joins the care team, or nobody could reach the record.
       const member = em.create(CareTeamMember, { patient, clinician: me.id, role: me.role, addedBy: me.id });
       await em.flush();
@@ -73,6 +76,7 @@ export class PatientRecords {
       this.scope.audit(
         { action: 'patient.create', patientId: patient.id, entity: 'Patient', entityId: patient.id },
         { action: 'careTeam.add', patientId: patient.id, entity: 'CareTeamMember', entityId: member.id },
+        { action: 'course.open', patientId: patient.id, entity: 'TreatmentCourse', entityId: course.id },
       );
       return patient;
     });

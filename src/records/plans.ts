@@ -4,11 +4,13 @@ import { issueCollabTicket, type IssuedTicket } from '../auth/collabTickets';
 import type { Rooms } from '../collab/rooms';
 import { MAX_PLANNED_DOSING_SESSIONS, PLAN_SECTIONS, isPlanSection, mayEditSection, sectionRefusal, type Protocol, type Route } from '../domain/plans';
 import type { Role } from '../domain/roles';
+import { PatientStatus } from '../domain/patientStatus';
 import { TreatmentPlan, type Patient, type TreatmentSession } from '../entities';
-import { badInput, forbidden, notFound } from '../errors';
+import { badInput, conflict, forbidden, notFound } from '../errors';
 import { parseId } from '../ids';
 import { PlanSection } from '../schema/PlanSection';
 import { LiveFeed, type LiveSources } from './live';
+import type { CourseRecords } from './courses';
 import type { RequestScope } from './scope';
 
 export interface NewPlan {
@@ -28,6 +30,7 @@ export class PlanRecords {
     private readonly access: CareTeamAccess,
     private readonly rooms: Rooms,
     private readonly live: LiveSources,
+    private readonly courses: CourseRecords,
   ) {}
 
   async create(input: NewPlan): Promise<TreatmentPlan> {
@@ -38,8 +41,10 @@ export class PlanRecords {
       throw badInput(`plannedDosingSessions must be between 1 and ${MAX_PLANNED_DOSING_SESSIONS}`);
     }
     return this.scope.write(async (em) => {
-      const patient = await this.access.requirePatient(em, patientId);
-      const plan = em.create(TreatmentPlan, { patient, protocol: input.protocol, route: input.route, plannedDosingSessions: sessions, createdBy: this.scope.clinician.id });
+      const patient = await this.access.requirePatient(em, patientId, { lock: true });
+      if (patient.status === PatientStatus.DISCHARGED) throw conflict('a discharged patient gets no new treatment plan; refer them again first');
+      const course = await this.courses.current(em, patientId);
+      const plan = em.create(TreatmentPlan, { patient, course, protocol: input.protocol, route: input.route, plannedDosingSessions: sessions, createdBy: this.scope.clinician.id });
       await em.flush();
       this.scope.audit({ action: 'plan.create', patientId, entity: 'TreatmentPlan', entityId: plan.id });
       return plan;

@@ -1,11 +1,12 @@
 import { ref, type EntityManager } from '@mikro-orm/postgresql';
 import type { CareTeamAccess } from '../auth/access';
-import { AdverseEvent, dosingRefusal, implausibleBloodPressure, integrationOutsideWindow, missingBeforeTreatment, SessionKind, type BloodPressure } from '../domain/pathway';
+import { AdverseEvent, dosingRefusal, implausibleBloodPressure, integrationOutsideWindow, SessionKind, type BloodPressure } from '../domain/pathway';
 import { Protocol } from '../domain/plans';
 import { Role } from '../domain/roles';
 import { Clinician, Prescription, TreatmentPlan, TreatmentSession, type Patient } from '../entities';
 import { badInput, conflict, forbidden, notFound } from '../errors';
 import { parseId } from '../ids';
+import type { CourseRecords } from './courses';
 import type { PathwayRecords } from './pathway';
 import type { RequestScope } from './scope';
 
@@ -42,6 +43,7 @@ export class SessionRecords {
     private readonly scope: RequestScope,
     private readonly access: CareTeamAccess,
     private readonly pathway: PathwayRecords,
+    private readonly courses: CourseRecords,
   ) {}
 
   async schedule(input: NewSession): Promise<TreatmentSession> {
@@ -53,16 +55,15 @@ export class SessionRecords {
       const plan = await em.findOne(TreatmentPlan, { id: planId });
       if (!plan) throw notFound('No treatment plan with that id');
       const patient = await this.access.requirePatient(em, plan.patient.id, { lock: true });
-      if (input.kind === SessionKind.DOSING) {
-        const missing = missingBeforeTreatment(await this.pathway.facts(em, patient.id));
-        if (missing) throw conflict(`cannot schedule a dosing session: ${missing}`);
-      }
+      const course =
+        input.kind === SessionKind.DOSING ? await this.pathway.requireTreatable(em, patient, 'cannot schedule a dosing session') : await this.courses.current(em, patient.id);
+      if (plan.course.id !== course.id) throw conflict('that plan belongs to an earlier course of treatment; create a plan for the current course');
       let dosing: TreatmentSession | undefined;
       if (dosingId) {
         dosing = (await em.findOne(TreatmentSession, { id: dosingId, plan: planId, kind: SessionKind.DOSING })) ?? undefined;
         if (!dosing) throw badInput('dosingSessionId must name a dosing session of the same plan');
       }
-      const session = em.create(TreatmentSession, { patient, plan, kind: input.kind, scheduledAt: input.scheduledAt, dosingSession: dosing, scheduledBy: this.scope.clinician.id });
+      const session = em.create(TreatmentSession, { patient, course, plan, kind: input.kind, scheduledAt: input.scheduledAt, dosingSession: dosing, scheduledBy: this.scope.clinician.id });
       await em.flush();
       this.scope.audit({ action: 'session.create', patientId: patient.id, entity: 'TreatmentSession', entityId: session.id });
       return session;
@@ -83,8 +84,8 @@ export class SessionRecords {
     return this.scope.write(async (em) => {
       const session = await this.openSession(em, sessionId, SessionKind.DOSING);
       const patientId = session.patient.id;
-      const missing = missingBeforeTreatment(await this.pathway.facts(em, patientId));
-      if (missing) throw conflict(`cannot dose: ${missing}`);
+      const course = await this.pathway.requireTreatable(em, (await session.patient.load())!, 'cannot dose');
+      if (session.course.id !== course.id) throw conflict('that dosing session belongs to an earlier course of treatment');
       const prescription = await em.findOne(Prescription, { id: prescriptionId, patient: patientId });
       if (!prescription) throw badInput("prescriptionId must name one of this patient's prescriptions");
       if (prescription.voidedAt) throw conflict('that prescription is void; dose only under an active prescription');

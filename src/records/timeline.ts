@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Consent, EligibilityAssessment, Measure, Prescription, ScoreAlert, TreatmentSession, type Patient } from '../entities';
+import { Consent, EligibilityAssessment, Measure, Prescription, ScoreAlert, TreatmentCourse, TreatmentSession, type Patient } from '../entities';
 import { badInput } from '../errors';
 import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
 import { TimelineEntry, TimelineKind, type TimelineRecord } from '../schema/TimelineEntry';
@@ -7,6 +7,8 @@ import type { RequestScope } from './scope';
 
 /** Where each kind of event lives, how it is loaded and how its read is audited. */
 const SOURCES: Record<TimelineKind, { entity: new () => TimelineRecord; action: string; entityName: string }> = {
+  [TimelineKind.COURSE_OPENED]: { entity: TreatmentCourse, action: 'course.read', entityName: 'TreatmentCourse' },
+  [TimelineKind.COURSE_CLOSED]: { entity: TreatmentCourse, action: 'course.read', entityName: 'TreatmentCourse' },
   [TimelineKind.ELIGIBILITY_ASSESSMENT]: { entity: EligibilityAssessment, action: 'eligibility.read', entityName: 'EligibilityAssessment' },
   [TimelineKind.CONSENT]: { entity: Consent, action: 'consent.read', entityName: 'Consent' },
   [TimelineKind.PRESCRIPTION]: { entity: Prescription, action: 'prescription.read', entityName: 'Prescription' },
@@ -17,11 +19,13 @@ const SOURCES: Record<TimelineKind, { entity: new () => TimelineRecord; action: 
 
 /**
  * One query finds a page of events across every table, newest first; then each kind on the page is
- * loaded with one more: at most seven statements whatever the page size.
+ * loaded with one more: at most nine statements whatever the page size.
  */
 const PAGE_SQL = `
   select kind, id::text, at from (
-    select 'ELIGIBILITY_ASSESSMENT' as kind, id, assessed_at as at from eligibility_assessment where patient_id = ?
+    select 'COURSE_OPENED' as kind, id, opened_at as at from treatment_course where patient_id = ?
+    union all select 'COURSE_CLOSED', id, closed_at from treatment_course where patient_id = ? and closed_at is not null
+    union all select 'ELIGIBILITY_ASSESSMENT', id, assessed_at from eligibility_assessment where patient_id = ?
     union all select 'CONSENT', id, recorded_at from consent where patient_id = ?
     union all select 'PRESCRIPTION', id, prescribed_at from prescription where patient_id = ?
     union all select 'SESSION', id, coalesce(completed_at, scheduled_at) from treatment_session where patient_id = ?
@@ -41,7 +45,7 @@ export class TimelineRecords {
     const first = pageSize(args.first);
     const after = parseAfter(decodeCursor(args.after));
     const rows = await this.scope.em.getConnection().execute<{ kind: TimelineKind; id: string; at: Date }[]>(PAGE_SQL, [
-      ...Array(6).fill(patient.id),
+      ...Array(8).fill(patient.id),
       after?.at ?? null,
       after?.at ?? null,
       after?.kind ?? null,

@@ -111,9 +111,30 @@ export class PathwayResolver {
     return ctx.records.pathway.correctPrescription(id, reason, input);
   }
 
-  @Mutation(() => Patient, { description: 'Start treatment (ACTIVE), MAINTENANCE, DISCHARGED, or REFERRED again; screening outcomes come from assessments.' })
-  changePatientStatus(@Ctx() ctx: GraphQLContext, @Arg('patientId', () => ID) patientId: string, @Arg('status', () => PatientStatus) status: PatientStatus): Promise<Patient> {
-    return ctx.records.pathway.changeStatus(patientId, status);
+  @Mutation(() => Patient, {
+    description:
+      'Start treatment (ACTIVE), MAINTENANCE, DISCHARGED (closes the current course; a reason is required), or REFERRED again (opens the next course); screening outcomes come from assessments.',
+  })
+  changePatientStatus(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('patientId', () => ID) patientId: string,
+    @Arg('status', () => PatientStatus) status: PatientStatus,
+    @Arg('reason', () => String, { nullable: true, description: 'Why the patient is discharged; only with DISCHARGED.' }) reason: string | null,
+  ): Promise<Patient> {
+    return ctx.records.pathway.changeStatus(patientId, status, reason);
+  }
+
+  @Mutation(() => Consent, { description: 'Any care-team clinician, once, with the reason. The consent is kept; no dose follows in its course until a new consent.' })
+  withdrawConsent(@Ctx() ctx: GraphQLContext, @Arg('consentId', () => ID) consentId: string, @Arg('reason') reason: string): Promise<Consent> {
+    return ctx.records.pathway.withdrawConsent(consentId, reason);
+  }
+}
+
+@Resolver(() => Consent)
+export class ConsentResolver {
+  @FieldResolver(() => Clinician, { nullable: true })
+  withdrawnBy(@Root() consent: Consent): Promise<Clinician | null> {
+    return consent.withdrawnBy ? (consent.withdrawnBy.load() as Promise<Clinician>) : Promise.resolve(null);
   }
 }
 

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { PatientStatus } from '../domain/patientStatus';
 import { Instrument } from '../domain/instruments';
-import { CareTeamMember, Clinician, Consent, EligibilityAssessment, Measure, Patient, Prescription, ScoreAlert, TreatmentPlan, TreatmentSession } from '../entities';
+import { CareTeamMember, Clinician, Consent, EligibilityAssessment, Measure, Patient, Prescription, ScoreAlert, TreatmentCourse, TreatmentPlan, TreatmentSession } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
 import { Connection, type ConnectionShape } from '../schema/connection';
 import { DateScalar } from '../schema/scalars';
@@ -88,6 +88,16 @@ export class PatientResolver {
     return ctx.records.alerts.forPatient(patient, unacknowledgedOnly ?? true);
   }
 
+  @FieldResolver(() => [TreatmentCourse], { description: 'Courses of treatment, from referral to discharge; oldest first.' })
+  courses(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<TreatmentCourse[]> {
+    return ctx.records.courses.forPatient(patient);
+  }
+
+  @FieldResolver(() => TreatmentCourse, { description: 'The open course, or the one just closed while the patient is discharged.' })
+  currentCourse(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<TreatmentCourse> {
+    return ctx.records.courses.currentOf(patient);
+  }
+
   @FieldResolver(() => [TreatmentPlan], { description: 'Oldest first.' })
   treatmentPlans(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<TreatmentPlan[]> {
     return ctx.records.plans.forPatient(patient);
@@ -113,7 +123,7 @@ export class PatientResolver {
     return ctx.records.sessions.forPatient(patient);
   }
 
-  @FieldResolver(() => TimelineConnection, { description: 'Assessments, consents, prescriptions, sessions, measures and alerts, newest first.' })
+  @FieldResolver(() => TimelineConnection, { description: 'Courses opened and closed, assessments, consents, prescriptions, sessions, measures and alerts, newest first.' })
   timeline(
     @Ctx() ctx: GraphQLContext,
     @Root() patient: Patient,

@@ -1,8 +1,10 @@
 import { createUnionType, Field, ObjectType, registerEnumType } from 'type-graphql';
-import { Consent, EligibilityAssessment, Measure, Prescription, ScoreAlert, TreatmentSession } from '../entities';
+import { Consent, EligibilityAssessment, Measure, Prescription, ScoreAlert, TreatmentCourse, TreatmentSession } from '../entities';
 import { DateTimeScalar } from './scalars';
 
 export enum TimelineKind {
+  COURSE_OPENED = 'COURSE_OPENED',
+  COURSE_CLOSED = 'COURSE_CLOSED',
   ELIGIBILITY_ASSESSMENT = 'ELIGIBILITY_ASSESSMENT',
   CONSENT = 'CONSENT',
   PRESCRIPTION = 'PRESCRIPTION',
@@ -12,14 +14,17 @@ export enum TimelineKind {
 }
 registerEnumType(TimelineKind, { name: 'TimelineKind' });
 
-export type TimelineRecord = EligibilityAssessment | Consent | Prescription | TreatmentSession | Measure | ScoreAlert;
+export type TimelineRecord = TreatmentCourse | EligibilityAssessment | Consent | Prescription | TreatmentSession | Measure | ScoreAlert;
 
 export const TimelineItem = createUnionType({
   name: 'TimelineItem',
-  types: () => [EligibilityAssessment, Consent, Prescription, TreatmentSession, Measure, ScoreAlert] as const,
+  types: () => [TreatmentCourse, EligibilityAssessment, Consent, Prescription, TreatmentSession, Measure, ScoreAlert] as const,
 });
 
-/** One event of the patient's record, at the time it happened (a session: when held, else when planned). */
+/**
+ * One event of the patient's record, at the time it happened (a session: when held, else when planned;
+ * a course: once when it opened and once when it closed).
+ */
 @ObjectType()
 export class TimelineEntry {
   @Field(() => DateTimeScalar)

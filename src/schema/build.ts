@@ -5,9 +5,10 @@ import { buildSchema } from 'type-graphql';
 import { AlertResolver } from '../resolvers/AlertResolver';
 import { AuditResolver } from '../resolvers/AuditResolver';
 import { ClinicianResolver } from '../resolvers/ClinicianResolver';
+import { CourseResolver, recordCourseResolvers } from '../resolvers/CourseResolver';
 import { MeasureResolver } from '../resolvers/MeasureResolver';
 import { SessionResolver } from '../resolvers/SessionResolver';
-import { PathwayResolver, PrescriptionResolver } from '../resolvers/PathwayResolver';
+import { ConsentResolver, PathwayResolver, PrescriptionResolver } from '../resolvers/PathwayResolver';
 import { PlanResolver, PlanSectionResolver } from '../resolvers/PlanResolver';
 import { CareTeamMemberResolver, PatientResolver } from '../resolvers/PatientResolver';
 
@@ -21,8 +22,11 @@ export const resolvers = [
   PlanSectionResolver,
   PathwayResolver,
   PrescriptionResolver,
+  ConsentResolver,
   SessionResolver,
   AuditResolver,
+  CourseResolver,
+  ...recordCourseResolvers,
 ] as const;
 
 /**

@@ -103,6 +103,25 @@ describe('REMISSION (INFO): clinical baseline and total below the cut-off, once'
   });
 });
 
+describe('RELAPSE (WARNING): after a REMISSION this course, a total back at or above the clinical baseline, once', () => {
+  const remitted = new Set([AlertKind.RESPONSE, AlertKind.REMISSION]);
+  it.each<[Instrument, number, ReadonlySet<AlertKind>, boolean]>([
+    [Instrument.PHQ9, 9, remitted, false],
+    [Instrument.PHQ9, 10, remitted, true],
+    [Instrument.GAD7, 10, remitted, true],
+    [Instrument.GAD7, 9, remitted, false],
+    [Instrument.PCL5, 32, remitted, false],
+    [Instrument.PCL5, 33, remitted, true],
+    [Instrument.PHQ9, 20, new Set([AlertKind.RESPONSE]), false],
+    [Instrument.PHQ9, 20, none, false],
+    [Instrument.PHQ9, 20, new Set([AlertKind.REMISSION, AlertKind.RELAPSE]), false],
+  ])('%s total %i after %j: %s', (instrument, total, raised, expected) => {
+    const found = decideAlerts(facts(instrument, total, { baselineTotal: 40, previousTotal: total, alreadyRaised: raised })).find((a) => a.kind === AlertKind.RELAPSE);
+    expect(found !== undefined).toBe(expected);
+    if (found) expect(found.level).toBe(AlertLevel.WARNING);
+  });
+});
+
 describe('several alerts from one measure', () => {
   it('PHQ-9 of 27 with item 9 answered, after 15: critical, severe and worsening', () => {
     expect(kinds(facts(Instrument.PHQ9, 27, { previousTotal: 15, baselineTotal: 15 }, 3))).toEqual([

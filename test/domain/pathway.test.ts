@@ -64,11 +64,12 @@ describe('eligibility assessments', () => {
 });
 
 describe('status changes by hand', () => {
-  const ready = { eligible: true, consented: true };
+  const ready = { latestDecision: EligibilityDecision.ELIGIBLE, consented: true };
   it.each([
     [S.ELIGIBLE, S.ACTIVE, ready, undefined],
-    [S.ELIGIBLE, S.ACTIVE, { eligible: true, consented: false }, 'informed consent'],
-    [S.ELIGIBLE, S.ACTIVE, { eligible: false, consented: false }, 'an ELIGIBLE eligibility assessment and informed consent are missing'],
+    [S.ELIGIBLE, S.ACTIVE, { ...ready, consented: false }, 'informed consent in the current course'],
+    [S.ELIGIBLE, S.ACTIVE, { consented: false }, 'an ELIGIBLE eligibility assessment in the current course and an informed consent'],
+    [S.ELIGIBLE, S.ACTIVE, { latestDecision: EligibilityDecision.NEEDS_REVIEW, consented: true }, '(the latest is NEEDS_REVIEW)'],
     [S.SCREENING, S.ACTIVE, ready, 'ELIGIBLE assessment is missing'],
     [S.REFERRED, S.ACTIVE, ready, 'ELIGIBLE assessment is missing'],
     [S.ACTIVE, S.MAINTENANCE, ready, undefined],
@@ -86,9 +87,26 @@ describe('status changes by hand', () => {
     if (problem === undefined) expect(found).toBeUndefined();
     else expect(found).toContain(problem);
   });
-  it('names what is missing before treatment', () => {
-    expect(missingBeforeTreatment({ eligible: true, consented: true })).toBeUndefined();
-    expect(missingBeforeTreatment({ eligible: false, consented: true })).toBe('an ELIGIBLE eligibility assessment is missing');
+});
+
+describe('what prescribing and dosing need in the current course', () => {
+  const ready = { latestDecision: EligibilityDecision.ELIGIBLE, consented: true };
+  it.each([
+    [S.ELIGIBLE, ready, undefined],
+    [S.ACTIVE, ready, undefined],
+    [S.MAINTENANCE, ready, undefined],
+    [S.DISCHARGED, ready, 'the patient is DISCHARGED, not ELIGIBLE, ACTIVE or MAINTENANCE'],
+    [S.REFERRED, ready, 'the patient is REFERRED'],
+    [S.SCREENING, ready, 'the patient is SCREENING'],
+    [S.INELIGIBLE, ready, 'the patient is INELIGIBLE'],
+    [S.ACTIVE, { ...ready, latestDecision: EligibilityDecision.INELIGIBLE }, 'an ELIGIBLE eligibility assessment in the current course (the latest is INELIGIBLE) is missing'],
+    [S.ACTIVE, { ...ready, latestDecision: undefined }, 'an ELIGIBLE eligibility assessment in the current course is missing'],
+    [S.ACTIVE, { ...ready, consented: false }, 'an informed consent in the current course that has not been withdrawn is missing'],
+    [S.REFERRED, { consented: false }, 'the patient is REFERRED, not ELIGIBLE, ACTIVE or MAINTENANCE; an ELIGIBLE eligibility assessment in the current course and an informed consent'],
+  ])('%s with %j', (status, facts, problem) => {
+    const found = missingBeforeTreatment(status, facts);
+    if (problem === undefined) expect(found).toBeUndefined();
+    else expect(found).toContain(problem);
   });
 });
 

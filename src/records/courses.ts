@@ -1,0 +1,76 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { PatientStatus } from '../domain/patientStatus';
+import { Clinician, TreatmentCourse, type Patient } from '../entities';
+import type { RequestScope } from './scope';
+
+/** A record that belongs to a course of treatment. */
+interface InCourse {
+  course: { load(): Promise<TreatmentCourse | null> };
+}
+
+/** A patient's courses of treatment, from referral to discharge. */
+export class CourseRecords {
+  constructor(private readonly scope: RequestScope) {}
+
+  /**
+   * The patient's current course: the open one, or the one just closed while they are discharged
+   * (what is recorded after a discharge, such as a follow-up measure, belongs to that course). Read
+   * in the caller's transaction, under the patient's row lock.
+   */
+  current(em: EntityManager, patientId: string): Promise<TreatmentCourse> {
+    return em.findOneOrFail(TreatmentCourse, { patient: patientId }, { orderBy: { number: 'desc' } });
+  }
+
+  /** Course 1, opened with the patient. */
+  openFirst(em: EntityManager, patient: Patient): TreatmentCourse {
+    return em.create(TreatmentCourse, { patient, number: 1, openedBy: this.scope.clinician.id });
+  }
+
+  /** A referral after a discharge opens the next course. */
+  async openNext(em: EntityManager, patient: Patient): Promise<TreatmentCourse> {
+    const last = await this.current(em, patient.id);
+    const course = em.create(TreatmentCourse, { patient, number: last.number + 1, openedBy: this.scope.clinician.id });
+    this.scope.audit({ action: 'course.open', patientId: patient.id, entity: 'TreatmentCourse', entityId: course.id });
+    return course;
+  }
+
+  /** Discharge closes the current course with its reason. */
+  async close(em: EntityManager, patient: Patient, reason: string): Promise<TreatmentCourse> {
+    const course = await this.current(em, patient.id);
+    course.closedAt = new Date();
+    course.closedBy = em.getReference(Clinician, this.scope.clinician.id, { wrapped: true });
+    course.dischargeReason = reason;
+    this.scope.audit({ action: 'course.close', patientId: patient.id, entity: 'TreatmentCourse', entityId: course.id });
+    return course;
+  }
+
+  /** Oldest first. */
+  async forPatient(patient: Patient): Promise<TreatmentCourse[]> {
+    const courses = await this.scope.em.find(TreatmentCourse, { patient: patient.id }, { orderBy: { number: 'asc' } });
+    this.auditRead(courses);
+    return courses;
+  }
+
+  async currentOf(patient: Patient): Promise<TreatmentCourse> {
+    const course = await this.current(this.scope.em, patient.id);
+    this.auditRead([course]);
+    return course;
+  }
+
+  /** The course of a record the caller already reached (batched by the dataloader). */
+  async ofRecord(record: InCourse): Promise<TreatmentCourse> {
+    const course = (await record.course.load())!;
+    this.auditRead([course]);
+    return course;
+  }
+
+  /** A closed course is DISCHARGED; the open one stands where its patient stands. */
+  async status(course: TreatmentCourse): Promise<PatientStatus> {
+    if (course.closedAt) return PatientStatus.DISCHARGED;
+    return (await course.patient.load())!.status;
+  }
+
+  private auditRead(courses: TreatmentCourse[]) {
+    this.scope.audit(...courses.map((c) => ({ action: 'course.read', patientId: c.patient.id, entity: 'TreatmentCourse', entityId: c.id })));
+  }
+}
