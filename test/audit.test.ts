@@ -90,7 +90,7 @@ describe('auditLog', () => {
     expect(first.auditLog.edges.map((e) => e.node.action)).toEqual(['patient.read', 'patient.read']);
     expect(first.auditLog.pageInfo.hasNextPage).toBe(true);
     const rest = await admin.http.request(AuditLogDocument, { patientId: createPatient.id, first: 10, after: first.auditLog.pageInfo.endCursor });
-    expect(rest.auditLog.edges.map((e) => e.node.action)).toEqual(['patient.read', 'careTeam.add', 'patient.create']);
+    expect(rest.auditLog.edges.map((e) => e.node.action)).toEqual(['patient.read', 'course.open', 'careTeam.add', 'patient.create']);
     const ids = [...first.auditLog.edges, ...rest.auditLog.edges].map((e) => Number(e.node.id));
     expect(ids).toEqual([...ids].sort((a, b) => b - a));
   });
