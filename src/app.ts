@@ -14,6 +14,7 @@ import { handleGraphQLHttp } from './graphql/http';
 import { serveGraphQLWs } from './graphql/ws';
 import { committedSince } from './events/catchUp';
 import { startEventHub } from './events/hub';
+import { graphqlCors } from './http/cors';
 import { createMetrics, type Metrics } from './http/metrics';
 import { DEFAULT_SOCKET_LIMITS, keepAlive } from './http/sockets';
 import { loadWebApp } from './http/webApp';
@@ -30,7 +31,7 @@ import type { Logger } from './logger';
 import { buildGraphQLSchema } from './schema/build';
 
 export interface AppDeps {
-  config: Pick<Config, 'production' | 'host' | 'port'> & Partial<Pick<Config, 'collabMaxMessageBytes' | 'sockets'>>;
+  config: Pick<Config, 'production' | 'host' | 'port'> & Partial<Pick<Config, 'collabMaxMessageBytes' | 'sockets' | 'corsOrigins'>>;
   /** Stored updates of a plan after which its log is folded into a snapshot. */
   compactAfter?: number;
   orm: Orm;
@@ -98,6 +99,7 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, webApp
       return { clinician: { id, name, role }, patientId, requestId: records.scope.requestId, expiresAt };
     },
   });
+  const cors = graphqlCors(config.corsOrigins ?? []);
   const metrics = createMetrics(orm, () => rooms.loaded);
 
   const graphqlWss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
@@ -117,7 +119,7 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, webApp
     try {
       if (path === '/graphql') {
         route = 'graphql';
-        operation = (await handleGraphQLHttp(apollo, contextFor, req, res, requestId)).operationName;
+        if (!cors.handle(req, res)) operation = (await handleGraphQLHttp(apollo, contextFor, req, res, requestId)).operationName;
       } else if (path === '/healthz' && req.method === 'GET') {
         route = 'healthz';
         sendJson(res, 200, { status: 'ok' });

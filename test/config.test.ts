@@ -17,7 +17,18 @@ describe('loadConfig', () => {
       webApp: true,
       logLevel: 'info',
       collabMaxMessageBytes: 1024 * 1024,
+      corsOrigins: ['http://localhost:*', 'http://127.0.0.1:*'],
     });
+  });
+
+  it('admits no origin in production unless CORS_ORIGINS lists some', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: secret };
+    expect(loadConfig(production).corsOrigins).toEqual([]);
+    expect(loadConfig({ ...production, CORS_ORIGINS: ' https://Care.Example.org/ , http://localhost:*,https://[::1]:8443' }).corsOrigins).toEqual([
+      'https://care.example.org',
+      'http://localhost:*',
+      'https://[::1]:8443',
+    ]);
   });
 
   it('reads every variable', () => {
@@ -50,6 +61,9 @@ describe('loadConfig', () => {
     [{ SEED_DEMO: 'maybe' }, 'SEED_DEMO must be true or false'],
     [{ WEB_APP: 'on' }, 'WEB_APP must be true or false'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+    [{ CORS_ORIGINS: 'https://care.example.org/app' }, 'CORS_ORIGINS entry "https://care.example.org/app" is not an origin'],
+    [{ CORS_ORIGINS: 'care.example.org' }, 'CORS_ORIGINS entry "care.example.org" is not an origin'],
+    [{ CORS_ORIGINS: 'https://*.example.org' }, 'CORS_ORIGINS entry'],
   ])('refuses %j with one line naming the variable', (env, message) => {
     let thrown: unknown;
     try {

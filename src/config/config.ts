@@ -22,7 +22,15 @@ export interface Config {
   collabMaxMessageBytes: number;
   /** Heartbeat and send-buffer bound of every WebSocket (src/http/sockets.ts). */
   sockets: SocketLimits;
+  /**
+   * Web origins whose pages may call `/graphql` (CORS): `scheme://host[:port]`, a port of `*` for
+   * any port, or `*` for every origin. Lower-case, without a trailing slash.
+   */
+  corsOrigins: readonly string[];
 }
+
+/** Pages served by a local dev server (Vite, Next) on any port. */
+export const DEVELOPMENT_CORS_ORIGINS: readonly string[] = ['http://localhost:*', 'http://127.0.0.1:*'];
 
 export type JwtConfig =
   | { kind: 'secret'; secret: string; issuer?: string; audience?: string }
@@ -76,7 +84,25 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     logLevel: readEnum(get, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     collabMaxMessageBytes: readInt(get, 'COLLAB_MAX_MESSAGE_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     sockets: DEFAULT_SOCKET_LIMITS,
+    corsOrigins: readCorsOrigins(get, production),
   };
+}
+
+const ORIGIN = /^https?:\/\/([a-z0-9.-]+|\[[0-9a-f:.]+\])(:(\d{1,5}|\*))?$/;
+
+function readCorsOrigins(get: (name: string) => string | undefined, production: boolean): readonly string[] {
+  const raw = get('CORS_ORIGINS');
+  if (raw === undefined) return production ? [] : DEVELOPMENT_CORS_ORIGINS;
+  const origins = raw
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase().replace(/\/$/, ''))
+    .filter((entry) => entry !== '');
+  for (const origin of origins) {
+    if (origin !== '*' && !ORIGIN.test(origin)) {
+      throw new ConfigError('CORS_ORIGINS', `entry "${origin}" is not an origin (scheme://host[:port], :* for any port, or *)`);
+    }
+  }
+  return origins;
 }
 
 function readJwt(get: (name: string) => string | undefined, production: boolean): JwtConfig {

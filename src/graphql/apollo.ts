@@ -14,6 +14,11 @@ export function createApollo(schema: GraphQLSchema, options: { production: boole
     // The server drains and stops in order on SIGINT/SIGTERM (src/main.ts); Apollo must not race it.
     stopOnTerminationSignals: false,
     introspection: !production,
+    // A request a page on another site could send without a preflight (a GET, or a POST of a form
+    // or text/plain) is refused unless it carries a header only a preflighted request can: Apollo's
+    // two, or the Authorization header every authenticated call carries anyway, so urql's default
+    // GET for queries works while a forged one without a token still gets nothing (README, CORS).
+    csrfPrevention: { requestHeaders: ['apollo-require-preflight', 'x-apollo-operation-name', 'authorization'] },
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: production,
     parseOptions: { maxTokens: operationLimits.maxTokens },

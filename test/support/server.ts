@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { startApp, type RunningApp } from '../../src/app';
 import { createTokenService, type TokenService } from '../../src/auth/tokens';
 import { demoTokenIssuer, type DemoClinician } from '../../src/auth/demoTokens';
+import { DEVELOPMENT_CORS_ORIGINS } from '../../src/config/config';
 import { openOrm, type Orm } from '../../src/db/orm';
 import type { SocketLimits } from '../../src/http/sockets';
 import { Role } from '../../src/domain/roles';
@@ -66,6 +67,8 @@ export async function startTestServer(
     audience?: string;
     compactAfter?: number;
     sockets?: SocketLimits;
+    /** CORS_ORIGINS; the default is the development default, or none with `production`. */
+    corsOrigins?: readonly string[];
     /** Serve `/dev/demo-tokens` for these clinicians, as `npm start` does after seeding. */
     demoClinicians?: readonly DemoClinician[];
     /** Serve the built care board from here (the global setup builds it into dist/web). */
@@ -86,7 +89,21 @@ export async function startTestServer(
       },
     }),
   );
-  const app = await startApp({ config: { production: options.production ?? false, host: '127.0.0.1', port: 0, sockets: options.sockets }, orm, tokens, logger, compactAfter: options.compactAfter, demoTokens: options.demoClinicians && demoTokenIssuer(tokens.sign!, options.demoClinicians), webAppDir: options.webAppDir });
+  const app = await startApp({
+    config: {
+      production: options.production ?? false,
+      host: '127.0.0.1',
+      port: 0,
+      sockets: options.sockets,
+      corsOrigins: options.corsOrigins ?? (options.production ? [] : DEVELOPMENT_CORS_ORIGINS),
+    },
+    orm,
+    tokens,
+    logger,
+    compactAfter: options.compactAfter,
+    demoTokens: options.demoClinicians && demoTokenIssuer(tokens.sign!, options.demoClinicians),
+    webAppDir: options.webAppDir,
+  });
   const sockets: Client[] = [];
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
 
