@@ -24,25 +24,41 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const started = Date.now();
 
+  // What has been started so far, stopped in reverse order when a later step fails (a port already
+  // taken, say), so a failed start leaves no database running.
+  const stopOnFailure: (() => Promise<void>)[] = [];
+  const undo = async () => {
+    for (const stop of stopOnFailure.reverse()) await stop().catch(() => {});
+  };
   let embedded: EmbeddedDatabase | undefined;
-  let databaseUrl = config.databaseUrl;
-  if (databaseUrl === undefined) {
-    embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), logger);
-    databaseUrl = embedded.url;
+  let running;
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (databaseUrl === undefined) {
+      embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), logger);
+      stopOnFailure.push(embedded.stop);
+      databaseUrl = embedded.url;
+    }
+    const orm = await openOrm(databaseUrl);
+    stopOnFailure.push(() => orm.close());
+    const tokens = await createTokenService(config.jwt, config.dataDir);
+    const seeded = config.seedDemo ? await seedDemoData(orm) : false;
+    const demoTokens =
+      config.seedDemo && tokens.sign && (seeded || (await demoDataPresent(orm))) ? demoTokenIssuer(tokens.sign, demoClinicians) : undefined;
+    const app = await startApp({
+      config,
+      orm,
+      tokens,
+      logger,
+      demoTokens: config.production ? undefined : demoTokens,
+      webAppDir: config.webApp ? path.join(__dirname, '..', 'web') : undefined,
+    });
+    running = { orm, seeded, demoTokens, app };
+  } catch (error) {
+    await undo();
+    throw error;
   }
-  const orm = await openOrm(databaseUrl);
-  const tokens = await createTokenService(config.jwt, config.dataDir);
-  const seeded = config.seedDemo ? await seedDemoData(orm) : false;
-  const demoTokens =
-    config.seedDemo && tokens.sign && (seeded || (await demoDataPresent(orm))) ? demoTokenIssuer(tokens.sign, demoClinicians) : undefined;
-  const app = await startApp({
-    config,
-    orm,
-    tokens,
-    logger,
-    demoTokens: config.production ? undefined : demoTokens,
-    webAppDir: config.webApp ? path.join(__dirname, '..', 'web') : undefined,
-  });
+  const { orm, seeded, demoTokens, app } = running;
 
   const wsUrl = app.url.replace(/^http/, 'ws');
   const lines = [

