@@ -27,7 +27,7 @@ import { CollabCloseCode } from './collab/protocol';
 import { Rooms } from './collab/rooms';
 import { collabTransport } from './collab/transport';
 import { recordsFor } from './records';
-import type { Logger } from './logger';
+import { clip, type Logger } from './logger';
 import { buildGraphQLSchema } from './schema/build';
 
 export interface AppDeps {
@@ -152,7 +152,7 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, webApp
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.observeRequest(route, operation, res.statusCode, seconds);
       if (route === 'graphql') {
-        logger.info({ requestId, route, operation, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+        logger.info({ requestId, route, operation: clip(operation), status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
       }
     }
   };

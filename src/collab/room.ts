@@ -172,6 +172,7 @@ export class Room {
       return;
     }
     peer.send(permissionDeniedMessage(refusal));
+    this.options.logger.info({ requestId: peer.requestId, clinicianId: peer.clinician.id, planId: this.planId, reason: refusal }, 'live-document edit refused');
     const neutral = neutralisedUpdate(effect);
     const emptied = neutral && this.capture(() => Y.applyUpdate(this.doc, neutral));
     if (emptied) this.enqueue({ update: emptied, clinicianId: peer.clinician.id, requestId: peer.requestId, sections: new Set() });

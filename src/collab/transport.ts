@@ -4,7 +4,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Role } from '../domain/roles';
 import { AppError } from '../errors';
 import { closeAtExpiry, sendWithin, type SocketLimits } from '../http/sockets';
-import type { Logger } from '../logger';
+import { clip, type Logger } from '../logger';
 import { CollabCloseCode, ProtocolError, parseClientMessage } from './protocol';
 import type { Peer, Room } from './room';
 import type { Rooms } from './rooms';
@@ -47,6 +47,7 @@ export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCol
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes });
 
   const refuse = (req: IncomingMessage, socket: Duplex, head: Buffer, code: CollabCloseCode, reason: string): void => {
+    logger.info({ requestId: requestIdOf(req), code }, 'collab connection refused');
     wss.handleUpgrade(req, socket, head, (ws) => ws.close(code, reason));
   };
 
@@ -68,6 +69,8 @@ export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCol
         ws.close(CollabCloseCode.StorageFailed, 'the document could not be loaded');
       },
     );
+    const who = { requestId: access.requestId, clinicianId: access.clinician.id };
+    logger.info({ ...who, planId }, 'collab connected');
     closeAtExpiry(ws, access.expiresAt, CollabCloseCode.Unauthenticated);
 
     let handled = 0;
@@ -91,7 +94,8 @@ export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCol
       });
     });
     ws.on('error', (error) => logger.info({ err: { type: error.name, message: error.message }, planId }, 'collab socket error'));
-    ws.once('close', () => {
+    ws.once('close', (code: number) => {
+      logger.info({ ...who, code }, 'collab closed');
       void queue.then(() => room && rooms.leave(room, peer)).catch(() => undefined);
     });
   };
@@ -115,6 +119,11 @@ export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCol
       });
     },
   };
+}
+
+function requestIdOf(req: IncomingMessage): string | undefined {
+  const inbound = req.headers['x-request-id'];
+  return typeof inbound === 'string' ? clip(inbound, 64) : undefined;
 }
 
 function closeReason(message: string): string {

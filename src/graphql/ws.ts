@@ -6,7 +6,7 @@ import type { WebSocketServer } from 'ws';
 import { bearerToken, type TokenService } from '../auth/tokens';
 import { AppError } from '../errors';
 import { closeAtExpiry, sendWithin, type SocketLimits } from '../http/sockets';
-import type { Logger } from '../logger';
+import { clip, type Logger } from '../logger';
 import type { GraphQLContext } from './context';
 import type { ContextFactory } from './contextFactory';
 import { formatError } from './errors';
@@ -17,6 +17,9 @@ interface Extra extends Record<PropertyKey, unknown> {
   authorization?: string;
   /** When the connection's token expires, in milliseconds since the epoch. */
   expiresAt?: number;
+  /** Names the connection in the logs, from its upgrade's `x-request-id` when it sent one. */
+  connectionId?: string;
+  clinicianSub?: string;
 }
 
 /**
@@ -44,17 +47,22 @@ export function serveGraphQLWs(
       subscribe: subscribeShared({ queryText, channelOf: (context) => channels.get(context)!, format }),
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
+        const inbound = ctx.extra.request.headers['x-request-id'];
+        ctx.extra.connectionId = typeof inbound === 'string' ? clip(inbound, 64) : randomUUID();
         let identity;
         try {
           identity = await tokens.verify(bearerToken(authorization));
         } catch (error) {
           if (!(error instanceof AppError)) throw error;
+          logger.info({ connectionId: ctx.extra.connectionId, code: CloseCode.Unauthorized }, 'graphql-ws connection refused');
           ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthenticated: ' + error.message);
           return false;
         }
         ctx.extra.authorization = authorization as string;
         ctx.extra.expiresAt = identity.expiresAt * 1000;
+        ctx.extra.clinicianSub = identity.sub;
         closeAtExpiry(ctx.extra.socket, new Date(ctx.extra.expiresAt), CloseCode.Unauthorized);
+        logger.info({ connectionId: ctx.extra.connectionId, clinicianSub: identity.sub }, 'graphql-ws connected');
         return true;
       },
       onSubscribe: async (ctx, id, payload) => {
@@ -99,6 +107,7 @@ export function serveGraphQLWs(
         return { ...result, errors: result.errors.map((error) => format(error as GraphQLError)) };
       },
       onError: (_ctx, _id, _payload, errors) => errors.map(format),
+      onClose: (ctx, code) => logger.info({ connectionId: ctx.extra.connectionId, clinicianSub: ctx.extra.clinicianSub, code }, 'graphql-ws closed'),
     },
     wss,
   );
