@@ -23,7 +23,7 @@ import { redeemCollabTicket } from './auth/collabTickets';
 import { provisionClinician } from './auth/provision';
 import { Clinician } from './entities';
 import { PlanStore } from './collab/persistence';
-import { CollabCloseCode } from './collab/protocol';
+import { CollabCloseCode, DEFAULT_PRESENCE_LIMITS } from './collab/protocol';
 import { Rooms } from './collab/rooms';
 import { collabTransport } from './collab/transport';
 import { recordsFor } from './records';
@@ -31,7 +31,7 @@ import { clip, type Logger } from './logger';
 import { buildGraphQLSchema } from './schema/build';
 
 export interface AppDeps {
-  config: Pick<Config, 'production' | 'host' | 'port'> & Partial<Pick<Config, 'collabMaxMessageBytes' | 'sockets' | 'corsOrigins'>>;
+  config: Pick<Config, 'production' | 'host' | 'port'> & Partial<Pick<Config, 'collabMaxMessageBytes' | 'collabPresence' | 'sockets' | 'corsOrigins'>>;
   /** Stored updates of a plan after which its log is folded into a snapshot. */
   compactAfter?: number;
   orm: Orm;
@@ -68,7 +68,7 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, webApp
     logger,
     catchUp: (since) => committedSince(orm, since),
   });
-  const rooms = new Rooms(new PlanStore(orm.em.getConnection().getKnex()), hub, logger, compactAfter);
+  const rooms = new Rooms(new PlanStore(orm.em.getConnection().getKnex()), hub, logger, compactAfter, config.collabPresence ?? DEFAULT_PRESENCE_LIMITS);
   const careTeams = careTeamDirectory(hub, (patientId) => readCareTeam(orm.em.fork(), patientId));
   const feeds = liveFeeds(hub, careTeams);
   const services = { live: { feeds, careTeams }, auditWriter: createAuditWriter(() => orm.em.fork()), rooms };

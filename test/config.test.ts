@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       collabMaxMessageBytes: 1024 * 1024,
       corsOrigins: ['http://localhost:*', 'http://127.0.0.1:*'],
+      collabPresence: { maxStateBytes: 4096, maxClientsPerConnection: 4 },
     });
   });
 
@@ -41,8 +42,10 @@ describe('loadConfig', () => {
       JWT_ISSUER: 'https://idp.example/',
       JWT_AUDIENCE: 'kap',
       LOG_LEVEL: 'warn',
+      COLLAB_MAX_PRESENCE_BYTES: '2048',
+      COLLAB_MAX_PRESENCE_CLIENTS: '2',
     });
-    expect(config).toMatchObject({ production: true, host: '0.0.0.0', port: 8080, seedDemo: false, webApp: false, logLevel: 'warn' });
+    expect(config).toMatchObject({ production: true, host: '0.0.0.0', port: 8080, seedDemo: false, webApp: false, logLevel: 'warn', collabPresence: { maxStateBytes: 2048, maxClientsPerConnection: 2 } });
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, WEB_APP: 'true' }).webApp).toBe(true);
     expect(loadConfig({ WEB_APP: 'false' }).webApp).toBe(false);
     expect(config.jwt).toMatchObject({ kind: 'jwks', issuer: 'https://idp.example/', audience: 'kap' });
@@ -64,6 +67,8 @@ describe('loadConfig', () => {
     [{ CORS_ORIGINS: 'https://care.example.org/app' }, 'CORS_ORIGINS entry "https://care.example.org/app" is not an origin'],
     [{ CORS_ORIGINS: 'care.example.org' }, 'CORS_ORIGINS entry "care.example.org" is not an origin'],
     [{ CORS_ORIGINS: 'https://*.example.org' }, 'CORS_ORIGINS entry'],
+    [{ COLLAB_MAX_PRESENCE_BYTES: '100' }, 'COLLAB_MAX_PRESENCE_BYTES must be'],
+    [{ COLLAB_MAX_PRESENCE_CLIENTS: '0' }, 'COLLAB_MAX_PRESENCE_CLIENTS must be'],
   ])('refuses %j with one line naming the variable', (env, message) => {
     let thrown: unknown;
     try {

@@ -1,8 +1,7 @@
 import * as Y from 'yjs';
-import { sectionRefusal } from '../domain/plans';
+import { isPlanSection, PLAN_SECTIONS, sectionRefusal } from '../domain/plans';
 import type { Role } from '../domain/roles';
-
-type Struct = Y.Item | Y.GC | Y.Skip;
+import { neutralisedUpdate, restoreDeleted, senderRevert } from './refusal';
 
 /** A clock range of one client's structs. */
 export interface IdRange {
@@ -11,148 +10,226 @@ export interface IdRange {
   length: number;
 }
 
-/** What an update from a client would do to the document, found before it is applied. */
-export interface UpdateEffect {
-  /** Root types the update would insert into or delete from. */
-  roots: Set<string>;
-  /** A reference (parent, origin, deleted id) that neither the document nor the update holds. */
-  unresolved: boolean;
-  /** Structs the document does not have yet, in client and clock order (with their root, if any). */
-  fresh: { struct: Struct; root: string | null; nested: boolean }[];
-  /** Visible items of the document that the update deletes. */
-  deletes: IdRange[];
-}
-
-interface Resolved {
-  /** The root type the struct belongs to; null when it has no effect (garbage-collected). */
+/** A struct the update put into the document, as Yjs integrated it, and where it landed. */
+export interface Integrated {
+  struct: Y.Item | Y.GC;
+  /** The root type it sits in; null for a garbage-collected placeholder. */
   root: string | null;
   /** True when it sits inside a nested type rather than directly in the root. */
   nested: boolean;
+  /** True when it may stand in the document as a deleted item of its section (see `neutralisedUpdate`). */
+  keepsPlace: boolean;
 }
 
-const UNRESOLVED = Symbol('unresolved');
+/** What an update did once Yjs integrated it into a copy of the document. */
+export interface UpdateEffect {
+  /** Root types it inserted into or deleted from. */
+  roots: Set<string>;
+  /** Why it is refused whatever the author's role (structure, not sections); undefined when it is not. */
+  malformed: string | undefined;
+  /** False when it wrote as a Yjs client another editor owns: then nothing of it may be kept. */
+  ownClients: boolean;
+  /** The structs it added, per client in clock order, as integrated. */
+  fresh: Integrated[];
+  /** Visible items of the document that it deleted. */
+  deletes: IdRange[];
+}
+
+/** Kinds of content a section (a Y.Text) holds: text, formatting marks, embeds, nested types. */
+const TEXT_CONTENT = [Y.ContentString, Y.ContentFormat, Y.ContentEmbed, Y.ContentType, Y.ContentDeleted];
 
 /**
- * Works out which root types an update touches, against the document it would be applied to.
+ * Decides on updates from clients by what they do, not by what their structs claim.
  *
- * A Yjs update names the parent of an item only when it has no neighbours; otherwise the parent is
- * implied by the item's left or right origin, which may live in the document or earlier in the same
- * update, and a nested type's children name the item that holds the type. Each of those is followed
- * until a root is reached. Deletions touch the roots of the document items they cover, but only
- * items still visible: an honest client's sync message repeats deletions everyone already has.
+ * A Yjs update is a list of structs whose parent, position and even clock range are only hints:
+ * Yjs skips the part of a struct the document already has and attaches the rest after the item at the
+ * previous clock, wherever that is; it keeps structs and deletions whose references are missing
+ * pending, and integrates them later, when someone else's update supplies the reference. So every
+ * update is first integrated into `trial`, a replica of the document, and judged by the result: which
+ * root each new item ended up in (its linked-list neighbours must agree with the parent it names),
+ * which visible items it deleted, whether anything stayed pending (an honest client never builds on
+ * something the server lacks: the server stores before it relays), and whose Yjs client ids it wrote
+ * as. An accepted update is then applied to the document itself; after a refusal the trial, which
+ * took the refused structs, is rebuilt from the document before the next update.
+ *
+ * Yjs client ids are claimed: by the editor who first writes or announces presence with one in this
+ * open document, and the server's own. An update that writes as another editor's client id would
+ * take clock values that editor's next edits need (they would be dropped as already known), so it is
+ * refused and nothing of it is kept.
  */
-export function analyseUpdate(doc: Y.Doc, update: Uint8Array): UpdateEffect {
-  const { structs, ds } = Y.decodeUpdate(update);
-  const byClient = new Map<number, Struct[]>();
-  for (const struct of structs as Struct[]) {
-    const list = byClient.get(struct.id.client) ?? [];
-    list.push(struct);
-    byClient.set(struct.id.client, list);
-  }
-  const known = (client: number) => Y.getState(doc.store, client);
-  const resolved = new Map<Struct, Resolved | typeof UNRESOLVED>();
-  const visiting = new Set<Struct>();
+export class UpdateGate {
+  private trial: Y.Doc;
+  private stale = false;
+  /** Yjs client id -> the clinician who owns it; SERVER for the document's own. */
+  private readonly owners = new Map<number, string>();
 
-  // Binary search: a client's structs come in clock order, and a 1 MiB update can hold 100,000 of them.
-  const inUpdate = (id: Y.ID): Struct | undefined => {
-    const list = byClient.get(id.client);
-    if (!list) return undefined;
-    let low = 0;
-    let high = list.length - 1;
-    while (low <= high) {
-      const mid = (low + high) >> 1;
-      const struct = list[mid];
-      if (id.clock < struct.id.clock) high = mid - 1;
-      else if (id.clock >= struct.id.clock + struct.length) low = mid + 1;
-      else return struct;
-    }
-    return undefined;
-  };
-
-  const rootOfDocStruct = (struct: Y.Item | Y.GC): Resolved => {
-    if (!(struct instanceof Y.Item)) return { root: null, nested: false };
-    let type = struct.parent as Y.AbstractType<unknown>;
-    let nested = false;
-    while (type._item !== null) {
-      nested = true;
-      type = type._item.parent as Y.AbstractType<unknown>;
-    }
-    return { root: Y.findRootTypeKey(type), nested };
-  };
-
-  const resolveId = (id: Y.ID): Resolved | typeof UNRESOLVED => {
-    if (id.clock < known(id.client)) return rootOfDocStruct(Y.getItem(doc.store, id));
-    const struct = inUpdate(id);
-    return struct ? resolve(struct) : UNRESOLVED;
-  };
-
-  const resolve = (struct: Struct): Resolved | typeof UNRESOLVED => {
-    const done = resolved.get(struct);
-    if (done !== undefined) return done;
-    if (visiting.has(struct)) return UNRESOLVED;
-    visiting.add(struct);
-    let result: Resolved | typeof UNRESOLVED;
-    if (!(struct instanceof Y.Item)) {
-      result = { root: null, nested: false };
-    } else if (typeof struct.parent === 'string') {
-      result = { root: struct.parent, nested: false };
-    } else if (struct.parent instanceof Y.ID) {
-      const holder = resolveId(struct.parent);
-      result = holder === UNRESOLVED || holder.root === null ? holder : { root: holder.root, nested: true };
-    } else {
-      const neighbour = struct.origin ?? struct.rightOrigin;
-      // Next to garbage-collected content Yjs garbage-collects the item too: no effect.
-      result = neighbour ? resolveId(neighbour) : UNRESOLVED;
-    }
-    visiting.delete(struct);
-    resolved.set(struct, result);
-    return result;
-  };
-
-  const effect: UpdateEffect = { roots: new Set(), unresolved: false, fresh: [], deletes: [] };
-  for (const [client, list] of byClient) {
-    const state = known(client);
-    for (const struct of list) {
-      if (struct instanceof Y.Skip || struct.id.clock + struct.length <= state) continue;
-      const r = resolve(struct);
-      if (r === UNRESOLVED) {
-        effect.unresolved = true;
-        effect.fresh.push({ struct, root: null, nested: false });
-        continue;
-      }
-      if (r.root !== null) effect.roots.add(r.root);
-      effect.fresh.push({ struct, ...r });
-    }
+  constructor(private readonly doc: Y.Doc) {
+    this.trial = replicaOf(doc);
+    this.owners.set(doc.clientID, SERVER);
+    // Whatever else changes the document (the server's own edits, other instances' updates) reaches
+    // the trial too; an accepted client update is applied to the trial first.
+    doc.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin !== TRIED && !this.stale) Y.applyUpdate(this.trial, update);
+    });
+    doc.on('destroy', () => this.trial.destroy());
   }
 
-  for (const [client, ranges] of ds.clients) {
-    const structsOfClient = doc.store.clients.get(client) ?? [];
-    const state = known(client);
-    for (const { clock, len } of ranges) {
-      // The part beyond the document's state deletes structs of this same update: already counted.
-      const end = Math.min(clock + len, state);
-      if (clock >= end) {
-        if (!byClient.has(client) || !inUpdate(Y.createID(client, clock))) effect.unresolved = true;
+  /** Claims `client` for `clinicianId`; false when another editor (or the server) owns it. */
+  claim(client: number, clinicianId: string): boolean {
+    const owner = this.owners.get(client);
+    if (owner === undefined) this.owners.set(client, clinicianId);
+    return owner === undefined || owner === clinicianId;
+  }
+
+  /**
+   * Decides on `update` from `author` and changes the document accordingly: applies it, or, refused,
+   * applies what stands in for it and restores what it deleted (`refusal.ts`). Throws when Yjs
+   * cannot read or integrate it; the document is then unchanged.
+   */
+  receive(author: { id: string; role: Role }, update: Uint8Array): Decision {
+    const effect = this.effectOf(update, author.id);
+    const refusal = refusalOf(author.role, effect);
+    if (refusal === undefined) {
+      if (effect.fresh.length === 0 && effect.deletes.length === 0) return { sections: effect.roots };
+      for (const { struct } of effect.fresh) this.owners.set(struct.id.client, author.id);
+      return { accepted: captureUpdate(this.doc, () => Y.applyUpdate(this.doc, update, TRIED)), sections: effect.roots };
+    }
+    this.stale = true;
+    if (!effect.ownClients) return { refusal, sections: new Set() };
+    for (const { struct } of effect.fresh) this.owners.set(struct.id.client, author.id);
+    const neutral = neutralisedUpdate(effect);
+    return {
+      refusal,
+      sections: effect.roots,
+      emptied: neutral && captureUpdate(this.doc, () => Y.applyUpdate(this.doc, neutral)),
+      revert: senderRevert(effect),
+      restored: captureUpdate(this.doc, () => restoreDeleted(this.doc, effect.deletes, this)),
+    };
+  }
+
+  /** Integrates `update` into the trial and reports what it did. */
+  private effectOf(update: Uint8Array, clinicianId: string): UpdateEffect {
+    if (this.stale) {
+      this.trial.destroy();
+      this.trial = replicaOf(this.doc);
+      this.stale = false;
+    }
+    const trial = this.trial;
+    const mayWrite = (client: number) => [undefined, clinicianId].includes(this.owners.get(client));
+    let effect: UpdateEffect | undefined;
+    try {
+      trial.transact((transaction) => {
+        Y.applyUpdate(trial, update);
+        effect = inspect(trial, transaction, mayWrite);
+      });
+    } catch (error) {
+      this.stale = true;
+      throw error;
+    }
+    return effect!;
+  }
+}
+
+/** What the server does with an update from a client. */
+export interface Decision {
+  /** The update as applied, to be stored and relayed to everyone but its author. */
+  accepted?: Uint8Array;
+  /** Why it was refused: the author is sent a permission-denied message with it. */
+  refusal?: string;
+  /** Refused: the structure the document took in its place, stored and sent to everyone. */
+  emptied?: Uint8Array;
+  /** Refused: for the author alone, deletes what it inserted. */
+  revert?: Uint8Array;
+  /** Refused: the server's re-insertion of the visible content it deleted, stored and sent to everyone. */
+  restored?: Uint8Array;
+  /** Sections it changed (accepted) or tried to (refused). */
+  sections: Set<string>;
+}
+
+/** Runs `change` on the document and returns the update it made, if any. */
+export function captureUpdate(doc: Y.Doc, change: () => void): Uint8Array | undefined {
+  let captured: Uint8Array | undefined;
+  const listen = (update: Uint8Array) => (captured = captured ? Y.mergeUpdates([captured, update]) : update);
+  doc.on('update', listen);
+  try {
+    change();
+  } finally {
+    doc.off('update', listen);
+  }
+  return captured;
+}
+
+const SERVER = '\0server';
+const TRIED = Symbol('tried');
+
+function replicaOf(doc: Y.Doc): Y.Doc {
+  const replica = new Y.Doc({ gc: true });
+  for (const { key } of PLAN_SECTIONS) replica.getText(key);
+  Y.applyUpdate(replica, Y.encodeStateAsUpdate(doc));
+  return replica;
+}
+
+/** Reads, inside the transaction that integrated an update, what it did. */
+function inspect(doc: Y.Doc, transaction: Y.Transaction, mayWrite: (client: number) => boolean): UpdateEffect {
+  const effect: UpdateEffect = { roots: new Set(), malformed: undefined, ownClients: true, fresh: [], deletes: [] };
+  const refuse = (why: string) => (effect.malformed ??= why);
+  if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) {
+    refuse('the change refers to content this document does not have');
+  }
+  for (const [client, structs] of doc.store.clients) {
+    const before = transaction.beforeState.get(client) ?? 0;
+    if (Y.getState(doc.store, client) <= before) continue;
+    if (!mayWrite(client)) effect.ownClients = false;
+    for (let i = Y.findIndexSS(structs, before); i < structs.length; i++) {
+      const struct = structs[i] as Y.Item | Y.GC;
+      if (!(struct instanceof Y.Item)) {
+        effect.fresh.push({ struct, root: null, nested: false, keepsPlace: false });
         continue;
       }
-      let visibleFrom: number | undefined;
-      for (let i = Y.findIndexSS(structsOfClient, clock); i < structsOfClient.length && structsOfClient[i].id.clock < end; i++) {
-        const struct = structsOfClient[i];
-        if (struct instanceof Y.Item && !struct.deleted) {
-          const root = rootOfDocStruct(struct).root;
-          if (root !== null) effect.roots.add(root);
-          visibleFrom ??= Math.max(clock, struct.id.clock);
-        }
+      const { root, nested } = rootOf(struct.parent as Y.AbstractType<unknown>);
+      effect.roots.add(root);
+      // The item sits in the list of its left (or right) neighbour, whatever parent it names.
+      let consistent = true;
+      for (const neighbour of [struct.left, struct.right]) {
+        if (neighbour === null || (neighbour.parent === struct.parent && neighbour.parentSub === struct.parentSub)) continue;
+        consistent = false;
+        effect.roots.add(rootOf(neighbour.parent as Y.AbstractType<unknown>).root);
       }
-      if (visibleFrom !== undefined) effect.deletes.push({ client, clock: visibleFrom, length: end - visibleFrom });
+      if (!consistent) refuse('an item names a parent other than the one it is placed in');
+      const direct = !nested && isPlanSection(root);
+      if (struct.content instanceof Y.ContentDoc) refuse('subdocuments are not part of the treatment plan');
+      else if (direct && (struct.parentSub !== null || !TEXT_CONTENT.some((kind) => struct.content instanceof kind))) refuse(`section "${root}" holds text only`);
+      effect.fresh.push({ struct, root, nested, keepsPlace: consistent && direct && struct.parentSub === null });
+    }
+  }
+  // Only items that were visible before this update; its own items count as insertions above.
+  for (const [client, deleted] of transaction.deleteSet.clients) {
+    const before = transaction.beforeState.get(client) ?? 0;
+    for (const { clock, len } of deleted) {
+      if (clock >= before) continue;
+      const item = Y.getItem(doc.store, Y.createID(client, clock));
+      if (item instanceof Y.Item) effect.roots.add(rootOf(item.parent as Y.AbstractType<unknown>).root);
+      effect.deletes.push({ client, clock, length: len });
     }
   }
   return effect;
 }
 
+function rootOf(type: Y.AbstractType<unknown>): { root: string; nested: boolean } {
+  let nested = false;
+  while (type._item !== null) {
+    nested = true;
+    type = type._item.parent as Y.AbstractType<unknown>;
+  }
+  return { root: Y.findRootTypeKey(type), nested };
+}
+
 /** Why `role` may not make this change, naming each section it may not touch; undefined if it may. */
 export function refusalOf(role: Role, effect: UpdateEffect): string | undefined {
-  if (effect.unresolved) return 'the change refers to content this document does not have';
-  const reasons = [...effect.roots].sort().flatMap((root) => sectionRefusal(role, root) ?? []);
+  const reasons = [
+    ...(effect.ownClients ? [] : ['the change writes as another editor']),
+    ...(effect.malformed === undefined ? [] : [effect.malformed]),
+    ...[...effect.roots].sort().flatMap((root) => sectionRefusal(role, root) ?? []),
+  ];
   return reasons.length > 0 ? reasons.join('; ') : undefined;
 }

@@ -99,5 +99,9 @@ async function readStored(db: Knex | Knex.Transaction, planId: string): Promise<
     if (snapshot.rows[0]) Y.applyUpdate(doc, snapshot.rows[0].state);
     for (const row of tail.rows) Y.applyUpdate(doc, row.update);
   });
+  // What an earlier version stored of a hostile update may reference structs nobody sent; held
+  // pending, it would be integrated into someone's later edit. Updates are now refused for that.
+  doc.store.pendingStructs = null;
+  doc.store.pendingDs = null;
   return { doc, tail: tail.rows.map((row) => row.id) };
 }

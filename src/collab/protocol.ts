@@ -49,11 +49,26 @@ export interface AwarenessEntry {
   state: Record<string, unknown> | null;
 }
 
+/** An awareness entry as received, with the size of its state as sent (JSON, bytes). */
+export interface ReceivedAwareness extends AwarenessEntry {
+  bytes: number;
+}
+
+/** Bounds on what one connection may keep in a document's presence. */
+export interface PresenceLimits {
+  /** Largest presence state (cursor, selection, user) a client may announce, as JSON bytes. */
+  maxStateBytes: number;
+  /** How many presence client ids one connection may announce (a stock client uses one). */
+  maxClientsPerConnection: number;
+}
+
+export const DEFAULT_PRESENCE_LIMITS: PresenceLimits = { maxStateBytes: 4096, maxClientsPerConnection: 4 };
+
 export type ClientMessage =
   | { type: 'syncStep1'; stateVector: Uint8Array }
   /** Sync step 2 and incremental updates: both carry a Yjs update the client wants applied. */
   | { type: 'update'; update: Uint8Array }
-  | { type: 'awareness'; entries: AwarenessEntry[] }
+  | { type: 'awareness'; entries: ReceivedAwareness[] }
   | { type: 'queryAwareness' };
 
 export function parseClientMessage(frame: Uint8Array): ClientMessage {
@@ -92,16 +107,19 @@ function parse(decoder: decoding.Decoder): ClientMessage {
   }
 }
 
-function parseAwareness(update: Uint8Array): AwarenessEntry[] {
+const utf8 = new TextDecoder();
+
+function parseAwareness(update: Uint8Array): ReceivedAwareness[] {
   const decoder = decoding.createDecoder(update);
   const count = decoding.readVarUint(decoder);
-  const entries: AwarenessEntry[] = [];
+  const entries: ReceivedAwareness[] = [];
   for (let i = 0; i < count; i++) {
     const clientId = decoding.readVarUint(decoder);
     const clock = decoding.readVarUint(decoder);
-    const state: unknown = JSON.parse(decoding.readVarString(decoder));
+    const json = decoding.readVarUint8Array(decoder);
+    const state: unknown = JSON.parse(utf8.decode(json));
     if (state !== null && (typeof state !== 'object' || Array.isArray(state))) throw new ProtocolError('awareness state must be an object or null');
-    entries.push({ clientId, clock, state: state as Record<string, unknown> | null });
+    entries.push({ clientId, clock, state: state as Record<string, unknown> | null, bytes: json.length });
   }
   if (decoding.hasContent(decoder)) throw new ProtocolError('trailing bytes in awareness update');
   return entries;

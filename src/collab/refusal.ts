@@ -1,15 +1,16 @@
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
-import { isPlanSection } from '../domain/plans';
 import type { IdRange, UpdateEffect } from './permissions';
 
 /**
  * What the server does with a refused update, so that its content never enters the document and yet
  * every replica stays converged.
  *
- * - The document still takes the update's structs, emptied: an item directly in a section becomes a
- *   deleted item without content (`ContentDeleted`, only its length survives), anything else (in a
- *   root that is not a section, or inside a nested type) becomes a `GC` placeholder. The document's
+ * - The document still takes the structs the update added (as Yjs integrated them into the trial
+ *   replica, `UpdateGate`), emptied: an item directly in a section becomes a deleted item without
+ *   content (`ContentDeleted`, only its length survives), anything else (in a root that is not a
+ *   section, inside a nested type, or an item whose neighbours disagree with the parent it names)
+ *   becomes a `GC` placeholder. Nothing is kept of an update that wrote as another editor. The document's
  *   clock for that client moves on, so the client's later updates, which build on those ids, are not
  *   left pending for ever; an item typed next to the refused text still finds its neighbour.
  * - The sender is told to delete what it inserted (`senderRevert`).
@@ -17,16 +18,10 @@ import type { IdRange, UpdateEffect } from './permissions';
  *   inserts their text again at the same place, so the sender sees it again; others see no change.
  */
 export function neutralisedUpdate(effect: UpdateEffect): Uint8Array | undefined {
-  const byClient = new Map<number, (Y.Item | Y.GC | Y.Skip)[]>();
-  for (const { struct, root, nested } of effect.fresh) {
-    const keepsPlace = struct instanceof Y.Item && root !== null && !nested && isPlanSection(root);
+  const byClient = new Map<number, (Y.Item | Y.GC)[]>();
+  for (const { struct, keepsPlace } of effect.fresh) {
     const emptied = keepsPlace ? emptyItem(struct as Y.Item) : new Y.GC(struct.id, struct.length);
     const list = byClient.get(struct.id.client) ?? [];
-    const last = list.at(-1);
-    // Fresh structs of one client are contiguous in an update, apart from skipped ranges.
-    if (last && last.id.clock + last.length < struct.id.clock) {
-      list.push(new Y.Skip(Y.createID(struct.id.client, last.id.clock + last.length), struct.id.clock - last.id.clock - last.length));
-    }
     list.push(emptied);
     byClient.set(struct.id.client, list);
   }
@@ -43,14 +38,14 @@ export function neutralisedUpdate(effect: UpdateEffect): Uint8Array | undefined 
   return encoder.toUint8Array();
 }
 
+/** The item where it was integrated (its origins), without its content. */
 function emptyItem(item: Y.Item): Y.Item {
-  item.content = new Y.ContentDeleted(item.length);
-  return item;
+  return new Y.Item(item.id, null, item.origin, null, item.rightOrigin, item.parent, item.parentSub, new Y.ContentDeleted(item.length));
 }
 
-/** An update for the sender alone: delete everything the refused update inserted. */
+/** An update for the sender alone: delete everything of the refused update that the document took. */
 export function senderRevert(effect: UpdateEffect): Uint8Array | undefined {
-  const ranges = effect.fresh.filter(({ struct }) => !(struct instanceof Y.Skip)).map(({ struct }) => ({ client: struct.id.client, clock: struct.id.clock, length: struct.length }));
+  const ranges = effect.fresh.map(({ struct }) => ({ client: struct.id.client, clock: struct.id.clock, length: struct.length }));
   return ranges.length > 0 ? deleteSetUpdate(ranges) : undefined;
 }
 
@@ -73,7 +68,7 @@ function deleteSetUpdate(ranges: IdRange[]): Uint8Array {
 
 /**
  * Puts back, as the server's own change, the visible content a refused update deleted: each original
- * item is deleted and its text inserted again at the same index, so the document reads the same and
+ * item's text is inserted again at the same index and the original deleted, so the document reads the same and
  * the sender, whose replica already lost the originals, gets the text back. A deleted formatting mark
  * or embedded type cannot be put back piecewise, so its section is rewritten whole from its delta.
  * Returns whether anything was restored.
@@ -109,13 +104,15 @@ export function restoreDeleted(doc: Y.Doc, deletes: IdRange[], origin: unknown):
       const text = item.parent as Y.Text;
       const index = indices.get(item)!;
       const content = item.content;
+      // The copy goes in right before the original, which is deleted after: text typed next to the
+      // original (its right neighbours name it as origin) stays next to the copy.
       if (content instanceof Y.ContentString) {
-        text.delete(index, item.length);
         text.insert(index, content.str);
+        text.delete(index + item.length, item.length);
         restored = true;
       } else if (content instanceof Y.ContentEmbed) {
-        text.delete(index, item.length);
         text.insertEmbed(index, content.embed as object);
+        text.delete(index + item.length, item.length);
         restored = true;
       }
     }

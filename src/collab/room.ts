@@ -1,10 +1,9 @@
 import * as Y from 'yjs';
 import type { Role } from '../domain/roles';
 import type { Logger } from '../logger';
-import { CollabCloseCode, ProtocolError, awarenessMessage, permissionDeniedMessage, syncStep1Message, syncStep2Message, updateMessage, type AwarenessEntry, type ClientMessage } from './protocol';
-import { analyseUpdate, refusalOf } from './permissions';
+import { CollabCloseCode, ProtocolError, awarenessMessage, permissionDeniedMessage, syncStep1Message, syncStep2Message, updateMessage, type AwarenessEntry, type ClientMessage, type PresenceLimits, type ReceivedAwareness } from './protocol';
+import { UpdateGate, captureUpdate } from './permissions';
 import type { PlanChange, PlanStore } from './persistence';
-import { neutralisedUpdate, restoreDeleted, senderRevert } from './refusal';
 
 /**
  * A batch as stored: one merged update per author and connection (Yjs updates commute, so nothing
@@ -50,6 +49,9 @@ interface Pending extends PlanChange {
 export class Room {
   private readonly peers = new Set<Peer>();
   private readonly presence = new Map<number, AwarenessEntry & { peer: Peer }>();
+  /** The presence client ids each connection has announced, bounded by `presenceLimits`. */
+  private readonly announced = new Map<Peer, Set<number>>();
+  private readonly gate: UpdateGate;
   private pending: Pending[] = [];
   private flushing: Promise<void> | undefined;
   private lock: Promise<unknown> = Promise.resolve();
@@ -62,8 +64,10 @@ export class Room {
     readonly patientId: string,
     readonly doc: Y.Doc,
     private tail: number,
-    private readonly options: { store: PlanStore; logger: Logger; compactAfter: number; onFailure: (room: Room) => void },
-  ) {}
+    private readonly options: { store: PlanStore; logger: Logger; compactAfter: number; presenceLimits: PresenceLimits; onFailure: (room: Room) => void },
+  ) {
+    this.gate = new UpdateGate(doc);
+  }
 
   get size(): number {
     return this.peers.size;
@@ -84,6 +88,7 @@ export class Room {
 
   leave(peer: Peer): void {
     this.peers.delete(peer);
+    this.announced.delete(peer);
     const gone: AwarenessEntry[] = [];
     for (const [clientId, entry] of this.presence) {
       if (entry.peer !== peer) continue;
@@ -131,7 +136,7 @@ export class Room {
       while (start < current.length && start < text.length && current[start] === text[start]) start++;
       let end = 0;
       while (end < current.length - start && end < text.length - start && current[current.length - 1 - end] === text[text.length - 1 - end]) end++;
-      const update = this.capture(() => {
+      const update = captureUpdate(this.doc, () => {
         ytext.delete(start, current.length - start - end);
         ytext.insert(start, text.slice(start, text.length - end));
       });
@@ -146,7 +151,7 @@ export class Room {
     if (foreign.length === 0) return Promise.resolve();
     return this.exclusive(async () => {
       for (const stored of await this.options.store.fetch(foreign)) {
-        const update = this.capture(() => Y.applyUpdate(this.doc, stored));
+        const update = captureUpdate(this.doc, () => Y.applyUpdate(this.doc, stored));
         if (update) this.broadcast(updateMessage(update));
       }
     });
@@ -158,41 +163,22 @@ export class Room {
   }
 
   private async fromClient(peer: Peer, update: Uint8Array): Promise<void> {
-    let effect;
+    const clinicianId = peer.clinician.id;
+    const requestId = peer.requestId;
+    let decision;
     try {
-      effect = analyseUpdate(this.doc, update);
+      decision = this.gate.receive(peer.clinician, update);
     } catch {
-      throw new ProtocolError('update could not be decoded');
+      throw new ProtocolError('update could not be integrated');
     }
-    const refusal = refusalOf(peer.clinician.role, effect);
-    if (refusal === undefined) {
-      if (effect.fresh.length === 0 && effect.deletes.length === 0) return;
-      const applied = this.capture(() => Y.applyUpdate(this.doc, update));
-      if (applied) this.enqueue({ update: applied, clinicianId: peer.clinician.id, requestId: peer.requestId, from: peer, sections: effect.roots });
-      return;
-    }
+    const { accepted, refusal, emptied, revert, restored, sections } = decision;
+    if (accepted) this.enqueue({ update: accepted, clinicianId, requestId, from: peer, sections });
+    if (refusal === undefined) return;
     peer.send(permissionDeniedMessage(refusal));
-    this.options.logger.info({ requestId: peer.requestId, clinicianId: peer.clinician.id, planId: this.planId, reason: refusal }, 'live-document edit refused');
-    const neutral = neutralisedUpdate(effect);
-    const emptied = neutral && this.capture(() => Y.applyUpdate(this.doc, neutral));
-    if (emptied) this.enqueue({ update: emptied, clinicianId: peer.clinician.id, requestId: peer.requestId, sections: new Set() });
-    const revert = senderRevert(effect);
+    this.options.logger.info({ requestId, clinicianId, planId: this.planId, reason: refusal }, 'live-document edit refused');
+    if (emptied) this.enqueue({ update: emptied, clinicianId, requestId, sections: new Set() });
     if (revert) peer.send(updateMessage(revert));
-    const restored = this.capture(() => restoreDeleted(this.doc, effect.deletes, this));
-    if (restored) this.enqueue({ update: restored, clinicianId: null, requestId: peer.requestId, sections: new Set(effect.roots) });
-  }
-
-  /** Runs `change` on the document and returns the update it made, if any. */
-  private capture(change: () => void): Uint8Array | undefined {
-    let captured: Uint8Array | undefined;
-    const listen = (update: Uint8Array) => (captured = captured ? Y.mergeUpdates([captured, update]) : update);
-    this.doc.on('update', listen);
-    try {
-      change();
-    } finally {
-      this.doc.off('update', listen);
-    }
-    return captured;
+    if (restored) this.enqueue({ update: restored, clinicianId: null, requestId, sections });
   }
 
   private enqueue(change: Pending): void {
@@ -253,22 +239,37 @@ export class Room {
     this.options.onFailure(this);
   }
 
-  private updatePresence(peer: Peer, entries: AwarenessEntry[]): void {
+  /**
+   * Presence is bounded (`PresenceLimits`): a state over the size cap, or a connection announcing
+   * more client ids than allowed, closes that connection (4400) before anyone receives any of it.
+   */
+  private updatePresence(peer: Peer, entries: ReceivedAwareness[]): void {
+    const { maxStateBytes, maxClientsPerConnection } = this.options.presenceLimits;
+    const announced = this.announced.get(peer) ?? new Set<number>();
+    for (const entry of entries) {
+      if (entry.bytes > maxStateBytes) throw new ProtocolError(`presence state over ${maxStateBytes} bytes`);
+      announced.add(entry.clientId);
+    }
+    if (announced.size > maxClientsPerConnection) throw new ProtocolError(`more than ${maxClientsPerConnection} presence client ids on one connection`);
+    this.announced.set(peer, announced);
+
     const accepted: AwarenessEntry[] = [];
     const { id, name, role } = peer.clinician;
-    for (const entry of entries) {
-      const known = this.presence.get(entry.clientId);
-      // A client id belongs to the connection that used it first; older clocks are stale.
-      if (known && (known.peer !== peer || known.clock > entry.clock)) continue;
-      if (entry.state === null) {
-        this.presence.delete(entry.clientId);
-        accepted.push(entry);
+    for (const { clientId, clock, state } of entries) {
+      const known = this.presence.get(clientId);
+      // A client id belongs to the connection that used it first; older clocks are stale. Its
+      // document client id is claimed for the clinician too, so nobody else can write as it.
+      if (known && (known.peer !== peer || known.clock > clock)) continue;
+      if (state === null) {
+        this.presence.delete(clientId);
+        accepted.push({ clientId, clock, state });
         continue;
       }
+      if (!this.gate.claim(clientId, id)) continue;
       // Nobody can appear as someone else: `user` comes from the token, whatever the client said.
-      const state = { ...entry.state, user: { id, name, role } };
-      this.presence.set(entry.clientId, { ...entry, state, peer });
-      accepted.push({ ...entry, state });
+      const shown = { ...state, user: { id, name, role } };
+      this.presence.set(clientId, { clientId, clock, state: shown, peer });
+      accepted.push({ clientId, clock, state: shown });
     }
     if (accepted.length > 0) this.broadcast(awarenessMessage(accepted));
   }

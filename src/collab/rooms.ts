@@ -1,6 +1,7 @@
 import type { EventHub } from '../events/hub';
 import type { Logger } from '../logger';
 import type { PlanStore } from './persistence';
+import type { PresenceLimits } from './protocol';
 import { Room, type Peer } from './room';
 
 /**
@@ -18,6 +19,7 @@ export class Rooms {
     hub: EventHub,
     private readonly logger: Logger,
     private readonly compactAfter: number,
+    private readonly presenceLimits: PresenceLimits,
   ) {
     this.stopListening = hub.listen((event) => {
       if (event.type === 'careTeamLeft') {
@@ -70,6 +72,7 @@ export class Rooms {
             store: this.store,
             logger: this.logger,
             compactAfter: this.compactAfter,
+            presenceLimits: this.presenceLimits,
             onFailure: (failed) => this.forget(failed),
           }),
       );

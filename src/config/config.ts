@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_PRESENCE_LIMITS, type PresenceLimits } from '../collab/protocol';
 import { DEFAULT_SOCKET_LIMITS, type SocketLimits } from '../http/sockets';
 
 /**
@@ -20,6 +21,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Largest WebSocket message a client may send to the live document before it is disconnected. */
   collabMaxMessageBytes: number;
+  /** Bounds on each editor's presence in a live document (src/collab/protocol.ts). */
+  collabPresence: PresenceLimits;
   /** Heartbeat and send-buffer bound of every WebSocket (src/http/sockets.ts). */
   sockets: SocketLimits;
   /**
@@ -83,6 +86,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     webApp: readBool(get, 'WEB_APP', !production),
     logLevel: readEnum(get, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     collabMaxMessageBytes: readInt(get, 'COLLAB_MAX_MESSAGE_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    collabPresence: {
+      maxStateBytes: readInt(get, 'COLLAB_MAX_PRESENCE_BYTES', DEFAULT_PRESENCE_LIMITS.maxStateBytes, 256, 64 * 1024),
+      maxClientsPerConnection: readInt(get, 'COLLAB_MAX_PRESENCE_CLIENTS', DEFAULT_PRESENCE_LIMITS.maxClientsPerConnection, 1, 64),
+    },
     sockets: DEFAULT_SOCKET_LIMITS,
     corsOrigins: readCorsOrigins(get, production),
   };

@@ -1,21 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { analyseUpdate, refusalOf } from '../../src/collab/permissions';
-import { neutralisedUpdate, restoreDeleted, senderRevert } from '../../src/collab/refusal';
+import { UpdateGate } from '../../src/collab/permissions';
 import { PLAN_SECTIONS } from '../../src/domain/plans';
 import { Role } from '../../src/domain/roles';
+import { craftUpdate, lastClock, textItem } from '../support/yjsCraft';
 
-/** A server document and a client replica in sync with it, both holding some text in two sections. */
+const THERAPIST = { id: 'therapist', role: Role.THERAPIST };
+const PRESCRIBER = { id: 'prescriber', role: Role.PRESCRIBER };
+
+/**
+ * A server document with its gate, holding 'Journal' in integration (by a therapist) and 'Ketamine' in
+ * medication (by the prescriber's replica `rx`, so its last clock is in medication), and another
+ * replica of the therapist's.
+ */
 function setup() {
   const server = new Y.Doc();
   for (const { key } of PLAN_SECTIONS) server.getText(key);
-  const author = new Y.Doc();
-  author.getText('medication').insert(0, 'Ketamine');
-  author.getText('integration').insert(0, 'Journal');
-  Y.applyUpdate(server, Y.encodeStateAsUpdate(author));
+  const gate = new UpdateGate(server);
+  const tx = new Y.Doc();
+  tx.getText('integration').insert(0, 'Journal');
+  expect(gate.receive(THERAPIST, Y.encodeStateAsUpdate(tx)).refusal).toBeUndefined();
+  const rx = new Y.Doc();
+  rx.getText('medication').insert(0, 'Ketamine');
+  expect(gate.receive(PRESCRIBER, Y.encodeStateAsUpdate(rx)).refusal).toBeUndefined();
   const client = new Y.Doc();
   Y.applyUpdate(client, Y.encodeStateAsUpdate(server));
-  return { server, client };
+  return { server, gate, rx, client };
 }
 
 /** The update `change` makes on the client. */
@@ -28,7 +38,9 @@ function updateOf(client: Y.Doc, change: () => void): Uint8Array {
   return update!;
 }
 
-describe('which roots an update touches, resolved against the document', () => {
+const texts = (doc: Y.Doc) => Object.fromEntries(PLAN_SECTIONS.map(({ key }) => [key, doc.getText(key).toString()]));
+
+describe('which sections an update touches, judged by where Yjs puts it', () => {
   const cases: [string, (c: Y.Doc) => void, string[]][] = [
     ['insert at the start of a section (parent named)', (c) => c.getText('notes').insert(0, 'x'), ['notes']],
     ['insert after existing text (parent from the left origin)', (c) => c.getText('medication').insert(8, ' IM'), ['medication']],
@@ -41,55 +53,131 @@ describe('which roots an update touches, resolved against the document', () => {
     ['formatting a section', (c) => c.getText('medication').format(0, 3, { bold: true }), ['medication']],
   ];
   it.each(cases)('%s', (_name, change, roots) => {
-    const { server, client } = setup();
-    const effect = analyseUpdate(server, updateOf(client, () => change(client)));
-    expect(effect.unresolved).toBe(false);
-    expect([...effect.roots].sort()).toEqual(roots);
+    const { gate, client } = setup();
+    const decision = gate.receive(THERAPIST, updateOf(client, () => change(client)));
+    expect([...decision.sections].sort()).toEqual(roots);
   });
 
-  it('ignores what the document already has: a full sync from an up-to-date client touches nothing', () => {
-    const { server, client } = setup();
+  it('a full sync from an up-to-date client changes nothing', () => {
+    const { server, gate, client } = setup();
     const deleting = new Y.Doc();
     Y.applyUpdate(deleting, Y.encodeStateAsUpdate(server));
-    Y.applyUpdate(server, updateOf(deleting, () => deleting.getText('medication').delete(0, 3)));
+    gate.receive(PRESCRIBER, updateOf(deleting, () => deleting.getText('medication').delete(0, 3)));
     Y.applyUpdate(client, Y.encodeStateAsUpdate(server));
-    const effect = analyseUpdate(server, Y.encodeStateAsUpdate(client));
-    expect(effect.roots.size).toBe(0);
-    expect(effect.fresh).toHaveLength(0);
-    expect(effect.deletes).toHaveLength(0);
+    expect(gate.receive(THERAPIST, Y.encodeStateAsUpdate(client))).toEqual({ sections: new Set() });
   });
 
-  it('marks an update that builds on content the document lacks as unresolved', () => {
-    const { server, client } = setup();
+  it('refuses an update that builds on content the document lacks, and keeps nothing pending', () => {
+    const { server, gate, client } = setup();
     updateOf(client, () => client.getText('notes').insert(0, 'first'));
     const second = updateOf(client, () => client.getText('notes').insert(5, ' second'));
-    const effect = analyseUpdate(server, second);
-    expect(effect.unresolved).toBe(true);
-    expect(refusalOf(Role.THERAPIST, effect)).toMatch(/does not have/);
+    expect(gate.receive(THERAPIST, second).refusal).toMatch(/does not have/);
+    expect(server.store.pendingStructs).toBeNull();
   });
 
-  const roles: [string, Role, string | undefined][] = [
-    ['medication', Role.PRESCRIBER, undefined],
-    ['medication', Role.THERAPIST, '"medication"'],
-    ['integration', Role.THERAPIST, undefined],
-    ['integration', Role.PRESCRIBER, '"integration"'],
-    ['notes', Role.THERAPIST, undefined],
+  const roles: [string, typeof PRESCRIBER, string | undefined][] = [
+    ['medication', PRESCRIBER, undefined],
+    ['medication', THERAPIST, '"medication"'],
+    ['integration', THERAPIST, undefined],
+    ['integration', PRESCRIBER, '"integration"'],
+    ['notes', THERAPIST, undefined],
   ];
-  it.each(roles)('a change to %s by %s is refused naming %s', (key, role, named) => {
-    const { server, client } = setup();
-    const refusal = refusalOf(role, analyseUpdate(server, updateOf(client, () => client.getText(key).insert(0, 'x'))));
+  it.each(roles)('a change to %s by %j is refused naming %s', (key, author, named) => {
+    const { gate, client } = setup();
+    const { refusal } = gate.receive(author, updateOf(client, () => client.getText(key).insert(0, 'x')));
     if (named === undefined) expect(refusal).toBeUndefined();
     else expect(refusal).toContain(named);
   });
 });
 
+describe('hand-encoded updates (issue 13)', () => {
+  it("finding 1: an item overlapping the prescriber's last clock, naming notes, whose tail Yjs would put in medication", () => {
+    const { server, gate, rx } = setup();
+    const last = lastClock(server, rx.clientID);
+    const crafted = craftUpdate([textItem(Y.createID(rx.clientID, last), 'xINJECTED', { parent: 'notes' })]);
+    const { refusal, emptied } = gate.receive(THERAPIST, crafted);
+    expect(refusal).toContain('"medication"');
+    expect(emptied).toBeUndefined(); // written as the prescriber: nothing of it is kept
+    expect(texts(server)).toMatchObject({ medication: 'Ketamine', notes: '' });
+    // The prescriber's next edit uses exactly the clocks the tail claimed, and lands.
+    const next = updateOf(rx, () => rx.getText('medication').insert(8, ' 0.5 mg/kg'));
+    expect(gate.receive(PRESCRIBER, next).refusal).toBeUndefined();
+    expect(server.getText('medication').toString()).toBe('Ketamine 0.5 mg/kg');
+  });
+
+  it("finding 1, own client id: an item overlapping the placeholder of the therapist's refused insert", () => {
+    const { server, gate, client } = setup();
+    const refused = updateOf(client, () => client.getText('medication').insert(8, ' REFUSED'));
+    const first = gate.receive(THERAPIST, refused);
+    expect(first.refusal).toContain('"medication"');
+    Y.applyUpdate(client, first.revert!);
+    Y.applyUpdate(client, first.emptied!);
+    const last = lastClock(server, client.clientID);
+    const { refusal, revert, emptied } = gate.receive(THERAPIST, craftUpdate([textItem(Y.createID(client.clientID, last), 'xINJECTED', { parent: 'notes' })]));
+    expect(refusal).toContain('"medication"');
+    expect(texts(server)).toMatchObject({ medication: 'Ketamine', notes: '' });
+    expect(Buffer.from(Y.encodeStateAsUpdate(server)).includes('INJECTED')).toBe(false);
+    // The sender's replica, which never applied the crafted bytes, converges on what it is sent.
+    Y.applyUpdate(client, revert!);
+    Y.applyUpdate(client, emptied!);
+    expect(texts(client)).toEqual(texts(server));
+    expect(client.store.pendingDs).toBeNull();
+  });
+
+  it("finding 2: a delete range past the prescriber's state is refused, and the prescriber's next edit is kept", () => {
+    const { server, gate, rx } = setup();
+    rx.getText('notes').insert(0, 'n');
+    rx.getText('medication').insert(8, '!');
+    gate.receive(PRESCRIBER, Y.encodeStateAsUpdate(rx, Y.encodeStateVector(server)));
+    const last = lastClock(server, rx.clientID);
+    const { refusal } = gate.receive(THERAPIST, craftUpdate([], [{ client: rx.clientID, clock: last - 1, len: 100_000 }]));
+    expect(refusal).toMatch(/does not have/);
+    expect(server.store.pendingDs).toBeNull();
+    expect(texts(server)).toMatchObject({ medication: 'Ketamine!', notes: 'n' });
+    const next = updateOf(rx, () => rx.getText('medication').insert(9, ' 40 min'));
+    expect(gate.receive(PRESCRIBER, next).refusal).toBeUndefined();
+    expect(server.getText('medication').toString()).toBe('Ketamine! 40 min');
+  });
+
+  it('finding 3: an item overlapping a garbage-collected placeholder of its own client is refused or unreadable, never a crash', () => {
+    const { server, gate, client } = setup();
+    const first = gate.receive(THERAPIST, updateOf(client, () => client.getMap('side').set('k', 'v')));
+    expect(first.refusal).toContain('"side"');
+    const last = lastClock(server, client.clientID);
+    let outcome: string;
+    try {
+      outcome = gate.receive(THERAPIST, craftUpdate([textItem(Y.createID(client.clientID, last), 'xy', { parent: 'notes' })])).refusal ?? 'accepted';
+    } catch {
+      outcome = 'unreadable';
+    }
+    expect(outcome).not.toBe('accepted');
+    expect(texts(server)).toMatchObject({ notes: '', medication: 'Ketamine' });
+  });
+
+  it("refuses writing as another editor's client id, even into a shared section, and a GC range over its future clocks", () => {
+    const { server, gate, rx } = setup();
+    const state = Y.getState(server.store, rx.clientID);
+    expect(gate.receive(THERAPIST, craftUpdate([textItem(Y.createID(rx.clientID, state), 'as you', { parent: 'notes' })])).refusal).toContain('another editor');
+    expect(gate.receive(THERAPIST, craftUpdate([new Y.GC(Y.createID(rx.clientID, state), 1000)])).refusal).toContain('another editor');
+    const next = updateOf(rx, () => rx.getText('notes').insert(0, 'mine'));
+    expect(gate.receive(PRESCRIBER, next).refusal).toBeUndefined();
+    expect(server.getText('notes').toString()).toBe('mine');
+  });
+
+  it('refuses content a section cannot hold and map entries on a section', () => {
+    const { gate } = setup();
+    const other = new Y.Doc();
+    const binary = new Y.Item(Y.createID(other.clientID, 0), null, null, null, null, 'notes' as never, null, new Y.ContentBinary(new Uint8Array([1])));
+    expect(gate.receive(THERAPIST, craftUpdate([binary])).refusal).toContain('holds text only');
+    expect(gate.receive(THERAPIST, craftUpdate([textItem(Y.createID(other.clientID + 1, 0), 'hidden', { parent: 'notes', parentSub: 'k' })])).refusal).toContain('holds text only');
+  });
+});
+
 describe('what happens to a refused update', () => {
   it('reaches the document only emptied, the sender deletes it, and later edits next to it still land', () => {
-    const { server, client } = setup();
-    const refused = updateOf(client, () => client.getText('medication').insert(8, ' SECRET-TEXT'));
-    const effect = analyseUpdate(server, refused);
-    Y.applyUpdate(server, neutralisedUpdate(effect)!);
-    Y.applyUpdate(client, senderRevert(effect)!);
+    const { server, gate, client } = setup();
+    const refused = gate.receive(THERAPIST, updateOf(client, () => client.getText('medication').insert(8, ' SECRET-TEXT')));
+    Y.applyUpdate(client, refused.revert!);
     expect(client.getText('medication').toString()).toBe('Ketamine');
     expect(server.getText('medication').toString()).toBe('Ketamine');
     expect(Buffer.from(Y.encodeStateAsUpdate(server)).includes('SECRET-TEXT')).toBe(false);
@@ -97,39 +185,29 @@ describe('what happens to a refused update', () => {
     // The client types right where the refused text was, in a section it may not change (refused
     // again) and then in one it may: the second one integrates, nothing is left pending.
     const next = updateOf(client, () => client.getText('integration').insert(7, ' daily'));
-    const nextEffect = analyseUpdate(server, next);
-    expect(refusalOf(Role.PRESCRIBER, nextEffect)).toContain('"integration"');
-    expect(refusalOf(Role.THERAPIST, nextEffect)).toBeUndefined();
-    Y.applyUpdate(server, next);
+    expect(gate.receive(PRESCRIBER, next).refusal).toContain('another editor');
+    expect(gate.receive(THERAPIST, next).refusal).toBeUndefined();
     expect(server.getText('integration').toString()).toBe('Journal daily');
     expect(server.store.pendingStructs).toBeNull();
   });
 
   it('restores text whose deletion was refused, for the sender too', () => {
-    const { server, client } = setup();
-    const refused = updateOf(client, () => client.getText('medication').delete(0, 4));
-    const effect = analyseUpdate(server, refused);
-    const restoring = updateOf(server, () => restoreDeleted(server, effect.deletes, 'server'));
-    Y.applyUpdate(client, restoring);
+    const { server, gate, client } = setup();
+    const { restored } = gate.receive(THERAPIST, updateOf(client, () => client.getText('medication').delete(0, 4)));
+    Y.applyUpdate(client, restored!);
     expect(server.getText('medication').toString()).toBe('Ketamine');
     expect(client.getText('medication').toString()).toBe('Ketamine');
   });
-});
 
-describe('restoring a refused removal of formatting', () => {
-  it('rewrites the section so the sender sees the formatting again', () => {
-    const { server, client } = setup();
+  it('rewrites a section whose formatting removal was refused, so the sender sees the formatting again', () => {
+    const { server, gate, client } = setup();
     const bold = new Y.Doc();
     Y.applyUpdate(bold, Y.encodeStateAsUpdate(server));
-    Y.applyUpdate(server, updateOf(bold, () => bold.getText('medication').format(0, 3, { bold: true })));
+    gate.receive(PRESCRIBER, updateOf(bold, () => bold.getText('medication').format(0, 3, { bold: true })));
     Y.applyUpdate(client, Y.encodeStateAsUpdate(server));
-    const refused = updateOf(client, () => client.getText('medication').format(0, 3, { bold: null }));
-    const effect = analyseUpdate(server, refused);
-    expect(refusalOf(Role.THERAPIST, effect)).toContain('"medication"');
-    Y.applyUpdate(server, neutralisedUpdate(effect) ?? new Uint8Array([0, 0]));
-    Y.applyUpdate(client, senderRevert(effect) ?? new Uint8Array([0, 0]));
-    const restoring = updateOf(server, () => restoreDeleted(server, effect.deletes, 'server'));
-    if (restoring) Y.applyUpdate(client, restoring);
+    const decision = gate.receive(THERAPIST, updateOf(client, () => client.getText('medication').format(0, 3, { bold: null })));
+    expect(decision.refusal).toContain('"medication"');
+    for (const update of [decision.revert, decision.emptied, decision.restored]) if (update) Y.applyUpdate(client, update);
     expect(server.getText('medication').toDelta()).toEqual([{ insert: 'Ket', attributes: { bold: true } }, { insert: 'amine' }]);
     expect(client.getText('medication').toDelta()).toEqual(server.getText('medication').toDelta());
   });
