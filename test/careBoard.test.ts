@@ -22,6 +22,7 @@ let server: TestServer;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 let prescriberApi: GraphQLClient;
+let demoTokens: Record<string, string>;
 let patientId: string;
 let planId: string;
 /** Every address the pages opened: none may carry a token or anything about a patient. */
@@ -32,7 +33,8 @@ beforeAll(async () => {
   server = await startTestServer({ demoClinicians, webAppDir: path.join(root, 'dist', 'web') });
   await seedDemoData(server.orm);
   const { clinicians } = (await (await fetch(`${server.url}/dev/demo-tokens`)).json()) as { clinicians: { role: string; token: string }[] };
-  prescriberApi = new GraphQLClient(`${server.url}/graphql`, { headers: { authorization: `Bearer ${clinicians.find((c) => c.role === 'PRESCRIBER')!.token}` } });
+  demoTokens = Object.fromEntries(clinicians.map((c) => [c.role, c.token]));
+  prescriberApi = new GraphQLClient(`${server.url}/graphql`, { headers: { authorization: `Bearer ${demoTokens.PRESCRIBER}` } });
   const { patients } = await prescriberApi.request(PatientsDocument, {});
   patientId = patients.edges.find((e) => e.node.firstName === 'Avery')!.node.id;
   planId = (await prescriberApi.request(PatientPlansDocument, { id: patientId })).patient!.treatmentPlans[0].id;
@@ -63,8 +65,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** A clinician's own browser context, signed in through the demo picker, with the patient open. */
-async function signedIn(role: 'PRESCRIBER' | 'THERAPIST'): Promise<Page> {
+/** A clinician's own browser context, signed in through the demo picker or a pasted token, with the patient open. */
+async function signedIn(role: 'PRESCRIBER' | 'THERAPIST', how: 'picker' | 'pasted'): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   contexts.push(context);
   const page = await context.newPage();
@@ -74,7 +76,12 @@ async function signedIn(role: 'PRESCRIBER' | 'THERAPIST'): Promise<Page> {
   page.on('websocket', (socket) => sockets.push(socket.url()));
   page.on('request', (request) => requests.push(request.url()));
   await page.goto(`${server.url}/`);
-  await page.locator(`button[data-role="${role}"]`).click({ timeout: WAIT });
+  if (how === 'picker') {
+    await page.locator(`button[data-role="${role}"]`).click({ timeout: WAIT });
+  } else {
+    await page.getByLabel('Bearer token (JWT) from your identity provider').fill(`Bearer ${demoTokens[role]}`, { timeout: WAIT });
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
   await page.getByRole('button', { name: /Avery Sample/ }).click({ timeout: WAIT });
   await page.locator('.plan-connection .connection[data-state="synced"]').waitFor({ timeout: WAIT });
   return page;
@@ -104,7 +111,7 @@ declare global {
 
 describe('the care board in Chromium', () => {
   it('two clinicians on one patient: live plan with sections locked to the other, a critical alert across, the chart', async () => {
-    const [prescriber, therapist] = await Promise.all([signedIn('PRESCRIBER'), signedIn('THERAPIST')]);
+    const [prescriber, therapist] = await Promise.all([signedIn('PRESCRIBER', 'picker'), signedIn('THERAPIST', 'pasted')]);
 
     // Nothing about the patient in the title or the address.
     for (const page of [prescriber, therapist]) {
@@ -170,6 +177,7 @@ describe('the care board in Chromium', () => {
     expect(shownAt - recordedAt, `the alert appeared ${shownAt - recordedAt} ms after the measure was stored`).toBeLessThan(1000);
     expect(await prescriber.locator('.alerts [data-level="CRITICAL"]').innerText()).toMatch(/suicidal ideation/i);
     expect(await prescriber.locator('.patient-row .badge.critical').innerText()).toMatch(/critical/);
+    await prescriber.locator('.patient-row[aria-current="true"] .scores', { hasText: 'PHQ-9 7 (mild)' }).waitFor({ timeout: WAIT });
 
     // The chart: one point per measure, in both contexts, each instrument with its bands behind.
     const { patient } = await prescriberApi.request(PatientMeasuresDocument, { id: patientId, first: 50 });
@@ -198,6 +206,7 @@ describe('the care board in Chromium', () => {
     // Readable on a narrow window: nothing wider than the screen.
     await therapist.setViewportSize({ width: 390, height: 800 });
     expect(await therapist.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await therapist.screenshot({ path: path.join(OUTPUT, 'therapist-narrow.png') });
 
     for (const page of [prescriber, therapist]) expect((page as Page & { problems?: string[] }).problems).toEqual([]);
     // The live document was opened with single-use tickets; no address carries a token or a name.

@@ -5,17 +5,14 @@ import { mountPatient } from './patient';
 
 const ME = `query Me { me { id name role } }`;
 
+const ROW_FIELDS = `id firstName lastName status
+  careTeam { role clinician { id name } }
+  latestMeasures { instrument totalScore severity }
+  alerts { id level }`;
 const PATIENTS = `query MyPatients($after: String) {
-  patients(first: 10, after: $after) {
-    edges { node {
-      id firstName lastName status
-      careTeam { role clinician { id name } }
-      latestMeasures { instrument totalScore severity }
-      alerts { id level }
-    } }
-    pageInfo { hasNextPage endCursor }
-  }
+  patients(first: 10, after: $after) { edges { node { ${ROW_FIELDS} } } pageInfo { hasNextPage endCursor } }
 }`;
+const PATIENT_ROW = `query PatientRow($id: ID!) { patient(id: $id) { ${ROW_FIELDS} } }`;
 
 const ALERT_FIELDS = `id kind level message createdAt patient { id firstName lastName } measure { instrument totalScore }`;
 const OPEN_ALERTS = `query OpenAlerts { alerts(unacknowledgedOnly: true, first: 50) { edges { node { ${ALERT_FIELDS} } } } }`;
@@ -54,8 +51,11 @@ const LIVE_TEXT: Record<ConnectionState, string> = {
   closed: 'Offline, retrying…',
 };
 
-/** The signed-in screen: my patients with their alert badges, the live alert feed, one patient open. */
-export async function renderBoard(root: HTMLElement, api: Api, signOut: () => void): Promise<void> {
+/**
+ * The signed-in screen: my patients with their alert badges, the live alert feed, one patient open.
+ * Returns the function that closes the open patient (its plan's live connection) on signing out.
+ */
+export async function renderBoard(root: HTMLElement, api: Api, signOut: () => void): Promise<() => void> {
   const { me } = await api.request<{ me: Me }>(ME);
   const live = h('span', { class: 'connection', 'data-state': 'connecting' });
   api.onConnection((state) => {
@@ -121,6 +121,12 @@ export async function renderBoard(root: HTMLElement, api: Api, signOut: () => vo
     const entry = rows.get(patientId);
     if (entry) renderRow(entry.row);
   };
+  /** A new measure changes the row's latest scores. */
+  const refreshRow = async (patientId: string) => {
+    if (!rows.has(patientId)) return;
+    const { patient } = await api.request<{ patient: PatientRow | null }>(PATIENT_ROW, { id: patientId });
+    if (patient) renderRow(patient);
+  };
   const alertItem = (alert: Alert) => {
     const acknowledge = h('button', { type: 'button', class: 'acknowledge' }, 'Acknowledge');
     const item = h(
@@ -174,7 +180,7 @@ export async function renderBoard(root: HTMLElement, api: Api, signOut: () => vo
     for (const { row } of rows.values()) renderRow(row);
     fill(main, h('p', { class: 'quiet' }, 'Loading…'));
     try {
-      closePatient = await mountPatient(main, api, me, patientId);
+      closePatient = await mountPatient(main, api, me, patientId, () => void refreshRow(patientId));
     } catch (error) {
       fill(main, h('p', { class: 'problem', role: 'alert' }, `Could not open the patient: ${(error as Error).message}`));
     }
@@ -207,7 +213,10 @@ export async function renderBoard(root: HTMLElement, api: Api, signOut: () => vo
     ),
   );
 
-  api.subscribe<{ scoreAlert: Alert }>(ALERTS_LIVE, {}, ({ scoreAlert }) => showAlert(scoreAlert, true));
+  api.subscribe<{ scoreAlert: Alert }>(ALERTS_LIVE, {}, ({ scoreAlert }) => {
+    showAlert(scoreAlert, true);
+    void refreshRow(scoreAlert.patient.id);
+  });
   // Alerts raised while the socket was down are caught up after each reconnect.
   let wasConnected = false;
   api.onConnection((state) => {
@@ -215,4 +224,5 @@ export async function renderBoard(root: HTMLElement, api: Api, signOut: () => vo
     if (state === 'connected') wasConnected = true;
   });
   await Promise.all([loadPatients(false), loadAlerts()]);
+  return () => closePatient();
 }

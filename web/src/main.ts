@@ -5,12 +5,14 @@ import { renderSignIn } from './signIn';
 
 const root = document.getElementById('app')!;
 let api: Api | undefined;
+let closeBoard = () => {};
 
 function signOut(problem?: string): void {
+  closeBoard();
+  closeBoard = () => {};
   api?.close();
   api = undefined;
   forgetToken();
-  delete window.careBoard;
   void renderSignIn(root, signIn, problem);
 }
 
@@ -20,9 +22,11 @@ function signIn(token: string): void {
 }
 
 async function start(token: string): Promise<void> {
-  api = createApi(token, () => signOut('Your sign-in expired or was refused: sign in again.'));
+  // Answers still on their way from a previous sign-in must not sign this one out.
+  const current: Api = createApi(token, () => api === current && signOut('Your sign-in expired or was refused: sign in again.'));
+  api = current;
   try {
-    await renderBoard(root, api, () => signOut());
+    closeBoard = await renderBoard(root, current, () => signOut());
   } catch (error) {
     if (!(error instanceof GraphQLRequestError && error.code === 'UNAUTHENTICATED')) signOut(`Could not load the care board: ${(error as Error).message}`);
   }

@@ -11,8 +11,11 @@ interface Recorded {
   recordMeasure: { id: string; instrument: Instrument; totalScore: number; severity: string; alerts: { level: string; message: string }[] };
 }
 
-/** Records a PHQ-9, GAD-7 or PCL-5 item by item; the server scores it and raises the alerts. */
-export function measureForm(api: Api, patientId: string, onRecorded: () => void): HTMLElement {
+/**
+ * Records a PHQ-9, GAD-7 or PCL-5 item by item; the server scores it and raises the alerts. The plots
+ * and timeline follow from the measureRecorded subscription, as they do for a measure recorded elsewhere.
+ */
+export function measureForm(api: Api, patientId: string): HTMLElement {
   const instrumentId = uid('instrument');
   const choose = h(
     'select',
@@ -62,7 +65,6 @@ export function measureForm(api: Api, patientId: string, onRecorded: () => void)
           const alerts = measure.alerts.map((a) => `${a.level}: ${a.message}`).join(' ');
           status.textContent = `Recorded ${INSTRUMENTS[instrument].label}: total ${measure.totalScore}, ${words(measure.severity)}.${alerts ? ' ' + alerts : ''}`;
           renderItems();
-          onRecorded();
         } catch (error) {
           status.textContent = `Not recorded: ${(error as Error).message}`;
         } finally {

@@ -62,8 +62,11 @@ interface Page<T> {
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
 
-/** One patient: who they are, their scores as plots, the measure form, the live plan, the timeline. */
-export async function mountPatient(container: HTMLElement, api: Api, me: { id: string; role: string }, patientId: string): Promise<() => void> {
+/**
+ * One patient: who they are, their scores as plots, the measure form, the live plan, the timeline.
+ * `onMeasure` is told of each measure recorded for them, from here or elsewhere.
+ */
+export async function mountPatient(container: HTMLElement, api: Api, me: { id: string; role: string }, patientId: string, onMeasure: () => void): Promise<() => void> {
   const { patient } = await api.request<{ patient: PatientData | null }>(PATIENT, { id: patientId });
   if (!patient) {
     fill(container, h('p', {}, 'This patient is no longer on your care team.'));
@@ -119,7 +122,7 @@ export async function mountPatient(container: HTMLElement, api: Api, me: { id: s
       ),
     ),
     h('section', { 'aria-labelledby': 'scores-heading', class: 'card' }, h('h3', { id: 'scores-heading' }, 'Scores over time'), charts),
-    h('section', { class: 'card' }, measureForm(api, patientId, () => void refresh())),
+    h('section', { class: 'card' }, measureForm(api, patientId)),
     h('section', { 'aria-labelledby': 'plan-heading', class: 'card' }, h('h3', { id: 'plan-heading' }, 'Treatment plan'), planBox),
     h('section', { 'aria-labelledby': 'timeline-heading', class: 'card' }, h('h3', { id: 'timeline-heading' }, 'Timeline'), timeline, older),
   );
@@ -128,7 +131,10 @@ export async function mountPatient(container: HTMLElement, api: Api, me: { id: s
   const plan = patient.treatmentPlans[0];
   const closePlan = plan ? mountPlan(planBox, api, me, plan) : (fill(planBox, h('p', {}, 'No treatment plan yet.')), () => {});
   await refresh();
-  const unsubscribe = api.subscribe(MEASURE_RECORDED, { patientId }, () => void refresh());
+  const unsubscribe = api.subscribe(MEASURE_RECORDED, { patientId }, () => {
+    void refresh();
+    onMeasure();
+  });
   return () => {
     unsubscribe();
     closePlan();
