@@ -24,7 +24,7 @@ const MEASURES = `query Measures($id: ID!, $after: String) {
 
 const TIMELINE = `query Timeline($id: ID!, $after: String) {
   patient(id: $id) {
-    timeline(first: 15, after: $after) {
+    timeline(first: 10, after: $after) {
       edges { node { at kind item {
         __typename
         ... on Measure { instrument totalScore severity }
@@ -33,6 +33,7 @@ const TIMELINE = `query Timeline($id: ID!, $after: String) {
         ... on Prescription { medication doseMg route voidedAt }
         ... on Consent { textVersion }
         ... on EligibilityAssessment { decision }
+        ... on TreatmentCourse { number dischargeReason }
       } } }
       pageInfo { hasNextPage endCursor }
     }
@@ -102,8 +103,16 @@ export async function mountPatient(container: HTMLElement, api: Api, me: { id: s
     timelineCursor = page.timeline.pageInfo.endCursor;
     older.hidden = !page.timeline.pageInfo.hasNextPage;
   };
-  older.addEventListener('click', () => void loadTimeline(true));
-  const refresh = () => Promise.all([loadCharts(), loadTimeline(false)]);
+  older.addEventListener('click', () => void loadTimeline(true).catch((error) => (problem.textContent = `Could not load older entries: ${(error as Error).message}`)));
+  const problem = h('p', { class: 'problem', role: 'alert' });
+  const refresh = async () => {
+    try {
+      await Promise.all([loadCharts(), loadTimeline(false)]);
+      problem.textContent = '';
+    } catch (error) {
+      problem.textContent = `Could not load the scores or the timeline: ${(error as Error).message}`;
+    }
+  };
 
   const heading = h('h2', { tabindex: -1 }, `${patient.firstName} ${patient.lastName}`);
   fill(
@@ -121,6 +130,7 @@ export async function mountPatient(container: HTMLElement, api: Api, me: { id: s
         patient.careTeam.map((m) => `${m.clinician.name} (${words(m.role)})`).join(', '),
       ),
     ),
+    problem,
     h('section', { 'aria-labelledby': 'scores-heading', class: 'card' }, h('h3', { id: 'scores-heading' }, 'Scores over time'), charts),
     h('section', { class: 'card' }, measureForm(api, patientId)),
     h('section', { 'aria-labelledby': 'plan-heading', class: 'card' }, h('h3', { id: 'plan-heading' }, 'Treatment plan'), planBox),
@@ -142,10 +152,10 @@ export async function mountPatient(container: HTMLElement, api: Api, me: { id: s
 }
 
 function timelineEntry({ at, kind, item }: TimelineEntry): HTMLElement {
-  return h('li', { 'data-kind': kind }, h('time', { datetime: at }, formatDateTime(at)), ' ', describe(item));
+  return h('li', { 'data-kind': kind }, h('time', { datetime: at }, formatDateTime(at)), ' ', describe(kind, item));
 }
 
-function describe(item: TimelineItem): string {
+function describe(kind: string, item: TimelineItem): string {
   switch (item.__typename) {
     case 'Measure':
       return `${INSTRUMENTS[item.instrument as Instrument]?.label ?? item.instrument}: ${item.totalScore} (${words(String(item.severity))})`;
@@ -159,6 +169,8 @@ function describe(item: TimelineItem): string {
       return `Consent recorded (${item.textVersion})`;
     case 'EligibilityAssessment':
       return `Eligibility assessment: ${words(String(item.decision))}`;
+    case 'TreatmentCourse':
+      return kind === 'COURSE_CLOSED' ? `Course ${item.number} closed${item.dischargeReason ? `: ${item.dischargeReason}` : ''}` : `Course ${item.number} opened`;
     default:
       return words(item.__typename);
   }
