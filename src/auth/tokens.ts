@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { JwtConfig } from '../config/config';
 import { Role, roleFromClaim } from '../domain/roles';
+import { textRefusal } from '../domain/text';
 import { unauthenticated } from '../errors';
 
 /** Who a verified token says the caller is. */
@@ -77,6 +78,11 @@ function identityFromClaims(payload: JWTPayload): Identity {
   const text = (value: unknown) => typeof value === 'string' && value.trim().length > 0 && value.length <= 320;
   if (!text(sub) || !text(email) || !text(name) || role === undefined || typeof exp !== 'number') {
     throw unauthenticated('The token must carry sub, email, name, exp and a role of prescriber, therapist or admin');
+  }
+  // Claims become the clinician's record and what others see of them (presence in a document).
+  for (const [claim, value] of [['sub', sub], ['email', email], ['name', name]] as const) {
+    const refusal = textRefusal(value as string, 'line');
+    if (refusal) throw unauthenticated(`The token's ${claim} claim ${refusal}`);
   }
   return { sub: sub as string, email: (email as string).trim(), name: (name as string).trim(), role, expiresAt: exp };
 }

@@ -25,13 +25,15 @@ export function formatError(
   let original = unwrapResolverError(error);
   // Errors raised while a subscription's stream runs arrive wrapped without a path.
   while (original instanceof GraphQLError && original.originalError) original = original.originalError;
-  const { message, locations, path } = formatted;
+  const { locations, path } = formatted;
+  // In production the schema is not described, not even as a suggestion inside another error (a
+  // variable's coercion, an enum value).
+  const message = options.hideSuggestions ? formatted.message.replace(/ ?Did you mean .*\?$/, '') : formatted.message;
   if (original instanceof AppError) return { message: original.message, locations, path, extensions: { code: original.code } };
   const code = String(formatted.extensions?.code ?? '');
   if (CLIENT_CODES.includes(code)) return { message, locations, path, extensions: { code } };
   if (REQUEST_CODES.includes(code) || (original instanceof GraphQLError && !original.originalError)) {
-    const text = options.hideSuggestions ? message.replace(/ ?Did you mean .*\?$/, '') : message;
-    return { message: text, locations, path, extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode } };
+    return { message, locations, path, extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode } };
   }
   const cause = original instanceof Error ? original : new Error(String(original));
   options.logger.error({ err: { type: cause.name, stack: cause.stack }, path }, 'unexpected error');

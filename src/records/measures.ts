@@ -1,6 +1,7 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import type { CareTeamAccess } from '../auth/access';
 import { AlertKind, changeFromBaseline, decideAlerts, ONCE_PER_COURSE } from '../domain/alerts';
+import { happenedAtRefusal } from '../domain/clinicalTime';
 import { Instrument, scoreMeasure } from '../domain/instruments';
 import { Measure, ScoreAlert, type Patient } from '../entities';
 import { badInput } from '../errors';
@@ -17,9 +18,6 @@ export interface NewMeasure {
   responses: number[];
   administeredAt?: Date | null;
 }
-
-/** Clocks of tablets in a waiting room drift; a minute ahead is still "now". */
-const CLOCK_SKEW_MS = 60_000;
 
 /** Outcome measures of the caller's patients. */
 export class MeasureRecords {
@@ -41,11 +39,12 @@ export class MeasureRecords {
     const patientId = parseId(input.patientId, 'patientId');
     const { total, severity } = scoreMeasure(input.instrument, input.responses);
     const administeredAt = input.administeredAt ?? new Date();
-    if (administeredAt.getTime() > Date.now() + CLOCK_SKEW_MS) throw badInput('administeredAt cannot be in the future');
     const me = this.scope.clinician;
 
     return this.scope.write(async (em) => {
       const patient = await this.access.requirePatient(em, patientId, { lock: true });
+      const refusal = happenedAtRefusal('administeredAt', administeredAt, { now: new Date(), bornOn: patient.dateOfBirth });
+      if (refusal) throw badInput(refusal);
       const course = await this.courses.current(em, patientId);
       const history = await this.history(em, course.id, input.instrument, administeredAt);
       const measure = em.create(Measure, {

@@ -1,5 +1,6 @@
 import { ref, type EntityManager } from '@mikro-orm/postgresql';
 import type { CareTeamAccess } from '../auth/access';
+import { scheduledAtRefusal } from '../domain/clinicalTime';
 import { AdverseEvent, dosingRefusal, implausibleBloodPressure, integrationOutsideWindow, SessionKind, type BloodPressure } from '../domain/pathway';
 import { Protocol } from '../domain/plans';
 import { Role } from '../domain/roles';
@@ -51,6 +52,8 @@ export class SessionRecords {
     const planId = parseId(input.planId, 'planId');
     const dosingId = input.dosingSessionId ? parseId(input.dosingSessionId, 'dosingSessionId') : undefined;
     if (dosingId && input.kind !== SessionKind.INTEGRATION) throw badInput('only an integration session refers to a dosing session');
+    const refusal = scheduledAtRefusal('scheduledAt', input.scheduledAt, { now: new Date() });
+    if (refusal) throw badInput(refusal);
     return this.scope.write(async (em) => {
       const plan = await em.findOne(TreatmentPlan, { id: planId });
       if (!plan) throw notFound('No treatment plan with that id');

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import './enums';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
+import { guardTextInputs } from './textInputs';
 import { AlertResolver } from '../resolvers/AlertResolver';
 import { AuditResolver } from '../resolvers/AuditResolver';
 import { ClinicianResolver } from '../resolvers/ClinicianResolver';
@@ -43,8 +44,10 @@ const noTopics = {
   },
 };
 
-export function buildGraphQLSchema(): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers, validate: false, pubSub: noTopics });
+export async function buildGraphQLSchema(): Promise<GraphQLSchema> {
+  const schema = await buildSchema({ resolvers, validate: false, pubSub: noTopics });
+  guardTextInputs(schema);
+  return schema;
 }
 
 /** The schema as checked in at src/schema/schema.graphql. */

@@ -18,11 +18,14 @@ export function parseCalendarDate(value: unknown): string {
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) {
     throw invalid('Date must be a string in YYYY-MM-DD form');
   }
-  const date = new Date(`${value}T00:00:00Z`);
-  if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
-    throw invalid(`Date ${value} is not a real calendar date`);
-  }
+  if (!isCalendarDate(value)) throw invalid(`Date ${value} is not a real calendar date`);
   return value;
+}
+
+/** Whether `YYYY-MM-DD` names a day that exists (not 31 February). */
+function isCalendarDate(value: string): boolean {
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
 }
 
 /** An instant, ISO-8601 with offset, always answered in UTC. */
@@ -40,12 +43,18 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
   },
 });
 
+const INSTANT = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
 function parseInstant(value: unknown): Date {
   // An offset is required: a bare local time would be read in the server's zone, silently.
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
-    throw invalid('DateTime must be ISO-8601 with a time zone, e.g. 2026-11-23T09:30:00Z');
+  const match = typeof value === 'string' ? INSTANT.exec(value) : null;
+  if (!match) throw invalid('DateTime must be ISO-8601 with a time zone, e.g. 2026-11-23T09:30:00Z');
+  const [, day, hour, minute, second = '0', offsetHours = '0', offsetMinutes = '0'] = match;
+  // `Date` would roll 31 February over into March, and 24:00 into tomorrow.
+  if (!isCalendarDate(day) || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59 || Number(offsetHours) > 23 || Number(offsetMinutes) > 59) {
+    throw invalid(`DateTime ${value} is not a real instant`);
   }
-  const date = new Date(value);
+  const date = new Date(value as string);
   if (Number.isNaN(date.getTime())) throw invalid(`DateTime ${value} is not a real instant`);
   return date;
 }
