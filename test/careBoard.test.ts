@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GraphQLClient } from 'graphql-request';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -106,6 +106,7 @@ declare global {
   interface Window {
     careBoard?: { planDoc: import('yjs').Doc };
     criticalShownAt?: number;
+    recordedAt?: number;
   }
 }
 
@@ -169,11 +170,24 @@ describe('the care board in Chromium', () => {
     const form = therapist.locator('.measure-form');
     const items = [1, 1, 2, 1, 0, 1, 0, 0, 1];
     for (const [index, value] of items.entries()) await form.locator(`select[data-item="${index + 1}"]`).selectOption(String(value));
+    // Both pages stamp with the one clock of this machine: when the therapist's page shows the
+    // measure stored (its mutation answered), when the prescriber's page shows the alert.
+    await therapist.evaluate(() => {
+      const result = document.querySelector('.measure-form .result')!;
+      new MutationObserver((_records, observer) => {
+        if (result.textContent?.startsWith('Recorded')) {
+          window.recordedAt = Date.now();
+          observer.disconnect();
+        }
+      }).observe(result, { childList: true, characterData: true, subtree: true });
+    });
+    const clickedAt = await therapist.evaluate(() => Date.now());
     await form.getByRole('button', { name: 'Record' }).click();
     await form.locator('.result', { hasText: 'Recorded PHQ-9: total 7' }).waitFor({ timeout: WAIT });
-    const recordedAt = await therapist.evaluate(() => Date.now());
+    const recordedAt = await therapist.evaluate(() => window.recordedAt!);
     await prescriber.locator('.alerts [data-level="CRITICAL"]').waitFor({ timeout: WAIT });
     const shownAt = await prescriber.evaluate(() => window.criticalShownAt!);
+    await writeFile(path.join(OUTPUT, 'alert-latency.json'), JSON.stringify({ shownAfterStoredMs: shownAt - recordedAt, shownAfterClickMs: shownAt - clickedAt }) + '\n');
     expect(shownAt - recordedAt, `the alert appeared ${shownAt - recordedAt} ms after the measure was stored`).toBeLessThan(1000);
     expect(await prescriber.locator('.alerts [data-level="CRITICAL"]').innerText()).toMatch(/suicidal ideation/i);
     expect(await prescriber.locator('.patient-row .badge.critical').innerText()).toMatch(/critical/);
@@ -196,6 +210,13 @@ describe('the care board in Chromium', () => {
       prescriber.screenshot({ path: path.join(OUTPUT, 'prescriber.png'), fullPage: true }),
       therapist.screenshot({ path: path.join(OUTPUT, 'therapist.png'), fullPage: true }),
     ]);
+
+    // The form follows the instrument: every item of each, labelled.
+    for (const [instrument, count] of [['PCL5', 20], ['GAD7', 7], ['PHQ9', 9]] as const) {
+      await form.getByLabel('Instrument').selectOption(instrument);
+      expect(await form.locator('select[data-item]').count()).toBe(count);
+      for (const select of await form.locator('select[data-item]').all()) expect(await select.evaluate((el) => (el as HTMLSelectElement).labels?.length)).toBe(1);
+    }
 
     // Acknowledged on the prescriber's board, it leaves the feed and the open alerts.
     await prescriber.locator('.alerts [data-level="CRITICAL"] button.acknowledge').click();

@@ -4,7 +4,6 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..');
@@ -30,6 +29,8 @@ const current = await sourcesHash();
 const previous = await readFile(stamp, 'utf8').catch(() => '');
 if (ifStale && previous === current) process.exit(0);
 const started = Date.now();
+// Loaded only when there is something to build: importing Vite alone takes longer than the check.
+const { build } = await import('vite');
 await build({ configFile: path.join(here, 'vite.config.mts'), logLevel: 'warn' });
 await writeFile(stamp, current);
 console.log(`Built the care board into ${path.relative(process.cwd(), outDir)} in ${Date.now() - started} ms`);

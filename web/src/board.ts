@@ -57,7 +57,7 @@ const LIVE_TEXT: Record<ConnectionState, string> = {
  */
 export async function renderBoard(root: HTMLElement, api: Api, signOut: () => void): Promise<() => void> {
   const { me } = await api.request<{ me: Me }>(ME);
-  const live = h('span', { class: 'connection', 'data-state': 'connecting' });
+  const live = h('span', { class: 'connection', 'data-state': 'connecting', role: 'status' });
   api.onConnection((state) => {
     live.dataset.state = state;
     live.textContent = LIVE_TEXT[state];

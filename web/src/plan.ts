@@ -68,7 +68,7 @@ export function mountPlan(container: HTMLElement, api: Api, me: { id: string; ro
   awareness.setLocalStateField('section', null);
   window.careBoard = { planDoc: doc, provider };
 
-  const connection = h('span', { class: 'connection', 'data-state': 'connecting' }, 'Connecting…');
+  const connection = h('span', { class: 'connection', 'data-state': 'connecting', role: 'status' }, 'Connecting…');
   const refusal = h('p', { class: 'refusal', role: 'alert', hidden: true });
   const presence = h('ul', { class: 'presence', 'aria-label': 'Who is in this plan' });
 
