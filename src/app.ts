@@ -11,6 +11,7 @@ import type { Orm } from './db/orm';
 import { createApollo } from './graphql/apollo';
 import { contextFactory } from './graphql/contextFactory';
 import { handleGraphQLHttp } from './graphql/http';
+import { operationLimits } from './graphql/limits';
 import { serveGraphQLWs } from './graphql/ws';
 import { committedSince } from './events/catchUp';
 import { startEventHub } from './events/hub';
@@ -102,7 +103,7 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, webApp
   const cors = graphqlCors(config.corsOrigins ?? []);
   const metrics = createMetrics(orm, () => rooms.loaded);
 
-  const graphqlWss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const graphqlWss = new WebSocketServer({ noServer: true, maxPayload: operationLimits.maxBodyBytes });
   const graphqlWs = serveGraphQLWs(graphqlWss, { schema, tokens, contextFor, production: config.production, limits: socketLimits, logger });
   trackSockets(graphqlWss, metrics, 'graphql');
   trackSockets(collab.wss, metrics, 'collab');

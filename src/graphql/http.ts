@@ -4,8 +4,8 @@ import { GraphQLError } from 'graphql';
 import { AppError } from '../errors';
 import type { GraphQLContext } from './context';
 import type { ContextFactory } from './contextFactory';
+import { OperationLimitError, operationLimits } from './limits';
 
-const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface GraphQLHttpResult {
   status: number;
@@ -29,12 +29,15 @@ export async function handleGraphQLHttp(
   let body: unknown;
   if (req.method === 'POST') {
     const raw = await readBody(req);
-    if (raw === undefined) return sendError(res, 413, 'BAD_USER_INPUT', `The request body exceeds ${MAX_BODY_BYTES} bytes`);
+    if (raw === undefined) {
+      const { message, extensions } = new OperationLimitError('maxBodyBytes', `The request body exceeds ${operationLimits.maxBodyBytes} bytes`);
+      return sendError(res, 413, message, extensions);
+    }
     if ((headers.get('content-type') ?? '').includes('json')) {
       try {
         body = JSON.parse(raw);
       } catch {
-        return sendError(res, 400, 'BAD_USER_INPUT', 'The request body is not valid JSON');
+        return sendError(res, 400, 'The request body is not valid JSON', { code: 'BAD_REQUEST' });
       }
     } else {
       body = raw;
@@ -71,10 +74,10 @@ export async function handleGraphQLHttp(
   return { status, operationName };
 }
 
-function sendError(res: ServerResponse, status: number, code: string, message: string): GraphQLHttpResult {
+function sendError(res: ServerResponse, status: number, message: string, extensions: Record<string, unknown>): GraphQLHttpResult {
   res.statusCode = status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+  res.end(JSON.stringify({ errors: [{ message, extensions }] }));
   return { status, operationName: undefined };
 }
 
@@ -84,7 +87,7 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return undefined;
+    if (size > operationLimits.maxBodyBytes) return undefined;
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');

@@ -2,7 +2,7 @@ import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { specifiedRules, type GraphQLError, type ValidationContext, type ValidationRule } from 'graphql';
+import { GraphQLError, specifiedRules, type ValidationContext, type ValidationRule } from 'graphql';
 
 /**
  * Limits on what one operation may ask for, the same over HTTP and graphql-ws. Sized for the front
@@ -14,23 +14,52 @@ export const operationLimits = {
   maxAliases: 15,
   maxDirectives: 20,
   maxCost: 5000,
+  /** The largest request body over HTTP, and the largest graphql-ws message (a bigger one closes the socket, 1009). */
+  maxBodyBytes: 1024 * 1024,
 } as const;
+
+export type OperationLimit = keyof typeof operationLimits;
+
+/**
+ * An operation over one of the limits: `OPERATION_TOO_COMPLEX`, with the limit's name and value in
+ * `extensions`, so a client can tell it from a typo and knows what to split or trim.
+ */
+export class OperationLimitError extends GraphQLError {
+  constructor(
+    readonly limit: OperationLimit,
+    message: string,
+  ) {
+    super(message, { extensions: { code: 'OPERATION_TOO_COMPLEX', limit, value: operationLimits[limit] } });
+    this.name = 'OperationLimitError';
+  }
+}
+
+/**
+ * graphql-js's parse error for a document over `maxTokens`, which it raises as a syntax error
+ * (graphql 16 words it "more that", a later release may fix the typo).
+ */
+export function isTokenLimitError(message: string): boolean {
+  return /^Syntax Error: Document contains more th(?:an|at) \d+ tokens/.test(message);
+}
 
 /** Validation rules added to GraphQL's own. */
 export function limitRules(exposeLimits: boolean): ValidationRule[] {
   // Report through the validation context like GraphQL's own rules (the default throws, which
-  // servers treat as an unexpected failure).
-  const report = { exposeLimits, propagateOnRejection: false, onReject: [reportTo] };
+  // servers treat as an unexpected failure), as an OperationLimitError naming the limit.
+  const report = (limit: OperationLimit) => ({ exposeLimits, propagateOnRejection: false, onReject: [reportTo(limit)] });
   return [
-    maxDepthRule({ n: operationLimits.maxDepth, ignoreIntrospection: true, ...report }),
-    maxAliasesRule({ n: operationLimits.maxAliases, ...report }),
-    maxDirectivesRule({ n: operationLimits.maxDirectives, ...report }),
-    costLimitRule({ maxCost: operationLimits.maxCost, ignoreIntrospection: true, ...report }),
+    maxDepthRule({ n: operationLimits.maxDepth, ignoreIntrospection: true, ...report('maxDepth') }),
+    maxAliasesRule({ n: operationLimits.maxAliases, ...report('maxAliases') }),
+    maxDirectivesRule({ n: operationLimits.maxDirectives, ...report('maxDirectives') }),
+    costLimitRule({ maxCost: operationLimits.maxCost, ignoreIntrospection: true, ...report('maxCost') }),
   ];
 }
 
-function reportTo(context: ValidationContext | null, error: GraphQLError): void {
-  context?.reportError(error);
+function reportTo(limit: OperationLimit) {
+  return (context: ValidationContext | null, error: GraphQLError): void => {
+    // graphql-armor words every rejection as a "Syntax Error", which it is not.
+    context?.reportError(new OperationLimitError(limit, error.message.replace(/^Syntax Error: /, '')));
+  };
 }
 
 export function allRules(exposeLimits: boolean): ValidationRule[] {

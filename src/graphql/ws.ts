@@ -10,7 +10,7 @@ import { clip, type Logger } from '../logger';
 import type { GraphQLContext } from './context';
 import type { ContextFactory } from './contextFactory';
 import { formatError } from './errors';
-import { allRules, operationLimits } from './limits';
+import { allRules, OperationLimitError, operationLimits } from './limits';
 import { subscribeShared, type SubscriptionChannel } from './sharedExecution';
 
 interface Extra extends Record<PropertyKey, unknown> {
@@ -70,11 +70,12 @@ export function serveGraphQLWs(
         try {
           document = parse(payload.query, { maxTokens: operationLimits.maxTokens });
         } catch (error) {
-          return [asBadInput(error)];
+          return [requestError(error, 'GRAPHQL_PARSE_FAILED')];
         }
         queryText.set(document, payload.query);
         const errors = validate(schema, document, rules);
-        if (errors.length > 0) return errors.map((e) => asBadInput(e, format(e).message));
+        // Formatted by onError, like every error sent; an OperationLimitError keeps its own code.
+        if (errors.length > 0) return errors.map((e) => (e instanceof OperationLimitError ? e : requestError(e, 'GRAPHQL_VALIDATION_FAILED')));
         let contextValue: GraphQLContext;
         try {
           contextValue = await contextFor(ctx.extra.authorization, randomUUID());
@@ -113,9 +114,10 @@ export function serveGraphQLWs(
   );
 }
 
-function asBadInput(error: unknown, message?: string): GraphQLError {
-  const text = message ?? (error instanceof Error ? error.message : String(error));
-  return new GraphQLError(text, { extensions: { code: 'BAD_USER_INPUT' } });
+/** A rejection of the operation itself, under the code Apollo gives it over HTTP. */
+function requestError(error: unknown, code: 'GRAPHQL_PARSE_FAILED' | 'GRAPHQL_VALIDATION_FAILED'): GraphQLError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new GraphQLError(message, { nodes: error instanceof GraphQLError ? error.nodes : undefined, extensions: { code } });
 }
 
 /** A subscription's results as graphql-ws `next` messages, under its operation id. */
