@@ -2,22 +2,7 @@ import { INSTRUMENTS, type Instrument } from '../../src/domain/instruments';
 import { fill, formatDateTime, h, words } from './dom';
 import type { Api, ConnectionState } from './graphql';
 import { mountPatient } from './patient';
-
-const ME = `query Me { me { id name role } }`;
-
-const ROW_FIELDS = `id firstName lastName status
-  careTeam { role clinician { id name } }
-  latestMeasures { instrument totalScore severity }
-  alerts { id level }`;
-const PATIENTS = `query MyPatients($after: String) {
-  patients(first: 10, after: $after) { edges { node { ${ROW_FIELDS} } } pageInfo { hasNextPage endCursor } }
-}`;
-const PATIENT_ROW = `query PatientRow($id: ID!) { patient(id: $id) { ${ROW_FIELDS} } }`;
-
-const ALERT_FIELDS = `id kind level message createdAt patient { id firstName lastName } measure { instrument totalScore }`;
-const OPEN_ALERTS = `query OpenAlerts { alerts(unacknowledgedOnly: true, first: 50) { edges { node { ${ALERT_FIELDS} } } } }`;
-const ALERTS_LIVE = `subscription Alerts { scoreAlert { ${ALERT_FIELDS} } }`;
-const ACKNOWLEDGE = `mutation Acknowledge($id: ID!) { acknowledgeAlert(id: $id) { id acknowledgedAt } }`;
+import { ACKNOWLEDGE, ALERTS_LIVE, ME, OPEN_ALERTS, PATIENTS, PATIENT_ROW } from './operations';
 
 interface Me {
   id: string;

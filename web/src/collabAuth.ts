@@ -1,6 +1,5 @@
 import type { Api } from './graphql';
-
-const COLLAB_TICKET = `mutation CollabTicket($planId: ID!) { collabTicket(planId: $planId) { ticket } }`;
+import { COLLAB_TICKET } from './operations';
 
 /**
  * What the live document's WebSocket carries to prove who is connecting. y-websocket puts `params`

@@ -2,10 +2,7 @@ import { INSTRUMENTS, Instrument } from '../../src/domain/instruments';
 import { fill, h, uid, words } from './dom';
 import type { Api } from './graphql';
 import { ANSWERS, ITEM_TEXT } from './instrumentItems';
-
-const RECORD_MEASURE = `mutation RecordMeasure($input: RecordMeasureInput!) {
-  recordMeasure(input: $input) { id instrument totalScore severity alerts { id level kind message } }
-}`;
+import { RECORD_MEASURE } from './operations';
 
 interface Recorded {
   recordMeasure: { id: string; instrument: Instrument; totalScore: number; severity: string; alerts: { level: string; message: string }[] };

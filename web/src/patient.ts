@@ -4,43 +4,7 @@ import { fill, formatDateTime, h, words } from './dom';
 import type { Api } from './graphql';
 import { measureForm } from './measureForm';
 import { mountPlan, type Plan } from './plan';
-
-const PATIENT = `query Patient($id: ID!) {
-  patient(id: $id) {
-    id firstName lastName dateOfBirth status
-    careTeam { role clinician { id name } }
-    treatmentPlans { id status protocol route plannedDosingSessions sections { key editableBy canEdit } }
-  }
-}`;
-
-const MEASURES = `query Measures($id: ID!, $after: String) {
-  patient(id: $id) {
-    measures(first: 50, after: $after) {
-      edges { node { id instrument totalScore severity administeredAt } }
-      pageInfo { hasNextPage endCursor }
-    }
-  }
-}`;
-
-const TIMELINE = `query Timeline($id: ID!, $after: String) {
-  patient(id: $id) {
-    timeline(first: 10, after: $after) {
-      edges { node { at kind item {
-        __typename
-        ... on Measure { instrument totalScore severity }
-        ... on ScoreAlert { level kind message }
-        ... on TreatmentSession { sessionKind: kind completedAt }
-        ... on Prescription { medication doseMg route voidedAt }
-        ... on Consent { textVersion }
-        ... on EligibilityAssessment { decision }
-        ... on TreatmentCourse { number dischargeReason }
-      } } }
-      pageInfo { hasNextPage endCursor }
-    }
-  }
-}`;
-
-const MEASURE_RECORDED = `subscription MeasureRecorded($patientId: ID!) { measureRecorded(patientId: $patientId) { id } }`;
+import { MEASURES, MEASURE_RECORDED, PATIENT, TIMELINE } from './operations';
 
 interface PatientData {
   id: string;
