@@ -82,7 +82,9 @@ async function signedIn(role: 'PRESCRIBER' | 'THERAPIST', how: 'picker' | 'paste
     await page.getByLabel('Bearer token (JWT) from your identity provider').fill(`Bearer ${demoTokens[role]}`, { timeout: WAIT });
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
-  await page.getByRole('button', { name: /Avery Sample/ }).click({ timeout: WAIT });
+  // By keyboard: the patient list is buttons.
+  await page.getByRole('button', { name: /Avery Sample/ }).focus({ timeout: WAIT });
+  await page.keyboard.press('Enter');
   await page.locator('.plan-connection .connection[data-state="synced"]').waitFor({ timeout: WAIT });
   return page;
 }

@@ -161,13 +161,19 @@ export async function renderBoard(root: HTMLElement, api: Api, signOut: () => vo
 
   const select = async (patientId: string) => {
     closePatient();
+    closePatient = () => {};
     selected = patientId;
     for (const { row } of rows.values()) renderRow(row);
-    fill(main, h('p', { class: 'quiet' }, 'Loading…'));
+    // Each opening gets its own element: one still loading when another patient is chosen is closed
+    // as it arrives and never shows.
+    const view = h('div', {}, h('p', { class: 'quiet' }, 'Loading…'));
+    fill(main, view);
     try {
-      closePatient = await mountPatient(main, api, me, patientId, () => void refreshRow(patientId));
+      const close = await mountPatient(view, api, me, patientId, () => void refreshRow(patientId));
+      if (selected === patientId && main.contains(view)) closePatient = close;
+      else close();
     } catch (error) {
-      fill(main, h('p', { class: 'problem', role: 'alert' }, `Could not open the patient: ${(error as Error).message}`));
+      fill(view, h('p', { class: 'problem', role: 'alert' }, `Could not open the patient: ${(error as Error).message}`));
     }
   };
 

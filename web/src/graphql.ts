@@ -43,7 +43,7 @@ export function createApi(token: string, onUnauthenticated: () => void): Api {
     // Reconnect after anything but a refused or expired token (4401) or a forbidden one (4403).
     shouldRetry: (event) => !(event instanceof CloseEvent && (event.code === 4401 || event.code === 4403)),
     on: {
-      connecting: () => setState(state === 'connected' ? 'reconnecting' : state === 'closed' ? 'reconnecting' : state),
+      connecting: () => setState(state === 'connecting' ? 'connecting' : 'reconnecting'),
       connected: () => setState('connected'),
       closed: (event) => {
         if (event instanceof CloseEvent && event.code === 4401) onUnauthenticated();

@@ -83,7 +83,9 @@ export function mountPlan(container: HTMLElement, api: Api, me: { id: string; ro
     connection.dataset.state = state;
     connection.textContent = text;
   };
-  provider.on('status', ({ status }) => showConnection(status, status === 'connected' ? 'Connected' : status === 'connecting' ? 'Connecting…' : 'Disconnected, reconnecting…'));
+  /** Set once the server closed for good (4400–4499): no later status may say it is reconnecting. */
+  let ended = false;
+  provider.on('status', ({ status }) => ended || showConnection(status, status === 'connected' ? 'Connected' : status === 'connecting' ? 'Connecting…' : 'Disconnected, reconnecting…'));
   provider.on('sync', (synced) => synced && showConnection('synced', 'Live: saved on the server as you type'));
 
   // The live document's credentials are fetched for each connection (a ticket works once), so the
@@ -112,6 +114,7 @@ export function mountPlan(container: HTMLElement, api: Api, me: { id: string; ro
     const retryTicket = event?.code === 4401 && !refusedSinceSync;
     if (retryTicket) refusedSinceSync = true;
     if (event && event.code >= 4400 && event.code < 4500 && !retryTicket) {
+      ended = true;
       const why: Record<number, string> = { 4401: 'your sign-in was refused or expired', 4403: 'you are not on this patient’s care team', 4404: 'this plan no longer exists' };
       showConnection('closed', `Closed: ${why[event.code] ?? event.reason}`);
       return;
