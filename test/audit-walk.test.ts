@@ -23,7 +23,7 @@ import { DAY, daysAgo, fromNow } from './support/time';
 /**
  * Every read of patient data is audited, whatever path reaches it. The paths are not listed here:
  * they are generated from the served schema (introspection), so a field added later is walked too.
- * Each path from `patient(id)` is queried alone, under a request id of its own, and every object
+ * Each path from `patient(id)` (and `treatmentPlan(id)`) is queried alone, under a request id of its own, and every object
  * with an id in the answer must have that request's audit row (`entity` = its type, `entity_id` =
  * its id). An object without an id (a plan section, a care-team membership) is part of the nearest
  * object above it that has one, whose row covers it.
@@ -37,9 +37,10 @@ let prescriber: TestClinician;
 let therapist: TestClinician;
 let schema: GraphQLSchema;
 let patientId: string;
+let planId: string;
 
 /** A patient whose record has something behind every field: the walk must find data on each path. */
-async function patientWithEverything(): Promise<string> {
+async function patientWithEverything(): Promise<{ patientId: string; planId: string }> {
   const { createPatient } = await prescriber.http.request(CreatePatientDocument, { input: { firstName: 'Robin', lastName: 'Walk', dateOfBirth: '1984-04-04' } });
   const id = createPatient.id;
   await prescriber.http.request(AddCareTeamMemberDocument, { patientId: id, email: therapist.email });
@@ -79,7 +80,7 @@ async function patientWithEverything(): Promise<string> {
     },
   });
   await therapist.http.request(ScheduleSessionDocument, { input: { planId, kind: 'INTEGRATION', scheduledAt: fromNow(DAY).toISOString(), dosingSessionId: dosing.id } });
-  return id;
+  return { patientId: id, planId };
 }
 
 /** One step down from an object: a field, then (for a union or interface) one of its types. */
@@ -89,6 +90,8 @@ interface Step {
 }
 
 interface WalkPath {
+  /** The query field the path starts from (`patient`, `treatmentPlan`), and the type it answers. */
+  root: { field: string; type: GraphQLObjectType };
   steps: Step[];
   /** The type the path ends in. */
   leaf: GraphQLObjectType;
@@ -100,7 +103,8 @@ function selectableFields(type: GraphQLObjectType) {
 }
 
 /** Every path of object-typed fields from `root`, a type at most once on each path (no cycles). */
-function pathsFrom(root: GraphQLObjectType): WalkPath[] {
+function pathsFrom(rootField: string): WalkPath[] {
+  const root = { field: rootField, type: getNamedType(schema.getQueryType()!.getFields()[rootField].type) as GraphQLObjectType };
   const paths: WalkPath[] = [];
   const walk = (type: GraphQLObjectType, steps: Step[], seen: Set<string>) => {
     for (const field of selectableFields(type)) {
@@ -108,12 +112,12 @@ function pathsFrom(root: GraphQLObjectType): WalkPath[] {
       const targets = isObjectType(named) ? [{ type: named, on: undefined as string | undefined }] : isUnionType(named) || isInterfaceType(named) ? schema.getPossibleTypes(named).map((t) => ({ type: t, on: t.name })) : [];
       for (const target of targets) {
         const next = [...steps, { field: field.name, on: target.on }];
-        paths.push({ steps: next, leaf: target.type });
+        paths.push({ root, steps: next, leaf: target.type });
         if (!seen.has(target.type.name)) walk(target.type, next, new Set([...seen, target.type.name]));
       }
     }
   };
-  walk(root, [], new Set([root.name]));
+  walk(root.type, [], new Set([root.type.name]));
   return paths;
 }
 
@@ -128,15 +132,15 @@ function queryFor(path: WalkPath): string {
   for (let i = path.steps.length - 1; i >= 0; i--) {
     const step = path.steps[i];
     const inner = step.on ? `__typename ... on ${step.on} { ${selection} }` : selection;
-    const parent = i === 0 ? (schema.getType('Patient') as GraphQLObjectType) : typeAt(path, i - 1);
+    const parent = i === 0 ? path.root.type : typeAt(path, i - 1);
     selection = `${identity(parent)} ${step.field} { ${inner} }`;
   }
-  return `query Walk($id: ID!) { patient(id: $id) { ${selection} } }`;
+  return `query Walk($id: ID!) { ${path.root.field}(id: $id) { ${selection} } }`;
 }
 
 /** The object type the path has reached after step `index`. */
 function typeAt(path: WalkPath, index: number): GraphQLObjectType {
-  let type = schema.getType('Patient') as GraphQLObjectType;
+  let type = path.root.type;
   for (const step of path.steps.slice(0, index + 1)) {
     type = (step.on ? schema.getType(step.on) : getNamedType(type.getFields()[step.field].type)) as GraphQLObjectType;
   }
@@ -174,26 +178,29 @@ beforeAll(async () => {
   await therapist.http.request(MeDocument);
   const introspection = await prescriber.http.request<IntrospectionQuery>(getIntrospectionQuery());
   schema = buildClientSchema(introspection);
-  patientId = await patientWithEverything();
+  ({ patientId, planId } = await patientWithEverything());
 }, 60_000);
 afterAll(() => server.close());
 
-describe('the audit trail, walked from patient(id) through every field the schema has', () => {
-  it('has the reading request’s row for every object with an id on every path', async () => {
-    const paths = pathsFrom(schema.getType('Patient') as GraphQLObjectType);
+describe('the audit trail, walked from patient(id) and treatmentPlan(id) through every field the schema has', () => {
+  it.each([
+    ['patient', () => patientId],
+    ['treatmentPlan', () => planId],
+  ])('has the reading request’s row for every object with an id on every path from %s(id)', async (root, id) => {
+    const paths = pathsFrom(root);
     expect(paths.length).toBeGreaterThan(40);
     const unaudited = new Set<string>();
     const unexercised: string[] = [];
     let n = 0;
     for (const path of paths) {
-      const requestId = `walk-${n++}`;
-      const name = path.steps.map((s) => (s.on ? `${s.field}<${s.on}>` : s.field)).join('.');
+      const requestId = `walk-${root}-${n++}`;
+      const name = [root, ...path.steps.map((s) => (s.on ? `${s.field}<${s.on}>` : s.field))].join('.');
       const client = new GraphQLClient(`${server.url}/graphql`, { headers: { authorization: `Bearer ${prescriber.token}`, 'x-request-id': requestId } });
-      const data = await client.request<{ patient: unknown }>(queryFor(path), { id: patientId });
-      if (!NOT_PATIENT_DATA.has(path.leaf.name) && !reachesLeaf(data.patient, path)) unexercised.push(name);
+      const answer = (await client.request<Record<string, unknown>>(queryFor(path), { id: id() }))[root];
+      if (!NOT_PATIENT_DATA.has(path.leaf.name) && !reachesLeaf(answer, path)) unexercised.push(name);
       const rows = await server.sql<{ entity: string; entity_id: string }>('select entity, entity_id from audit_event where request_id = $1', [requestId]);
       const audited = new Set(rows.map((r) => `${r.entity}:${r.entity_id}`));
-      for (const object of objectsIn(data.patient)) {
+      for (const object of objectsIn(answer)) {
         if (object.id === undefined || NOT_PATIENT_DATA.has(object.typename)) continue;
         if (!audited.has(`${object.typename}:${object.id}`)) unaudited.add(`${name}: ${object.typename} ${object.id}`);
       }
@@ -201,7 +208,6 @@ describe('the audit trail, walked from patient(id) through every field the schem
     expect([...unaudited], 'objects read without an audit row').toEqual([]);
     // A path the fixture leaves empty proves nothing: give patientWithEverything what it needs.
     expect(unexercised, 'paths the fixture has no data for').toEqual([]);
-    console.log(`audit walk: ${paths.length} paths`);
   }, 120_000);
 });
 
