@@ -4,6 +4,7 @@ import { GraphQLClient } from 'graphql-request';
 import { afterAll, expect, it } from 'vitest';
 import { createTokenService } from '../src/auth/tokens';
 import { AddCareTeamMemberDocument, CreatePatientDocument, CreateTreatmentPlanDocument, MeDocument } from './generated/graphql';
+import { childEnv } from './support/childEnv';
 import { collabClient, type CollabClient } from './support/collab';
 import { createTestDatabase, TEST_SECRET } from './support/server';
 
@@ -17,7 +18,7 @@ afterAll(() => {
 function serve(databaseUrl: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['dist/src/main.js'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', DATABASE_URL: databaseUrl, JWT_SECRET: TEST_SECRET, SEED_DEMO: 'false', LOG_LEVEL: 'warn' },
+    env: childEnv({ PORT: '0', DATABASE_URL: databaseUrl, JWT_SECRET: TEST_SECRET, SEED_DEMO: 'false', LOG_LEVEL: 'warn' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);

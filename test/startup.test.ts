@@ -8,6 +8,7 @@ import path from 'node:path';
 import { GraphQLClient } from 'graphql-request';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CreatePatientDocument, PatientsDocument } from './generated/graphql';
+import { childEnv } from './support/childEnv';
 
 const root = path.resolve(__dirname, '..');
 const children: ChildProcess[] = [];
@@ -23,7 +24,7 @@ interface Started {
 function start(env: Record<string, string>, options: { detached?: boolean } = {}): Promise<Started> {
   const child = spawn(process.execPath, ['dist/src/main.js'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
+    env: childEnv({ PORT: '0', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached,
   });
@@ -52,7 +53,7 @@ function exitCode(child: ChildProcess): Promise<number | null> {
 }
 
 function run(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env } });
+  const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: root, env: childEnv(env) });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c));
   child.stderr.on('data', (c: Buffer) => (output += c));
