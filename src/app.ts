@@ -18,6 +18,7 @@ import { startEventHub } from './events/hub';
 import { graphqlCors } from './http/cors';
 import { createMetrics, type Metrics } from './http/metrics';
 import { DEFAULT_SOCKET_LIMITS, keepAlive } from './http/sockets';
+import { loadGraphiQL } from './http/graphiql';
 import { loadWebApp } from './http/webApp';
 import { createAuditWriter } from './records/auditWriter';
 import { redeemCollabTicket } from './auth/collabTickets';
@@ -61,6 +62,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** Wires the HTTP routes, GraphQL over HTTP and WebSocket, and operations endpoints. */
 export async function startApp({ config, orm, tokens, logger, demoTokens, webAppDir, compactAfter = 500 }: AppDeps): Promise<RunningApp> {
   const webApp = webAppDir === undefined ? undefined : await loadWebApp(webAppDir);
+  const graphiql = config.production ? undefined : await loadGraphiQL();
   const schema = await buildGraphQLSchema();
   const apollo = createApollo(schema, { production: config.production, logger });
   await apollo.start();
@@ -118,7 +120,9 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, webApp
     let route = 'other';
     let operation: string | undefined;
     try {
-      if (path === '/graphql') {
+      if (graphiql?.(req, res, path)) {
+        route = 'graphiql';
+      } else if (path === '/graphql') {
         route = 'graphql';
         if (!cors.handle(req, res)) operation = (await handleGraphQLHttp(apollo, contextFor, req, res, requestId)).operationName;
       } else if (path === '/healthz' && req.method === 'GET') {

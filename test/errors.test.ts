@@ -51,6 +51,7 @@ describe('error codes', () => {
     ['no query', 'BAD_REQUEST', 400, () => post({ variables: {} })],
     ['a GET that could be forged (CSRF)', 'BAD_REQUEST', 400, () => http({ method: 'GET', search: '?query=%7Bme%7Bid%7D%7D', headers: { 'content-type': 'text/plain', authorization: '' } })],
     ['a mutation over GET', 'BAD_REQUEST', 405, () => http({ method: 'GET', search: `?query=${encodeURIComponent('mutation { acknowledgeAlert(id: "x") { id } }')}` })],
+    ['a subscription over HTTP', 'BAD_REQUEST', 400, () => post({ query: 'subscription { scoreAlert { id } }' })],
     ['an unknown operation name', 'OPERATION_RESOLUTION_FAILURE', 400, () => post({ query: 'query A { me { id } }', operationName: 'B' })],
     ['a variable of the wrong type', 'BAD_USER_INPUT', 400, () => post({ query: 'query ($first: Int) { patients(first: $first) { edges { cursor } } }', variables: { first: 'ten' } })],
   ])('%s: %s (%i)', async (_what, code, httpStatus, send) => {

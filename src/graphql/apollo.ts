@@ -1,7 +1,6 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from '../logger';
 import type { GraphQLContext } from './context';
 import { formatError } from './errors';
@@ -25,8 +24,10 @@ export function createApollo(schema: GraphQLSchema, options: { production: boole
     validationRules: limitRules(!production),
     formatError: (formatted, error) => formatError(formatted, error, { logger, hideSuggestions: production }),
     plugins: [
-      production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      // Apollo's Sandbox loads from a CDN; development serves GraphiQL instead (src/http/graphiql.ts).
+      ApolloServerPluginLandingPageDisabled(),
       auditBeforeResponse(logger),
+      subscriptionsOverWebSocket(),
     ],
   });
 }
@@ -49,6 +50,23 @@ function auditBeforeResponse(logger: Logger): ApolloServerPlugin<GraphQLContext>
               kind: 'single',
               singleResult: { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] },
             };
+          }
+        },
+      };
+    },
+  };
+}
+
+/** A subscription sent over HTTP is told where subscriptions are served, instead of failing inside. */
+function subscriptionsOverWebSocket(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation === 'subscription') {
+            throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws, subprotocol graphql-transport-ws) on /graphql', {
+              extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+            });
           }
         },
       };
