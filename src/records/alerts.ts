@@ -5,10 +5,17 @@ import { notFound } from '../errors';
 import { parseId } from '../ids';
 import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
 import { LiveFeed, type LiveSources } from './live';
+import { PerPatient } from './perPatient';
 import type { RequestScope } from './scope';
 
 /** Score alerts of the caller's patients. */
 export class AlertRecords {
+  private readonly ofPatients = new PerPatient(
+    (ids: string[], unacknowledgedOnly: boolean) =>
+      this.scope.em.find(ScoreAlert, { patient: { $in: ids }, ...(unacknowledgedOnly ? { acknowledgedAt: null } : {}) }, { orderBy: { id: 'desc' } }),
+    (alert) => alert.patient.id,
+  );
+
   constructor(
     private readonly scope: RequestScope,
     private readonly access: CareTeamAccess,
@@ -35,9 +42,9 @@ export class AlertRecords {
     return connection;
   }
 
+  /** Newest first; the patients of a page in one statement. */
   async forPatient(patient: Patient, unacknowledgedOnly: boolean): Promise<ScoreAlert[]> {
-    const where: FilterQuery<ScoreAlert> = unacknowledgedOnly ? { patient: patient.id, acknowledgedAt: null } : { patient: patient.id };
-    const alerts = await this.scope.em.find(ScoreAlert, where, { orderBy: { id: 'desc' } });
+    const alerts = await this.ofPatients.of(patient.id, unacknowledgedOnly);
     this.auditRead(alerts);
     return alerts;
   }

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { PatientStatus } from '../domain/patientStatus';
 import { Clinician, TreatmentCourse, type Patient } from '../entities';
+import { PerPatient } from './perPatient';
 import type { RequestScope } from './scope';
 
 /** A record that belongs to a course of treatment. */
@@ -8,8 +9,14 @@ interface InCourse {
   course: { load(): Promise<TreatmentCourse | null> };
 }
 
+const patientOf = (course: TreatmentCourse) => course.patient.id;
+
 /** A patient's courses of treatment, from referral to discharge. */
 export class CourseRecords {
+  private readonly all = new PerPatient(
+    (ids: string[]) => this.scope.em.find(TreatmentCourse, { patient: { $in: ids } }, { orderBy: [{ patient: 'asc' }, { number: 'asc' }] }),
+    patientOf,
+  );
   constructor(private readonly scope: RequestScope) {}
 
   /**
@@ -44,15 +51,19 @@ export class CourseRecords {
     return course;
   }
 
-  /** Oldest first. */
+  /** Oldest first; the patients of a page in one statement. */
   async forPatient(patient: Patient): Promise<TreatmentCourse[]> {
-    const courses = await this.scope.em.find(TreatmentCourse, { patient: patient.id }, { orderBy: { number: 'asc' } });
+    const courses = await this.all.of(patient.id, null);
     this.auditRead(courses);
     return courses;
   }
 
+  /**
+   * The current course (as `current`): the last of the patient's courses, read with `courses` when a
+   * page asks for both.
+   */
   async currentOf(patient: Patient): Promise<TreatmentCourse> {
-    const course = await this.current(this.scope.em, patient.id);
+    const course = (await this.all.of(patient.id, null)).at(-1)!;
     this.auditRead([course]);
     return course;
   }

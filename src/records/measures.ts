@@ -1,4 +1,4 @@
-import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { CareTeamAccess } from '../auth/access';
 import { AlertKind, changeFromBaseline, decideAlerts, ONCE_PER_COURSE } from '../domain/alerts';
 import { happenedAtRefusal } from '../domain/clinicalTime';
@@ -9,6 +9,7 @@ import { notifyOnCommit, type CareEvent } from '../events/events';
 import { parseId } from '../ids';
 import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
 import { LiveFeed, type LiveSources } from './live';
+import { PerPatient } from './perPatient';
 import type { CourseRecords } from './courses';
 import type { RequestScope } from './scope';
 
@@ -19,9 +20,29 @@ export interface NewMeasure {
   administeredAt?: Date | null;
 }
 
+interface PageArgs {
+  instrument: Instrument | null;
+  first: number;
+  after: string | null;
+}
+
+const patientOf = (measure: Measure) => measure.patient.id;
+
 /** Outcome measures of the caller's patients. */
 export class MeasureRecords {
   private readonly baselines = new Map<string, Promise<number | undefined>>();
+  private readonly pages = new PerPatient((ids: string[], args: PageArgs) => this.readPages(ids, args), patientOf);
+  private readonly newest = new PerPatient(
+    (ids: string[]) =>
+      this.scope.em
+        .createQueryBuilder(Measure)
+        .select('*')
+        .distinctOn(['patient', 'instrument'])
+        .where({ patient: { $in: ids } })
+        .orderBy([{ patient: 'asc' }, { instrument: 'asc' }, { administeredAt: 'desc' }, { id: 'desc' }])
+        .getResultList(),
+    patientOf,
+  );
 
   constructor(
     private readonly scope: RequestScope,
@@ -73,19 +94,10 @@ export class MeasureRecords {
     });
   }
 
-  /** Newest first, optionally one instrument. */
+  /** Newest first, optionally one instrument; the patients of a page in one statement. */
   async list(patient: Patient, args: { instrument?: Instrument | null; first: number; after?: string | null }): Promise<ConnectionShape<Measure>> {
     const first = pageSize(args.first);
-    const where: FilterQuery<Measure>[] = [{ patient: patient.id }];
-    if (args.instrument) where.push({ instrument: args.instrument });
-    const after = decodeCursor(args.after);
-    if (after !== undefined) {
-      const [at, id] = after.split('|');
-      const time = new Date(at);
-      if (Number.isNaN(time.getTime()) || !id) throw badInput('after is not a valid cursor');
-      where.push({ $or: [{ administeredAt: { $lt: time } }, { administeredAt: time, id: { $lt: parseId(id, 'after') } }] });
-    }
-    const rows = await this.scope.em.find(Measure, { $and: where }, { orderBy: [{ administeredAt: 'desc' }, { id: 'desc' }], limit: first + 1 });
+    const rows = await this.pages.of(patient.id, { instrument: args.instrument ?? null, first, after: args.after ?? null });
     const connection = toConnection(rows, first, (m) => `${m.administeredAt.toISOString()}|${m.id}`);
     this.auditRead(connection.edges.map((e) => e.node));
     return connection;
@@ -98,13 +110,9 @@ export class MeasureRecords {
     return measure;
   }
 
-  /** The newest measure of each instrument. */
+  /** The newest measure of each instrument; the patients of a page in one statement. */
   async latest(patient: Patient): Promise<Measure[]> {
-    const rows = await this.scope.em.getConnection().execute<{ id: string }[]>(
-      `select distinct on (instrument) id from measure where patient_id = ? order by instrument, administered_at desc, id desc`,
-      [patient.id],
-    );
-    const measures = rows.length ? await this.scope.em.find(Measure, { id: { $in: rows.map((r) => r.id) } }, { orderBy: { instrument: 'asc' } }) : [];
+    const measures = await this.newest.of(patient.id, null);
     this.auditRead(measures);
     return measures;
   }
@@ -134,6 +142,35 @@ export class MeasureRecords {
       load: (em, event) => em.findOne(Measure, { id: event.id }),
       audit: (measure) => this.auditRead([measure]),
     });
+  }
+
+  /**
+   * The first `first + 1` measures of each patient after the cursor, newest first: a window over all
+   * the patients' measures, numbered within each patient.
+   */
+  private async readPages(patientIds: string[], { instrument, first, after }: PageArgs): Promise<Measure[]> {
+    const conditions = ['patient_id in (?)'];
+    const params: unknown[] = [patientIds];
+    if (instrument) {
+      conditions.push('instrument = ?');
+      params.push(instrument);
+    }
+    const cursor = decodeCursor(after);
+    if (cursor !== undefined) {
+      const [at, id] = cursor.split('|');
+      const time = new Date(at);
+      if (Number.isNaN(time.getTime()) || !id) throw badInput('after is not a valid cursor');
+      conditions.push('(administered_at < ? or (administered_at = ? and id < ?))');
+      params.push(time, time, parseId(id, 'after'));
+    }
+    const rows = await this.scope.em.getConnection().execute<Record<string, unknown>[]>(
+      `select * from (
+         select measure.*, row_number() over (partition by patient_id order by administered_at desc, id desc) as page_row
+         from measure where ${conditions.join(' and ')}
+       ) numbered where page_row <= ? order by patient_id, page_row`,
+      [...params, first + 1],
+    );
+    return rows.map(({ page_row: _, ...row }) => this.scope.em.map(Measure, row));
   }
 
   private auditRead(measures: Measure[]) {

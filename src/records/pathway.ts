@@ -21,6 +21,7 @@ import { badInput, conflict, forbidden, notFound } from '../errors';
 import { parseId } from '../ids';
 import { parseCalendarDate } from '../schema/scalars';
 import type { CourseRecords } from './courses';
+import { PerPatient } from './perPatient';
 import type { RequestScope } from './scope';
 
 export interface NewAssessment {
@@ -51,6 +52,20 @@ export interface NewPrescription {
 
 /** Screening, consent, prescribing and the patient's place on the pathway. */
 export class PathwayRecords {
+  // Oldest first; the patients of a page in one statement each.
+  private readonly assessmentsOf = new PerPatient(
+    (ids: string[]) => this.scope.em.find(EligibilityAssessment, { patient: { $in: ids } }, { orderBy: { assessedAt: 'asc', id: 'asc' } }),
+    (row) => row.patient.id,
+  );
+  private readonly consentsOf = new PerPatient(
+    (ids: string[]) => this.scope.em.find(Consent, { patient: { $in: ids } }, { orderBy: { recordedAt: 'asc', id: 'asc' } }),
+    (row) => row.patient.id,
+  );
+  private readonly prescriptionsOf = new PerPatient(
+    (ids: string[]) => this.scope.em.find(Prescription, { patient: { $in: ids } }, { orderBy: { prescribedAt: 'asc', id: 'asc' } }),
+    (row) => row.patient.id,
+  );
+
   constructor(
     private readonly scope: RequestScope,
     private readonly access: CareTeamAccess,
@@ -194,19 +209,19 @@ export class PathwayRecords {
   }
 
   async assessments(patient: Patient): Promise<EligibilityAssessment[]> {
-    const rows = await this.scope.em.find(EligibilityAssessment, { patient: patient.id }, { orderBy: { assessedAt: 'asc', id: 'asc' } });
+    const rows = await this.assessmentsOf.of(patient.id, null);
     this.scope.audit(...rows.map((r) => ({ action: 'eligibility.read', patientId: patient.id, entity: 'EligibilityAssessment', entityId: r.id })));
     return rows;
   }
 
   async consents(patient: Patient): Promise<Consent[]> {
-    const rows = await this.scope.em.find(Consent, { patient: patient.id }, { orderBy: { recordedAt: 'asc', id: 'asc' } });
+    const rows = await this.consentsOf.of(patient.id, null);
     this.scope.audit(...rows.map((r) => ({ action: 'consent.read', patientId: patient.id, entity: 'Consent', entityId: r.id })));
     return rows;
   }
 
   async prescriptions(patient: Patient): Promise<Prescription[]> {
-    const rows = await this.scope.em.find(Prescription, { patient: patient.id }, { orderBy: { prescribedAt: 'asc', id: 'asc' } });
+    const rows = await this.prescriptionsOf.of(patient.id, null);
     this.auditPrescriptions(rows);
     return rows;
   }

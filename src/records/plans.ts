@@ -10,6 +10,7 @@ import { badInput, conflict, forbidden, notFound } from '../errors';
 import { parseId } from '../ids';
 import { PlanSection } from '../schema/PlanSection';
 import { LiveFeed, type LiveSources } from './live';
+import { PerPatient } from './perPatient';
 import type { CourseRecords } from './courses';
 import type { RequestScope } from './scope';
 
@@ -25,6 +26,11 @@ const MAX_SECTION_CHARS = 100_000;
 
 /** Treatment plans and their live document, as one clinician may see and change them. */
 export class PlanRecords {
+  private readonly ofPatients = new PerPatient(
+    (ids: string[]) => this.scope.em.find(TreatmentPlan, { patient: { $in: ids } }, { orderBy: { createdAt: 'asc', id: 'asc' } }),
+    (plan) => plan.patient.id,
+  );
+
   constructor(
     private readonly scope: RequestScope,
     private readonly access: CareTeamAccess,
@@ -58,8 +64,9 @@ export class PlanRecords {
     return plan;
   }
 
+  /** Oldest first; the patients of a page in one statement. */
   async forPatient(patient: Patient): Promise<TreatmentPlan[]> {
-    const plans = await this.scope.em.find(TreatmentPlan, { patient: patient.id }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    const plans = await this.ofPatients.of(patient.id, null);
     this.auditRead(plans);
     return plans;
   }

@@ -9,6 +9,7 @@ import { badInput, conflict, forbidden, notFound } from '../errors';
 import { parseId } from '../ids';
 import type { CourseRecords } from './courses';
 import type { PathwayRecords } from './pathway';
+import { PerPatient } from './perPatient';
 import type { RequestScope } from './scope';
 
 export interface NewSession {
@@ -40,6 +41,11 @@ const COMPLETED_BY: Record<SessionKind, readonly Role[]> = {
 
 /** Sessions of a patient's treatment plans. */
 export class SessionRecords {
+  private readonly ofPatients = new PerPatient(
+    (ids: string[]) => this.scope.em.find(TreatmentSession, { patient: { $in: ids } }, { orderBy: { scheduledAt: 'asc', id: 'asc' } }),
+    (session) => session.patient.id,
+  );
+
   constructor(
     private readonly scope: RequestScope,
     private readonly access: CareTeamAccess,
@@ -135,8 +141,9 @@ export class SessionRecords {
     });
   }
 
+  /** In scheduled order; the patients of a page in one statement. */
   async forPatient(patient: Patient): Promise<TreatmentSession[]> {
-    const rows = await this.scope.em.find(TreatmentSession, { patient: patient.id }, { orderBy: { scheduledAt: 'asc', id: 'asc' } });
+    const rows = await this.ofPatients.of(patient.id, null);
     this.auditRead(rows);
     return rows;
   }

@@ -1,0 +1,43 @@
+import DataLoader from 'dataloader';
+
+/**
+ * A list field of a patient, read for every patient of a page at once. GraphQL resolves the field for
+ * each patient of the page in the same tick; the calls made with the same arguments are gathered and
+ * answered by one statement over all their patients, so a page costs the same number of statements
+ * whatever its size. Per request, batching only: nothing is cached (a subscription's records outlive
+ * one event, and a write in between must be seen).
+ */
+export class PerPatient<Args, Row> {
+  private readonly loaders = new Map<string, DataLoader<string, Row[]>>();
+
+  /**
+   * `read` returns the rows of all the patients named, in each patient's order; `patientOf` says whose
+   * each row is.
+   */
+  constructor(
+    private readonly read: (patientIds: string[], args: Args) => Promise<Row[]>,
+    private readonly patientOf: (row: Row) => string,
+  ) {}
+
+  of(patientId: string, args: Args): Promise<Row[]> {
+    const key = JSON.stringify(args);
+    let loader = this.loaders.get(key);
+    if (!loader) {
+      loader = new DataLoader<string, Row[]>(
+        async (ids) => {
+          const byPatient = new Map<string, Row[]>();
+          for (const row of await this.read([...new Set(ids)], args)) {
+            const id = this.patientOf(row);
+            const rows = byPatient.get(id);
+            if (rows) rows.push(row);
+            else byPatient.set(id, [row]);
+          }
+          return ids.map((id) => byPatient.get(id) ?? []);
+        },
+        { cache: false },
+      );
+      this.loaders.set(key, loader);
+    }
+    return loader.load(patientId);
+  }
+}
