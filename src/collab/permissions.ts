@@ -87,12 +87,14 @@ export class UpdateGate {
    * cannot read or integrate it; the document is then unchanged.
    */
   receive(author: { id: string; role: Role }, update: Uint8Array): Decision {
-    const effect = this.effectOf(update, author.id);
+    const { effect, integrated } = this.effectOf(update, author.id);
     const refusal = refusalOf(author.role, effect);
     if (refusal === undefined) {
-      if (effect.fresh.length === 0 && effect.deletes.length === 0) return { sections: effect.roots };
+      if (!integrated) return { sections: effect.roots };
       for (const { struct } of effect.fresh) this.owners.set(struct.id.client, author.id);
-      return { accepted: captureUpdate(this.doc, () => Y.applyUpdate(this.doc, update, TRIED)), sections: effect.roots };
+      // What the trial integrated, not the update as sent: structs Yjs skipped, and the root types
+      // they name, never reach the document.
+      return { accepted: captureUpdate(this.doc, () => Y.applyUpdate(this.doc, integrated, TRIED)), sections: effect.roots };
     }
     this.stale = true;
     if (!effect.ownClients) return { refusal, sections: new Set() };
@@ -107,26 +109,32 @@ export class UpdateGate {
     };
   }
 
-  /** Integrates `update` into the trial and reports what it did. */
-  private effectOf(update: Uint8Array, clinicianId: string): UpdateEffect {
+  /** Integrates `update` into the trial and reports what it did, and the update it made there. */
+  private effectOf(update: Uint8Array, clinicianId: string): { effect: UpdateEffect; integrated: Uint8Array | undefined } {
     if (this.stale) {
       this.trial.destroy();
       this.trial = replicaOf(this.doc);
       this.stale = false;
     }
     const trial = this.trial;
+    const roots = trial.share.size;
     const mayWrite = (client: number) => [undefined, clinicianId].includes(this.owners.get(client));
     let effect: UpdateEffect | undefined;
+    let integrated: Uint8Array | undefined;
     try {
-      trial.transact((transaction) => {
-        Y.applyUpdate(trial, update);
-        effect = inspect(trial, transaction, mayWrite);
-      });
+      integrated = captureUpdate(trial, () =>
+        trial.transact((transaction) => {
+          Y.applyUpdate(trial, update);
+          effect = inspect(trial, transaction, mayWrite);
+        }),
+      );
     } catch (error) {
       this.stale = true;
       throw error;
     }
-    return effect!;
+    // Decoding alone creates the root types an update names; the trial does not keep them.
+    if (trial.share.size !== roots) this.stale = true;
+    return { effect: effect!, integrated };
   }
 }
 

@@ -64,7 +64,15 @@ export async function collabClient(serverUrl: string, planId: string, credential
         doc.on('update', check);
       }),
     destroy: () => {
-      provider.destroy();
+      try {
+        provider.destroy();
+      } catch {
+        // A replica that was sent content under its own client id it never made (the placeholder of
+        // a hand-written update) takes a new client id, as Yjs does on a clash, and y-websocket's
+        // awareness then fails in destroy: close the socket as destroy would have.
+        provider.shouldConnect = false;
+        provider.ws?.close();
+      }
       doc.destroy();
     },
   };
