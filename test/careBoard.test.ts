@@ -6,7 +6,7 @@ import { GraphQLClient } from 'graphql-request';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoClinicians, seedDemoData } from '../src/db/seed';
-import { AlertsDocument, PatientMeasuresDocument, PatientPlansDocument, PatientsDocument, RecordMeasureDocument, TreatmentPlanDocument } from './generated/graphql';
+import { AlertsDocument, CreatePatientDocument, PatientMeasuresDocument, PatientPlansDocument, PatientsDocument, RecordMeasureDocument, TreatmentPlanDocument } from './generated/graphql';
 import { startTestServer, type TestServer } from './support/server';
 
 /**
@@ -41,6 +41,11 @@ beforeAll(async () => {
   // Two earlier measures, so the chart has more than one point and more than one instrument.
   await prescriberApi.request(RecordMeasureDocument, { input: { patientId, instrument: 'PHQ9', responses: [2, 2, 2, 1, 1, 1, 1, 1, 0] } });
   await prescriberApi.request(RecordMeasureDocument, { input: { patientId, instrument: 'GAD7', responses: [1, 1, 1, 1, 0, 0, 0] } });
+
+  // More patients than a page of the list, on the prescriber's care team only.
+  for (let i = 1; i <= 10; i++) {
+    await prescriberApi.request(CreatePatientDocument, { input: { firstName: `Later${i}`, lastName: 'Paged', dateOfBirth: '1980-01-01' } });
+  }
 
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -219,6 +224,13 @@ describe('the care board in Chromium', () => {
       expect(await form.locator('select[data-item]').count()).toBe(count);
       for (const select of await form.locator('select[data-item]').all()) expect(await select.evaluate((el) => (el as HTMLSelectElement).labels?.length)).toBe(1);
     }
+
+    // My patients come a page at a time: the prescriber has 13, the therapist the 3 demo ones.
+    expect(await prescriber.locator('.patients .patient-row').count()).toBe(10);
+    await prescriber.getByRole('button', { name: 'Show more patients' }).click();
+    await prescriber.waitForFunction(() => document.querySelectorAll('.patients .patient-row').length === 13, undefined, { timeout: WAIT });
+    expect(await prescriber.getByRole('button', { name: 'Show more patients' }).isHidden()).toBe(true);
+    expect(await therapist.locator('.patients .patient-row').count()).toBe(3);
 
     // Acknowledged on the prescriber's board, it leaves the feed and the open alerts.
     await prescriber.locator('.alerts [data-level="CRITICAL"] button.acknowledge').click();
