@@ -6,7 +6,7 @@ import { careTeamDirectory, readCareTeam } from './auth/careTeams';
 import { liveFeeds } from './records/live';
 import type { TokenService } from './auth/tokens';
 import type { DemoTokens } from './auth/demoTokens';
-import type { Config } from './config/config';
+import { DEFAULT_DOSING, type Config } from './config/config';
 import type { Orm } from './db/orm';
 import { createApollo } from './graphql/apollo';
 import { contextFactory } from './graphql/contextFactory';
@@ -33,7 +33,7 @@ import { clip, type Logger } from './logger';
 import { buildGraphQLSchema } from './schema/build';
 
 export interface AppDeps {
-  config: Pick<Config, 'production' | 'host' | 'port'> & Partial<Pick<Config, 'collabMaxMessageBytes' | 'collabPresence' | 'sockets' | 'corsOrigins'>>;
+  config: Pick<Config, 'production' | 'host' | 'port'> & Partial<Pick<Config, 'collabMaxMessageBytes' | 'collabPresence' | 'sockets' | 'corsOrigins' | 'dosing'>>;
   /** Stored updates of a plan after which its log is folded into a snapshot. */
   compactAfter?: number;
   orm: Orm;
@@ -74,7 +74,7 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, webApp
   const rooms = new Rooms(new PlanStore(orm.em.getConnection().getKnex()), hub, logger, compactAfter, config.collabPresence ?? DEFAULT_PRESENCE_LIMITS);
   const careTeams = careTeamDirectory(hub, (patientId) => readCareTeam(orm.em.fork(), patientId));
   const feeds = liveFeeds(hub, careTeams);
-  const services = { live: { feeds, careTeams }, auditWriter: createAuditWriter(() => orm.em.fork()), rooms };
+  const services = { live: { feeds, careTeams }, auditWriter: createAuditWriter(() => orm.em.fork()), rooms, dosing: config.dosing ?? DEFAULT_DOSING };
   const contextFor = contextFactory(orm, tokens, services);
   const socketLimits = config.sockets ?? DEFAULT_SOCKET_LIMITS;
   const collab = collabTransport({

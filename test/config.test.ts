@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       collabMaxMessageBytes: 1024 * 1024,
       corsOrigins: ['http://localhost:*', 'http://127.0.0.1:*'],
       collabPresence: { maxStateBytes: 4096, maxClientsPerConnection: 4 },
+      dosing: { ketamineMinMonitoringMinutes: 60 },
     });
   });
 
@@ -30,6 +31,12 @@ describe('loadConfig', () => {
       'http://localhost:*',
       'https://[::1]:8443',
     ]);
+  });
+
+  it('reads the clinic’s minimum monitoring after racemic ketamine, within 30 minutes to a day', () => {
+    expect(loadConfig({ KETAMINE_MIN_MONITORING_MIN: '90' }).dosing.ketamineMinMonitoringMinutes).toBe(90);
+    expect(() => loadConfig({ KETAMINE_MIN_MONITORING_MIN: '0' })).toThrow('KETAMINE_MIN_MONITORING_MIN must be a whole number from 30 to 1440 (got "0")');
+    expect(() => loadConfig({ KETAMINE_MIN_MONITORING_MIN: 'an hour' })).toThrow('KETAMINE_MIN_MONITORING_MIN');
   });
 
   it('reads every variable', () => {

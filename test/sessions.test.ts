@@ -21,7 +21,8 @@ import {
 } from './generated/graphql';
 import { expectCode } from './support/expect';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
-import { DAY, daysAgo, fromNow } from './support/time';
+import { dosingInput } from './support/dosing';
+import { DAY, daysAgo, fromNow, HOUR, MINUTE } from './support/time';
 
 let server: TestServer;
 let prescriber: TestClinician;
@@ -68,18 +69,6 @@ async function patientWithPlan(options: { protocol?: Protocol; route?: Route; re
 const schedule = (by: TestClinician, planId: string, kind: 'PREPARATION' | 'DOSING' | 'INTEGRATION' | 'FOLLOW_UP', at: Date, dosingSessionId?: string) =>
   by.http.request(ScheduleSessionDocument, { input: { planId, kind, scheduledAt: at.toISOString(), dosingSessionId } });
 
-const dose = (sessionId: string, prescriptionId: string, change: Partial<CompleteDosingSessionInput> = {}): CompleteDosingSessionInput => ({
-  sessionId,
-  prescriptionId,
-  doseMg: 40,
-  lotNumber: 'KX-2291',
-  bloodPressureBefore: { systolic: 138, diastolic: 86 },
-  bloodPressureAfter: { systolic: 152, diastolic: 92 },
-  minutesMonitored: 75,
-  adverseEvents: ['DISSOCIATION', 'NAUSEA'],
-  ...change,
-});
-
 describe('dosing sessions', () => {
   it('cannot be scheduled before an ELIGIBLE assessment and a consent', async () => {
     const { planId } = await patientWithPlan({ ready: false });
@@ -92,40 +81,69 @@ describe('dosing sessions', () => {
 
   it('are completed by the prescriber within the active prescription, and then kept as they are', async () => {
     const { planId, prescriptionId } = await patientWithPlan();
-    const { scheduleSession } = await schedule(therapist, planId, 'DOSING', new Date());
+    const { scheduleSession } = await schedule(therapist, planId, 'DOSING', fromNow(-2 * HOUR));
     const id = scheduleSession.id;
-    await expectCode(therapist.http.request(CompleteDosingSessionDocument, { input: dose(id, prescriptionId) }), 'FORBIDDEN');
-    expect(await expectCode(prescriber.http.request(CompleteDosingSessionDocument, { input: dose(id, prescriptionId, { doseMg: 45 }) }), 'CONFLICT')).toContain('prescribed 40');
-    await expectCode(prescriber.http.request(CompleteDosingSessionDocument, { input: dose(id, prescriptionId, { lotNumber: ' ' }) }), 'BAD_USER_INPUT');
-    await expectCode(prescriber.http.request(CompleteDosingSessionDocument, { input: dose(id, prescriptionId, { bloodPressureBefore: { systolic: 80, diastolic: 90 } }) }), 'BAD_USER_INPUT');
+    const complete = (change: Partial<CompleteDosingSessionInput> = {}) => prescriber.http.request(CompleteDosingSessionDocument, { input: dosingInput(id, prescriptionId, change) });
+    await expectCode(therapist.http.request(CompleteDosingSessionDocument, { input: dosingInput(id, prescriptionId) }), 'FORBIDDEN');
+    await expectCode(outsider.http.request(CompleteDosingSessionDocument, { input: dosingInput(id, prescriptionId) }), 'FORBIDDEN');
+    expect(await expectCode(complete({ doseMg: 45 }), 'BAD_USER_INPUT')).toContain('prescribed 40');
+    await expectCode(complete({ lotNumber: ' ' }), 'BAD_USER_INPUT');
+    await expectCode(complete({ vitalSignsBefore: { systolic: 80, diastolic: 90 } }), 'BAD_USER_INPUT');
+    expect(await expectCode(complete({ administeredAt: fromNow(10 * MINUTE).toISOString(), dischargedAt: fromNow(-MINUTE).toISOString() }), 'BAD_USER_INPUT')).toContain('future');
+    expect(await expectCode(complete({ administeredAt: fromNow(-3 * HOUR).toISOString() }), 'BAD_USER_INPUT')).toContain('before the session was scheduled');
+    expect(await expectCode(complete({ fitToLeave: false }), 'BAD_USER_INPUT')).toContain('fit to leave');
+    // 0 minutes, then 59: racemic ketamine is monitored at least 60 minutes (the clinic's default).
+    expect(await expectCode(complete({ dischargedAt: fromNow(-89 * MINUTE).toISOString() }), 'BAD_USER_INPUT')).toContain('at least 60 minutes');
+    expect(await expectCode(complete({ administeredAt: fromNow(-69 * MINUTE).toISOString() }), 'BAD_USER_INPUT')).toContain('at least 60 minutes');
 
-    const high = { bloodPressureBefore: { systolic: 186, diastolic: 98 } };
-    expect(await expectCode(prescriber.http.request(CompleteDosingSessionDocument, { input: dose(id, prescriptionId, high) }), 'CONFLICT')).toContain('hold the dose');
-    const { completeDosingSession } = await prescriber.http.request(CompleteDosingSessionDocument, {
-      input: dose(id, prescriptionId, { ...high, bloodPressureOverrideReason: 'white-coat hypertension documented; repeat 178/96' }),
+    const high = { vitalSignsBefore: { systolic: 186, diastolic: 98 } };
+    expect(await expectCode(complete(high), 'BAD_USER_INPUT')).toContain('hold the dose');
+    const given = fromNow(-100 * MINUTE);
+    const { completeDosingSession } = await complete({
+      ...high,
+      administeredAt: given.toISOString(),
+      bloodPressureOverrideReason: 'white-coat hypertension documented; repeat 178/96',
+      adverseEvents: ['DISSOCIATION', 'NAUSEA'],
     });
-    expect(completeDosingSession).toMatchObject({ route: 'IM', doseMg: 40, lotNumber: 'KX-2291', systolicBefore: 186, minutesMonitored: 75, adverseEvents: ['DISSOCIATION', 'NAUSEA'], prescription: { id: prescriptionId } });
+    expect(completeDosingSession).toMatchObject({
+      route: 'IM',
+      doseMg: 40,
+      lotNumber: 'KX-2291',
+      systolicBefore: 186,
+      heartRateBefore: null,
+      oxygenSaturationAfter: 97,
+      systolicAtDischarge: 134,
+      minutesMonitored: 90,
+      fitToLeaveAttested: true,
+      adverseEvents: ['DISSOCIATION', 'NAUSEA'],
+      prescription: { id: prescriptionId },
+      administeredBy: { id: (await prescriber.http.request(MeDocument)).me.id },
+    });
+    expect(new Date(completeDosingSession.administeredAt!).getTime()).toBe(given.getTime());
     expect(completeDosingSession.bloodPressureOverrideReason).toContain('white-coat');
 
-    await expectCode(prescriber.http.request(CompleteDosingSessionDocument, { input: dose(id, prescriptionId) }), 'CONFLICT');
+    await expectCode(complete(), 'CONFLICT');
     const audit = await server.sql<{ action: string }>("select action from audit_event where entity_id = $1 and action <> 'session.read' order by id", [id]);
     expect(audit.map((r) => r.action)).toEqual(['session.create', 'dose.administer']);
     await expect(server.sql('update treatment_session set dose_mg = 80 where id = $1', [id])).rejects.toThrow(/never deleted or edited/);
     await expect(server.sql('delete from treatment_session where id = $1', [id])).rejects.toThrow(/never deleted or edited/);
   });
 
-  it('refuse a void prescription, and intranasal esketamine with under 120 minutes of monitoring', async () => {
+  it('refuse a void prescription, and intranasal esketamine off the 28 mg steps or with under 120 minutes of monitoring', async () => {
     const ketamine = await patientWithPlan();
     await prescriber.http.request(VoidPrescriptionDocument, { id: ketamine.prescriptionId, reason: 'patient moved clinic' });
-    const first = (await schedule(prescriber, ketamine.planId, 'DOSING', new Date())).scheduleSession.id;
-    expect(await expectCode(prescriber.http.request(CompleteDosingSessionDocument, { input: dose(first, ketamine.prescriptionId) }), 'CONFLICT')).toContain('void');
+    const first = (await schedule(prescriber, ketamine.planId, 'DOSING', fromNow(-2 * HOUR))).scheduleSession.id;
+    expect(await expectCode(prescriber.http.request(CompleteDosingSessionDocument, { input: dosingInput(first, ketamine.prescriptionId) }), 'CONFLICT')).toContain('void');
 
     const spray = await patientWithPlan({ route: 'INTRANASAL_ESKETAMINE' });
-    const session = (await schedule(prescriber, spray.planId, 'DOSING', new Date())).scheduleSession.id;
-    const esketamine = { doseMg: 56, minutesMonitored: 119 };
-    expect(await expectCode(prescriber.http.request(CompleteDosingSessionDocument, { input: dose(session, spray.prescriptionId, esketamine) }), 'CONFLICT')).toContain('120 minutes');
-    const { completeDosingSession } = await prescriber.http.request(CompleteDosingSessionDocument, { input: dose(session, spray.prescriptionId, { ...esketamine, minutesMonitored: 120 }) });
-    expect(completeDosingSession.route).toBe('INTRANASAL_ESKETAMINE');
+    const session = (await schedule(prescriber, spray.planId, 'DOSING', fromNow(-3 * HOUR))).scheduleSession.id;
+    const given = fromNow(-150 * MINUTE);
+    const esketamine = (change: Partial<CompleteDosingSessionInput>) =>
+      prescriber.http.request(CompleteDosingSessionDocument, { input: dosingInput(session, spray.prescriptionId, { doseMg: 56, administeredAt: given.toISOString(), ...change }) });
+    expect(await expectCode(esketamine({ doseMg: 30 }), 'BAD_USER_INPUT')).toContain('28, 56, 84');
+    expect(await expectCode(esketamine({ dischargedAt: new Date(given.getTime() + 119 * MINUTE).toISOString() }), 'BAD_USER_INPUT')).toContain('120 minutes');
+    const { completeDosingSession } = await esketamine({ dischargedAt: new Date(given.getTime() + 120 * MINUTE).toISOString() });
+    expect(completeDosingSession).toMatchObject({ route: 'INTRANASAL_ESKETAMINE', minutesMonitored: 120 });
   });
 });
 

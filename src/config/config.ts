@@ -23,6 +23,8 @@ export interface Config {
   collabMaxMessageBytes: number;
   /** Bounds on each editor's presence in a live document (src/collab/protocol.ts). */
   collabPresence: PresenceLimits;
+  /** What the clinic sets for dosing sessions. */
+  dosing: DosingSettings;
   /** Heartbeat and send-buffer bound of every WebSocket (src/http/sockets.ts). */
   sockets: SocketLimits;
   /**
@@ -34,6 +36,13 @@ export interface Config {
 
 /** Pages served by a local dev server (Vite, Next) on any port. */
 export const DEVELOPMENT_CORS_ORIGINS: readonly string[] = ['http://localhost:*', 'http://127.0.0.1:*'];
+export interface DosingSettings {
+  /** Racemic ketamine's minimum monitoring before discharge (`KETAMINE_MIN_MONITORING_MIN`). */
+  ketamineMinMonitoringMinutes: number;
+}
+
+/** 60 minutes unless the clinic sets otherwise (CLINICAL.md, "Courses and dosing safety"). */
+export const DEFAULT_DOSING: DosingSettings = { ketamineMinMonitoringMinutes: 60 };
 
 export type JwtConfig =
   | { kind: 'secret'; secret: string; issuer?: string; audience?: string }
@@ -90,6 +99,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       maxStateBytes: readInt(get, 'COLLAB_MAX_PRESENCE_BYTES', DEFAULT_PRESENCE_LIMITS.maxStateBytes, 256, 64 * 1024),
       maxClientsPerConnection: readInt(get, 'COLLAB_MAX_PRESENCE_CLIENTS', DEFAULT_PRESENCE_LIMITS.maxClientsPerConnection, 1, 64),
     },
+    // Below 30 minutes is not observation after ketamine; a day is the most a session holds.
+    dosing: { ketamineMinMonitoringMinutes: readInt(get, 'KETAMINE_MIN_MONITORING_MIN', DEFAULT_DOSING.ketamineMinMonitoringMinutes, 30, 1440) },
     sockets: DEFAULT_SOCKET_LIMITS,
     corsOrigins: readCorsOrigins(get, production),
   };

@@ -172,36 +172,6 @@ export enum AdverseEvent {
   RAISED_BLOOD_PRESSURE = 'RAISED_BLOOD_PRESSURE',
 }
 
-/** Intranasal esketamine: the patient stays under observation at least this long. */
-export const ESKETAMINE_MIN_MONITORING_MINUTES = 120;
-
-export interface DoseGiven {
-  route: Route;
-  doseMg: number;
-  before: BloodPressure;
-  minutesMonitored: number;
-  /** The prescriber's reason to dose despite a pre-dose blood pressure above the limit. */
-  overrideReason?: string | null;
-}
-
-export interface ActivePrescription {
-  route: Route;
-  doseMg: number;
-}
-
-/** Why a dosing session cannot be completed as recorded; undefined when it can. */
-export function dosingRefusal(dose: DoseGiven, prescription: ActivePrescription): string | undefined {
-  if (dose.route !== prescription.route) return `the active prescription is for the ${prescription.route} route, not ${dose.route}`;
-  if (dose.doseMg > prescription.doseMg) return `${dose.doseMg} mg is more than the prescribed ${prescription.doseMg} mg`;
-  if (aboveLimit(dose.before) && !dose.overrideReason?.trim()) {
-    return `pre-dose blood pressure ${dose.before.systolic}/${dose.before.diastolic} is above ${BLOOD_PRESSURE_LIMIT.systolic}/${BLOOD_PRESSURE_LIMIT.diastolic}: hold the dose, or give the prescriber's reason to override`;
-  }
-  if (dose.route === Route.INTRANASAL_ESKETAMINE && dose.minutesMonitored < ESKETAMINE_MIN_MONITORING_MINUTES) {
-    return `intranasal esketamine needs at least ${ESKETAMINE_MIN_MONITORING_MINUTES} minutes of monitoring before discharge (${dose.minutesMonitored} recorded)`;
-  }
-  return undefined;
-}
-
 const HOUR = 60 * 60 * 1000;
 
 /**

@@ -7,9 +7,10 @@ import { DateTimeScalar } from '../schema/scalars';
 import { Clinician } from './Clinician';
 import type { Measure } from './Measure';
 import type { Patient } from './Patient';
+import type { TreatmentSession } from './TreatmentSession';
 import type { TreatmentCourse } from './TreatmentCourse';
 
-/** An alert raised by a stored measure, for the care team to act on and acknowledge. */
+/** An alert raised by a stored measure or a dosing session's vital signs, for the care team to act on and acknowledge. */
 @ObjectType()
 @Entity({ tableName: 'score_alert' })
 export class ScoreAlert {
@@ -26,12 +27,17 @@ export class ScoreAlert {
   @ManyToOne({ entity: 'TreatmentCourse', ref: true })
   course!: Ref<TreatmentCourse>;
 
-  @ManyToOne({ entity: 'Measure', ref: true })
-  measure!: Ref<Measure>;
+  /** The measure that raised it; or else `session`. */
+  @ManyToOne({ entity: 'Measure', ref: true, nullable: true })
+  measure?: Ref<Measure>;
 
-  /** Copied from the measure so that "once per patient and instrument" is a unique index. */
-  @Enum({ items: () => Instrument, type: 'text' })
-  instrument!: Instrument;
+  /** The dosing session whose vital signs raised it (VITAL_SIGNS). */
+  @ManyToOne({ entity: 'TreatmentSession', ref: true, nullable: true })
+  session?: Ref<TreatmentSession>;
+
+  /** Copied from the measure so that "once per course and instrument" is a unique index. */
+  @Enum({ items: () => Instrument, type: 'text', nullable: true })
+  instrument?: Instrument;
 
   @Field(() => AlertKind)
   @Enum({ items: () => AlertKind, type: 'text' })

@@ -55,6 +55,15 @@ export class TreatmentSession {
   @ManyToOne(() => Clinician, { ref: true, nullable: true })
   completedBy?: Ref<Clinician>;
 
+  /** For a dose: when it was given (not when it was recorded); the integration window counts from it. */
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Property({ type: 'timestamptz', nullable: true })
+  administeredAt?: Date;
+
+  /** For a dose: the prescriber who gave it. */
+  @ManyToOne(() => Clinician, { ref: true, nullable: true })
+  administeredBy?: Ref<Clinician>;
+
   @ManyToOne({ entity: 'Prescription', ref: true, nullable: true })
   prescription?: Ref<Prescription>;
 
@@ -89,6 +98,49 @@ export class TreatmentSession {
 
   @Field(() => Int, { nullable: true })
   @Property({ type: 'smallint', nullable: true })
+  heartRateBefore?: number;
+
+  /** Percent. */
+  @Field(() => Int, { nullable: true })
+  @Property({ type: 'smallint', nullable: true })
+  oxygenSaturationBefore?: number;
+
+  @Field(() => Int, { nullable: true })
+  @Property({ type: 'smallint', nullable: true })
+  heartRateAfter?: number;
+
+  @Field(() => Int, { nullable: true })
+  @Property({ type: 'smallint', nullable: true })
+  oxygenSaturationAfter?: number;
+
+  @Field(() => Int, { nullable: true })
+  @Property({ type: 'smallint', nullable: true })
+  systolicAtDischarge?: number;
+
+  @Field(() => Int, { nullable: true })
+  @Property({ type: 'smallint', nullable: true })
+  diastolicAtDischarge?: number;
+
+  @Field(() => Int, { nullable: true })
+  @Property({ type: 'smallint', nullable: true })
+  heartRateAtDischarge?: number;
+
+  @Field(() => Int, { nullable: true })
+  @Property({ type: 'smallint', nullable: true })
+  oxygenSaturationAtDischarge?: number;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Property({ type: 'timestamptz', nullable: true })
+  dischargedAt?: Date;
+
+  /** The prescriber's attestation that the patient was fit to leave. */
+  @Field({ nullable: true })
+  @Property({ type: 'boolean', nullable: true })
+  fitToLeaveAttested?: boolean;
+
+  /** From the dose to discharge, in whole minutes. */
+  @Field(() => Int, { nullable: true })
+  @Property({ type: 'smallint', nullable: true })
   minutesMonitored?: number;
 
   @Field(() => [AdverseEvent], { nullable: true })
@@ -99,6 +151,11 @@ export class TreatmentSession {
   @Field({ nullable: true })
   @Property({ type: 'text', nullable: true })
   bloodPressureOverrideReason?: string;
+
+  /** Why the prescriber dosed within 24 hours of another dose, or a third esketamine dose within seven days. */
+  @Field({ nullable: true })
+  @Property({ type: 'text', nullable: true })
+  doseSpacingOverrideReason?: string;
 
   @Property({ type: 'timestamptz' })
   createdAt: Date = new Date();

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { CareTeamAccess } from '../auth/access';
+import type { DosingSettings } from '../config/config';
 import type { Clinician } from '../entities';
 import type { Rooms } from '../collab/rooms';
 import { AlertRecords } from './alerts';
@@ -39,14 +40,15 @@ export interface RecordServices {
   live: LiveSources;
   auditWriter: AuditWriter;
   rooms: Rooms;
+  dosing: DosingSettings;
 }
 
-export function recordsFor(em: EntityManager, clinician: Clinician, requestId: string, { live, auditWriter, rooms }: RecordServices): Records {
+export function recordsFor(em: EntityManager, clinician: Clinician, requestId: string, { live, auditWriter, rooms, dosing }: RecordServices): Records {
   const scope = new RequestScope(em, clinician, requestId, auditWriter);
   const access = new CareTeamAccess(clinician);
   const courses = new CourseRecords(scope);
   const pathway = new PathwayRecords(scope, access, courses);
-  const sessions = new SessionRecords(scope, access, pathway, courses);
+  const sessions = new SessionRecords(scope, access, pathway, courses, dosing);
   return {
     scope,
     patients: new PatientRecords(scope, access, courses),

@@ -103,10 +103,10 @@ export class MeasureRecords {
     return connection;
   }
 
-  /** The measure an alert already reached was raised on (batched by the dataloader). */
-  async ofAlert(alert: ScoreAlert): Promise<Measure> {
-    const measure = (await alert.measure.load())!;
-    this.auditRead([measure]);
+  /** The measure an alert already reached was raised on, if a measure raised it (batched by the dataloader). */
+  async ofAlert(alert: ScoreAlert): Promise<Measure | null> {
+    const measure = alert.measure ? ((await alert.measure.load()) ?? null) : null;
+    if (measure) this.auditRead([measure]);
     return measure;
   }
 

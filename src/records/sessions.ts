@@ -1,11 +1,15 @@
 import { ref, type EntityManager } from '@mikro-orm/postgresql';
 import type { CareTeamAccess } from '../auth/access';
 import { scheduledAtRefusal } from '../domain/clinicalTime';
-import { AdverseEvent, dosingRefusal, implausibleBloodPressure, integrationOutsideWindow, SessionKind, type BloodPressure } from '../domain/pathway';
-import { Protocol } from '../domain/plans';
+import type { DosingSettings } from '../config/config';
+import { AlertKind, AlertLevel } from '../domain/alerts';
+import { doseRecordProblem, doseSpacingConcerns, minutesMonitored, prescriptionUseRefusal, vitalSignsAlarm, type VitalSigns } from '../domain/dosing';
+import { AdverseEvent, integrationOutsideWindow, Medication, SessionKind } from '../domain/pathway';
+import { Protocol, Route } from '../domain/plans';
 import { Role } from '../domain/roles';
-import { Clinician, Prescription, TreatmentPlan, TreatmentSession, type Patient } from '../entities';
+import { Clinician, Prescription, ScoreAlert, TreatmentPlan, TreatmentSession, type Patient } from '../entities';
 import { badInput, conflict, forbidden, notFound } from '../errors';
+import { notifyOnCommit } from '../events/events';
 import { parseId } from '../ids';
 import type { CourseRecords } from './courses';
 import type { PathwayRecords } from './pathway';
@@ -24,12 +28,19 @@ export interface DosingRecord {
   prescriptionId: string;
   doseMg: number;
   lotNumber: string;
-  before: BloodPressure;
-  after?: BloodPressure | null;
-  minutesMonitored: number;
+  administeredAt: Date;
+  before: VitalSigns;
+  after: VitalSigns;
+  atDischarge: VitalSigns;
+  dischargedAt: Date;
+  fitToLeave: boolean;
   adverseEvents: AdverseEvent[];
   bloodPressureOverrideReason?: string | null;
+  doseSpacingOverrideReason?: string | null;
 }
+
+/** Doses this close to a new one can affect its spacing rules (seven days for esketamine). */
+const SPACING_HORIZON_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** Who completes which kind of session: the prescriber gives doses, the therapist does the therapy. */
 const COMPLETED_BY: Record<SessionKind, readonly Role[]> = {
@@ -51,6 +62,7 @@ export class SessionRecords {
     private readonly access: CareTeamAccess,
     private readonly pathway: PathwayRecords,
     private readonly courses: CourseRecords,
+    private readonly dosing: DosingSettings,
   ) {}
 
   async schedule(input: NewSession): Promise<TreatmentSession> {
@@ -79,51 +91,107 @@ export class SessionRecords {
     });
   }
 
-  /** PRESCRIBER only: the administration record of a dose, checked against the active prescription. */
+  /**
+   * PRESCRIBER only: the administration record of a dose (Schedule III: who, what, how much, when,
+   * lot, under which prescription), checked at the moment of dosing against the prescription, the
+   * current course and the patient's other doses. Vital signs out of range raise a VITAL_SIGNS alert
+   * in the same transaction.
+   */
   async completeDosing(input: DosingRecord): Promise<TreatmentSession> {
     this.requireRole(SessionKind.DOSING);
     const sessionId = parseId(input.sessionId, 'sessionId');
     const prescriptionId = parseId(input.prescriptionId, 'prescriptionId');
     const lotNumber = input.lotNumber.trim();
     if (lotNumber.length === 0 || lotNumber.length > 64) throw badInput('lotNumber must be 1 to 64 characters');
-    if (!Number.isFinite(input.doseMg) || input.doseMg <= 0) throw badInput('doseMg must be a positive number of milligrams');
-    if (!Number.isInteger(input.minutesMonitored) || input.minutesMonitored < 0 || input.minutesMonitored > 1440) throw badInput('minutesMonitored must be a whole number from 0 to 1440');
-    const bpProblem = implausibleBloodPressure(input.before) ?? (input.after ? implausibleBloodPressure(input.after) : undefined);
-    if (bpProblem) throw badInput(bpProblem);
+    const spacingReason = optionalReason(input.doseSpacingOverrideReason, 'doseSpacingOverrideReason');
+    const bloodPressureReason = optionalReason(input.bloodPressureOverrideReason, 'bloodPressureOverrideReason');
     return this.scope.write(async (em) => {
       const session = await this.openSession(em, sessionId, SessionKind.DOSING);
-      const patientId = session.patient.id;
-      const course = await this.pathway.requireTreatable(em, (await session.patient.load())!, 'cannot dose');
-      if (session.course.id !== course.id) throw conflict('that dosing session belongs to an earlier course of treatment');
-      const prescription = await em.findOne(Prescription, { id: prescriptionId, patient: patientId });
+      const patient = (await session.patient.load())!;
+      const prescription = await em.findOne(Prescription, { id: prescriptionId, patient: patient.id });
       if (!prescription) throw badInput("prescriptionId must name one of this patient's prescriptions");
-      if (prescription.voidedAt) throw conflict('that prescription is void; dose only under an active prescription');
-      const refusal = dosingRefusal(
-        { route: prescription.route, doseMg: input.doseMg, before: input.before, minutesMonitored: input.minutesMonitored, overrideReason: input.bloodPressureOverrideReason },
-        { route: prescription.route, doseMg: Number(prescription.doseMg) },
+      const problem = doseRecordProblem(
+        { ...input, bloodPressureOverrideReason: bloodPressureReason },
+        {
+          medication: prescription.medication,
+          prescribedDoseMg: Number(prescription.doseMg),
+          scheduledAt: session.scheduledAt,
+          now: new Date(),
+          bornOn: patient.dateOfBirth,
+          ketamineMinMonitoringMinutes: this.dosing.ketamineMinMonitoringMinutes,
+        },
       );
-      if (refusal) throw conflict(refusal);
+      if (problem) throw badInput(problem);
       const plan = await em.findOneOrFail(TreatmentPlan, { id: session.plan.id });
-      if (plan.route !== prescription.route) throw conflict(`the plan is for the ${plan.route} route; the prescription is for ${prescription.route}`);
+      if (plan.route !== prescription.route) throw badInput(`the plan is for the ${plan.route} route; the prescription is for ${prescription.route}`);
+
+      const course = await this.pathway.requireTreatable(em, patient, 'cannot dose');
+      if (session.course.id !== course.id) throw conflict('that dosing session belongs to an earlier course of treatment');
+      const administrations = await em.count(TreatmentSession, { prescription: prescription.id, kind: SessionKind.DOSING, completedAt: { $ne: null } });
+      const unusable = prescriptionUseRefusal(
+        { prescribedAt: prescription.prescribedAt, quantity: prescription.quantity, refills: prescription.refills, voided: !!prescription.voidedAt, administrations },
+        input.administeredAt,
+      );
+      if (unusable) throw conflict(unusable);
+      const at = input.administeredAt.getTime();
+      const nearby = await em.find(TreatmentSession, {
+        patient: patient.id,
+        kind: SessionKind.DOSING,
+        id: { $ne: session.id },
+        administeredAt: { $gt: new Date(at - SPACING_HORIZON_MS), $lt: new Date(at + SPACING_HORIZON_MS) },
+      });
+      const concerns = doseSpacingConcerns(
+        { administeredAt: input.administeredAt, medication: prescription.medication },
+        nearby.map((d) => ({ administeredAt: d.administeredAt!, medication: d.route === Route.INTRANASAL_ESKETAMINE ? Medication.ESKETAMINE : Medication.KETAMINE })),
+      );
+      if (concerns.length > 0 && !spacingReason) throw conflict(`${concerns.join('; ')}: give the prescriber's reason to override (doseSpacingOverrideReason)`);
+
+      const me = em.getReference(Clinician, this.scope.clinician.id, { wrapped: true });
       Object.assign(session, {
         completedAt: new Date(),
-        completedBy: em.getReference(Clinician, this.scope.clinician.id, { wrapped: true }),
+        completedBy: me,
+        administeredAt: input.administeredAt,
+        administeredBy: me,
         prescription: ref(prescription),
         route: prescription.route,
         doseMg: input.doseMg,
         lotNumber,
         systolicBefore: input.before.systolic,
         diastolicBefore: input.before.diastolic,
-        systolicAfter: input.after?.systolic ?? undefined,
-        diastolicAfter: input.after?.diastolic ?? undefined,
-        minutesMonitored: input.minutesMonitored,
+        heartRateBefore: input.before.heartRate ?? undefined,
+        oxygenSaturationBefore: input.before.oxygenSaturation ?? undefined,
+        systolicAfter: input.after.systolic,
+        diastolicAfter: input.after.diastolic,
+        heartRateAfter: input.after.heartRate ?? undefined,
+        oxygenSaturationAfter: input.after.oxygenSaturation ?? undefined,
+        systolicAtDischarge: input.atDischarge.systolic,
+        diastolicAtDischarge: input.atDischarge.diastolic,
+        heartRateAtDischarge: input.atDischarge.heartRate ?? undefined,
+        oxygenSaturationAtDischarge: input.atDischarge.oxygenSaturation ?? undefined,
+        dischargedAt: input.dischargedAt,
+        fitToLeaveAttested: input.fitToLeave,
+        minutesMonitored: minutesMonitored(input),
         adverseEvents: [...new Set(input.adverseEvents)],
-        bloodPressureOverrideReason: input.bloodPressureOverrideReason?.trim() || undefined,
+        bloodPressureOverrideReason: bloodPressureReason,
+        doseSpacingOverrideReason: spacingReason,
       });
+      const alarm = vitalSignsAlarm(input);
+      const alert = alarm ? em.create(ScoreAlert, { patient, course, session, kind: AlertKind.VITAL_SIGNS, level: AlertLevel.CRITICAL, message: alarm }) : undefined;
       await em.flush();
-      this.scope.audit({ action: 'dose.administer', patientId, entity: 'TreatmentSession', entityId: session.id });
+      if (alert) await notifyOnCommit(em, [{ type: 'scoreAlert', id: alert.id, patientId: patient.id }]);
+      this.scope.audit(
+        { action: 'dose.administer', patientId: patient.id, entity: 'TreatmentSession', entityId: session.id },
+        ...(alert ? [{ action: 'alert.create', patientId: patient.id, entity: 'ScoreAlert', entityId: alert.id }] : []),
+      );
       return session;
     });
+  }
+
+  /** The dosing session whose vital signs raised an alert the caller already reached. */
+  async ofAlert(alert: ScoreAlert): Promise<TreatmentSession | null> {
+    const session = alert.session ? ((await alert.session.load()) ?? null) : null;
+    if (session) this.auditRead([session]);
+    return session;
   }
 
   /** Preparation and integration by the therapist, follow-up by either. */
@@ -162,7 +230,7 @@ export class SessionRecords {
     if (plan?.protocol !== Protocol.SEPARATE_DAY) return false;
     const dosing = await session.dosingSession.load();
     if (!dosing) return false;
-    return integrationOutsideWindow(dosing.completedAt ?? dosing.scheduledAt, session.completedAt ?? session.scheduledAt);
+    return integrationOutsideWindow(dosing.administeredAt ?? dosing.scheduledAt, session.completedAt ?? session.scheduledAt);
   }
 
   /** A session of a patient on the caller's care team, for a note: FORBIDDEN off the team. */
@@ -188,4 +256,12 @@ export class SessionRecords {
   private auditRead(rows: TreatmentSession[]) {
     this.scope.audit(...rows.map((s) => ({ action: 'session.read', patientId: s.patient.id, entity: 'TreatmentSession', entityId: s.id })));
   }
+}
+
+/** An override reason, when given: 3 to 500 characters once trimmed. */
+function optionalReason(reason: string | null | undefined, field: string): string | undefined {
+  if (reason === undefined || reason === null) return undefined;
+  const why = reason.trim();
+  if (why.length < 3 || why.length > 500) throw badInput(`${field} must be 3 to 500 characters`);
+  return why;
 }

@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
-import { Clinician, Measure, Patient, ScoreAlert } from '../entities';
+import { Clinician, Measure, Patient, ScoreAlert, TreatmentSession } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
 import { Connection, type ConnectionShape } from '../schema/connection';
 
@@ -36,9 +36,14 @@ export class AlertResolver {
     return ctx.records.patients.ofRecord(alert);
   }
 
-  @FieldResolver(() => Measure)
-  measure(@Ctx() ctx: GraphQLContext, @Root() alert: ScoreAlert): Promise<Measure> {
+  @FieldResolver(() => Measure, { nullable: true, description: 'The measure that raised the alert; null for a VITAL_SIGNS alert, which has a session.' })
+  measure(@Ctx() ctx: GraphQLContext, @Root() alert: ScoreAlert): Promise<Measure | null> {
     return ctx.records.measures.ofAlert(alert);
+  }
+
+  @FieldResolver(() => TreatmentSession, { nullable: true, description: 'For VITAL_SIGNS: the dosing session whose vital signs raised it.' })
+  session(@Ctx() ctx: GraphQLContext, @Root() alert: ScoreAlert): Promise<TreatmentSession | null> {
+    return ctx.records.sessions.ofAlert(alert);
   }
 
   @FieldResolver(() => Clinician, { nullable: true })

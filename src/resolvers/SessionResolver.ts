@@ -1,6 +1,6 @@
 import { Arg, Ctx, Field, FieldResolver, Float, ID, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { AdverseEvent, SessionKind } from '../domain/pathway';
-import { Prescription, PsychotherapyNote, TreatmentPlan, TreatmentSession } from '../entities';
+import { Clinician, Prescription, PsychotherapyNote, TreatmentPlan, TreatmentSession } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
 import { DateTimeScalar } from '../schema/scalars';
 
@@ -19,13 +19,19 @@ class ScheduleSessionInput {
   dosingSessionId?: string;
 }
 
-@InputType()
-class BloodPressureReadingInput {
+@InputType({ description: 'One reading: blood pressure always; heart rate and oxygen saturation where measured.' })
+class VitalSignsInput {
   @Field(() => Int)
   systolic!: number;
 
   @Field(() => Int)
   diastolic!: number;
+
+  @Field(() => Int, { nullable: true, description: 'Beats per minute.' })
+  heartRate?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Percent.' })
+  oxygenSaturation?: number;
 }
 
 @InputType()
@@ -36,26 +42,38 @@ class CompleteDosingSessionInput {
   @Field(() => ID)
   prescriptionId!: string;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: 'Esketamine: 28, 56 or 84 mg. At most the prescribed dose.' })
   doseMg!: number;
 
   @Field()
   lotNumber!: string;
 
-  @Field(() => BloodPressureReadingInput)
-  bloodPressureBefore!: BloodPressureReadingInput;
+  @Field(() => DateTimeScalar, { description: 'When the dose was given: not in the future, not before the session was scheduled.' })
+  administeredAt!: Date;
 
-  @Field(() => BloodPressureReadingInput, { nullable: true, description: 'About 40 minutes after dosing.' })
-  bloodPressureAfter?: BloodPressureReadingInput;
+  @Field(() => VitalSignsInput)
+  vitalSignsBefore!: VitalSignsInput;
 
-  @Field(() => Int)
-  minutesMonitored!: number;
+  @Field(() => VitalSignsInput, { description: 'About 40 minutes after the dose.' })
+  vitalSignsAfter!: VitalSignsInput;
+
+  @Field(() => VitalSignsInput)
+  vitalSignsAtDischarge!: VitalSignsInput;
+
+  @Field(() => DateTimeScalar, { description: 'When the patient left; minutesMonitored is counted from administeredAt to here.' })
+  dischargedAt!: Date;
+
+  @Field({ description: 'The prescriber attests that the patient was fit to leave; must be true.' })
+  fitToLeave!: boolean;
 
   @Field(() => [AdverseEvent], { defaultValue: [] })
   adverseEvents!: AdverseEvent[];
 
   @Field({ nullable: true, description: 'The prescriber’s reason to dose with a pre-dose blood pressure above 180/100.' })
   bloodPressureOverrideReason?: string;
+
+  @Field({ nullable: true, description: 'The prescriber’s reason to dose within 24 hours of another dose, or a third esketamine dose within seven days.' })
+  doseSpacingOverrideReason?: string;
 }
 
 @Resolver(() => TreatmentSession)
@@ -65,9 +83,9 @@ export class SessionResolver {
     return ctx.records.sessions.schedule(input);
   }
 
-  @Mutation(() => TreatmentSession, { description: 'PRESCRIBER only: records the dose given, within the active prescription.' })
+  @Mutation(() => TreatmentSession, { description: 'PRESCRIBER only: the Schedule III record of the dose given, checked against the prescription, the current course and the patient’s other doses.' })
   completeDosingSession(@Ctx() ctx: GraphQLContext, @Arg('input', () => CompleteDosingSessionInput) input: CompleteDosingSessionInput): Promise<TreatmentSession> {
-    return ctx.records.sessions.completeDosing({ ...input, before: input.bloodPressureBefore, after: input.bloodPressureAfter });
+    return ctx.records.sessions.completeDosing({ ...input, before: input.vitalSignsBefore, after: input.vitalSignsAfter, atDischarge: input.vitalSignsAtDischarge });
   }
 
   @Mutation(() => TreatmentSession, { description: 'Preparation and integration by the therapist; follow-up by either.' })
@@ -93,6 +111,11 @@ export class SessionResolver {
   @FieldResolver(() => TreatmentSession, { nullable: true })
   dosingSession(@Ctx() ctx: GraphQLContext, @Root() session: TreatmentSession): Promise<TreatmentSession | null> {
     return ctx.records.sessions.dosingSessionOf(session);
+  }
+
+  @FieldResolver(() => Clinician, { nullable: true, description: 'For a completed dosing session: the prescriber who gave the dose.' })
+  administeredBy(@Root() session: TreatmentSession): Promise<Clinician | null> {
+    return session.administeredBy ? (session.administeredBy.load() as Promise<Clinician>) : Promise.resolve(null);
   }
 
   @FieldResolver(() => Prescription, { nullable: true, description: 'For a completed dosing session: the prescription dosed under.' })

@@ -27,6 +27,7 @@ export const FREE_TEXT_INPUTS: ReadonlySet<string> = new Set([
   'Mutation.withdrawConsent(reason:)',
   'RecordEligibilityAssessmentInput.cautions',
   'CompleteDosingSessionInput.bloodPressureOverrideReason',
+  'CompleteDosingSessionInput.doseSpacingOverrideReason',
 ]);
 
 /**

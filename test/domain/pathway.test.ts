@@ -3,7 +3,6 @@ import {
   aboveLimit,
   assessmentInconsistency,
   Contraindication,
-  dosingRefusal,
   EligibilityDecision,
   integrationOutsideWindow,
   implausibleBloodPressure,
@@ -126,36 +125,6 @@ describe('prescriptions', () => {
     [{ refills: 6 }, 'Schedule III'],
   ])('%j', (change, problem) => {
     const found = prescriptionProblem({ ...base, ...change });
-    if (problem === undefined) expect(found).toBeUndefined();
-    else expect(found).toContain(problem);
-  });
-});
-
-describe('dosing sessions', () => {
-  const prescription = { route: Route.IM, doseMg: 40 };
-  const dose = { route: Route.IM, doseMg: 40, before: { systolic: 150, diastolic: 90 }, minutesMonitored: 60 };
-  it.each([
-    [{}, undefined],
-    [{ doseMg: 40.5 }, 'more than the prescribed'],
-    [{ route: Route.IV }, 'IM route'],
-    [{ before: { systolic: 181, diastolic: 90 } }, 'hold the dose'],
-    [{ before: { systolic: 170, diastolic: 101 } }, 'hold the dose'],
-    [{ before: { systolic: 180, diastolic: 100 } }, undefined],
-    [{ before: { systolic: 190, diastolic: 105 }, overrideReason: 'baseline 185/100 for years; cardiology cleared' }, undefined],
-    [{ before: { systolic: 190, diastolic: 105 }, overrideReason: '  ' }, 'hold the dose'],
-  ])('%j', (change, problem) => {
-    const found = dosingRefusal({ ...dose, ...change }, prescription);
-    if (problem === undefined) expect(found).toBeUndefined();
-    else expect(found).toContain(problem);
-  });
-  it.each([
-    [119, 'at least 120 minutes'],
-    [120, undefined],
-  ])('esketamine monitored %i minutes', (minutes, problem) => {
-    const found = dosingRefusal(
-      { route: Route.INTRANASAL_ESKETAMINE, doseMg: 56, before: { systolic: 130, diastolic: 80 }, minutesMonitored: minutes },
-      { route: Route.INTRANASAL_ESKETAMINE, doseMg: 84 },
-    );
     if (problem === undefined) expect(found).toBeUndefined();
     else expect(found).toContain(problem);
   });

@@ -11,6 +11,7 @@ import { demoTokenIssuer, type DemoClinician } from '../../src/auth/demoTokens';
 import { DEVELOPMENT_CORS_ORIGINS } from '../../src/config/config';
 import { openOrm, type Orm } from '../../src/db/orm';
 import type { SocketLimits } from '../../src/http/sockets';
+import type { DosingSettings } from '../../src/config/config';
 import { Role } from '../../src/domain/roles';
 import { createLogger } from '../../src/logger';
 
@@ -69,6 +70,8 @@ export async function startTestServer(
     sockets?: SocketLimits;
     /** CORS_ORIGINS; the default is the development default, or none with `production`. */
     corsOrigins?: readonly string[];
+    /** What the clinic sets for dosing sessions (default: racemic ketamine monitored at least 60 minutes). */
+    dosing?: DosingSettings;
     /** Serve `/dev/demo-tokens` for these clinicians, as `npm start` does after seeding. */
     demoClinicians?: readonly DemoClinician[];
     /** Serve the built care board from here (the global setup builds it into dist/web). */
@@ -96,6 +99,7 @@ export async function startTestServer(
       port: 0,
       sockets: options.sockets,
       corsOrigins: options.corsOrigins ?? (options.production ? [] : DEVELOPMENT_CORS_ORIGINS),
+      dosing: options.dosing,
     },
     orm,
     tokens,
