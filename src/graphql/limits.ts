@@ -1,19 +1,20 @@
-import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import { costRule } from './cost';
 import { GraphQLError, specifiedRules, type ValidationContext, type ValidationRule } from 'graphql';
 
 /**
- * Limits on what one operation may ask for, the same over HTTP and graphql-ws. Sized for the front
- * end's heaviest screen (a patient with care team, measures, alerts and plans) with room to spare.
+ * Limits on what one operation may ask for, the same over HTTP and graphql-ws (listed in the README).
+ * `maxCost` admits a front end's heaviest page (100 patients with care team, latest measures and ten
+ * measures each, about 26,000 fields) with room to spare, and refuses what would read millions of rows.
  */
 export const operationLimits = {
   maxTokens: 2000,
   maxDepth: 10,
   maxAliases: 15,
   maxDirectives: 20,
-  maxCost: 5000,
+  maxCost: 100_000,
   /** The largest request body over HTTP, and the largest graphql-ws message (a bigger one closes the socket, 1009). */
   maxBodyBytes: 1024 * 1024,
 } as const;
@@ -51,7 +52,7 @@ export function limitRules(exposeLimits: boolean): ValidationRule[] {
     maxDepthRule({ n: operationLimits.maxDepth, ignoreIntrospection: true, ...report('maxDepth') }),
     maxAliasesRule({ n: operationLimits.maxAliases, ...report('maxAliases') }),
     maxDirectivesRule({ n: operationLimits.maxDirectives, ...report('maxDirectives') }),
-    costLimitRule({ maxCost: operationLimits.maxCost, ignoreIntrospection: true, ...report('maxCost') }),
+    costRule({ maxCost: operationLimits.maxCost, exposeLimits, reject: reportTo('maxCost') }),
   ];
 }
 

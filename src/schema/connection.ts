@@ -43,11 +43,8 @@ export function Connection<T extends object>(name: string, node: ClassType<T>) {
   return ConnectionType as ClassType<ConnectionShape<T>>;
 }
 
-/** Page sizes a client may ask for. */
-export function pageSize(first: number, max = 100): number {
-  if (!Number.isInteger(first) || first < 1 || first > max) throw badInput(`first must be from 1 to ${max}`);
-  return first;
-}
+// Without decorators, so that the operation limits can read it too.
+export { MAX_PAGE_SIZE, pageSize } from './pageSize';
 
 /**
  * Cursors are opaque to clients: the sort key of the last row, base64url-encoded, so that pages stay
