@@ -77,6 +77,8 @@ const FIELDS: Record<string, string> = {
   eligibilityAssessments: 'eligibilityAssessments { id }',
   consents: 'consents { id }',
   prescriptions: 'prescriptions { id }',
+  'latestMeasures.changeFromBaseline': 'latestMeasures { id changeFromBaseline }',
+  'measures.changeFromBaseline': 'recent: measures(first: 3) { edges { node { id changeFromBaseline } } }',
 };
 
 const page = (selection: string) => `query ($first: Int!) { patients(first: $first) { edges { node { id ${selection} } } pageInfo { hasNextPage endCursor } } }`;

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import DataLoader from 'dataloader';
 import type { CareTeamAccess } from '../auth/access';
 import { AlertKind, changeFromBaseline, decideAlerts, ONCE_PER_COURSE } from '../domain/alerts';
 import { happenedAtRefusal } from '../domain/clinicalTime';
@@ -30,7 +31,21 @@ const patientOf = (measure: Measure) => measure.patient.id;
 
 /** Outcome measures of the caller's patients. */
 export class MeasureRecords {
-  private readonly baselines = new Map<string, Promise<number | undefined>>();
+  /** The first measure of each course and instrument, keyed `<course id>|<instrument>`; batching only, as PerPatient. */
+  private readonly baselines = new DataLoader<string, { id: string; total: number } | undefined>(
+    async (keys) => {
+      const pairs = keys.map((key) => key.split('|'));
+      const rows = await this.scope.em.getConnection().execute<{ course_id: string; instrument: string; id: string; total_score: number }[]>(
+        `select distinct on (course_id, instrument) course_id, instrument, id, total_score from measure
+         where (course_id, instrument) in (${pairs.map(() => '(?, ?)').join(', ')})
+         order by course_id, instrument, administered_at asc, id asc`,
+        pairs.flat(),
+      );
+      const first = new Map(rows.map((r) => [`${r.course_id}|${r.instrument}`, { id: r.id, total: r.total_score }]));
+      return keys.map((key) => first.get(key));
+    },
+    { cache: false },
+  );
   private readonly pages = new PerPatient((ids: string[], args: PageArgs) => this.readPages(ids, args), patientOf);
   private readonly newest = new PerPatient(
     (ids: string[]) =>
@@ -117,18 +132,13 @@ export class MeasureRecords {
     return measures;
   }
 
-  /** This total minus the baseline's (the first of its instrument in its course), as it stands now. */
+  /**
+   * This total minus the baseline's (the first of its instrument in its course), as it stands now;
+   * the baselines of a page's measures in one statement.
+   */
   async changeFromBaseline(measure: Measure): Promise<number> {
-    const key = `${measure.course.id}:${measure.instrument}`;
-    let baseline = this.baselines.get(key);
-    if (!baseline) {
-      baseline = this.scope.em
-        .findOne(Measure, { course: measure.course.id, instrument: measure.instrument }, { orderBy: [{ administeredAt: 'asc' }, { id: 'asc' }] })
-        .then((m) => (m && m.id !== measure.id ? m.totalScore : undefined));
-      this.baselines.set(key, baseline);
-    }
-    const baselineTotal = await baseline;
-    return changeFromBaseline(measure.totalScore, baselineTotal);
+    const baseline = await this.baselines.load(`${measure.course.id}|${measure.instrument}`);
+    return changeFromBaseline(measure.totalScore, baseline && baseline.id !== measure.id ? baseline.total : undefined);
   }
 
   /** `measureRecorded(patientId)`: measures as they are stored, while the caller stays on the team. */
