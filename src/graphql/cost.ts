@@ -20,17 +20,17 @@ import { MAX_PAGE_SIZE } from '../schema/pageSize';
 
 /**
  * A list that is not paged (a care team, a patient's latest measures, open alerts, courses, plans,
- * sessions) is counted as this many items: tens at most in practice.
+ * sessions, the sections of a plan) is counted as this many items: a few to tens in practice.
  */
-export const UNPAGED_LIST_ITEMS = 20;
+export const UNPAGED_LIST_ITEMS = 10;
 
 /**
- * How many fields an operation's answer may hold at most: every field resolved, scalars included,
+ * About how many fields an operation's answer may hold: every field resolved, scalars included,
  * times the number of objects it is resolved on. A connection holds its `first` (or `last`) edges:
  * the literal, the argument's default when omitted, and the largest page (100) when it comes from a
- * variable, whose value validation does not see. So the estimate never falls short of what the
- * answer holds, and it grows with what the database is asked to read: 100 patients with 10 measures
- * each is about 25,000; 100 patients with 100 measures each of 100 patients is millions.
+ * variable, whose value validation does not see (so a variable cannot slip a big page past it). The
+ * estimate grows with what the database is asked to read: 100 patients with 10 measures
+ * each is about 17,000; 100 patients with 100 measures each of 100 patients is millions.
  */
 export function operationCost(context: ValidationContext, selectionSet: SelectionSetNode, type: GraphQLCompositeType): number {
   const fragmentsOnPath = new Set<string>();

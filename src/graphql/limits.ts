@@ -7,7 +7,7 @@ import { GraphQLError, specifiedRules, type ValidationContext, type ValidationRu
 /**
  * Limits on what one operation may ask for, the same over HTTP and graphql-ws (listed in the README).
  * `maxCost` admits a front end's heaviest page (100 patients with care team, latest measures and ten
- * measures each, about 26,000 fields) with room to spare, and refuses what would read millions of rows.
+ * measures each, about 17,000 fields) with room to spare, and refuses what would read millions of rows.
  */
 export const operationLimits = {
   maxTokens: 2000,
