@@ -3,7 +3,13 @@ import { Consent, EligibilityAssessment, Measure, Prescription, ScoreAlert, Trea
 import { badInput } from '../errors';
 import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
 import { TimelineEntry, TimelineKind, type TimelineRecord } from '../schema/TimelineEntry';
+import { PerPatient } from './perPatient';
 import type { RequestScope } from './scope';
+
+interface PatientEntry {
+  patientId: string;
+  entry: TimelineEntry;
+}
 
 /** Where each kind of event lives, how it is loaded and how its read is audited. */
 const SOURCES: Record<TimelineKind, { entity: new () => TimelineRecord; action: string; entityName: string }> = {
@@ -18,42 +24,45 @@ const SOURCES: Record<TimelineKind, { entity: new () => TimelineRecord; action: 
 };
 
 /**
- * One query finds a page of events across every table, newest first; then each kind on the page is
- * loaded with one more: at most nine statements whatever the page size.
+ * One query finds a page of events for every patient of a page, across every table, newest first
+ * (numbered within each patient); then each kind on the pages is loaded with one more: at most nine
+ * statements whatever the page size and however many patients.
  */
 const PAGE_SQL = `
-  select kind, id::text, at from (
-    select 'COURSE_OPENED' as kind, id, opened_at as at from treatment_course where patient_id = ?
-    union all select 'COURSE_CLOSED', id, closed_at from treatment_course where patient_id = ? and closed_at is not null
-    union all select 'ELIGIBILITY_ASSESSMENT', id, assessed_at from eligibility_assessment where patient_id = ?
-    union all select 'CONSENT', id, recorded_at from consent where patient_id = ?
-    union all select 'PRESCRIPTION', id, prescribed_at from prescription where patient_id = ?
-    union all select 'SESSION', id, coalesce(completed_at, scheduled_at) from treatment_session where patient_id = ?
-    union all select 'MEASURE', id, administered_at from measure where patient_id = ?
-    union all select 'SCORE_ALERT', id, created_at from score_alert where patient_id = ?
-  ) events
-  where (?::timestamptz is null or (at, kind, id::text) < (?::timestamptz, ?, ?))
-  order by at desc, kind desc, id desc
-  limit ?`;
+  select kind, id::text, at, patient_id::text, page_row from (
+    select events.*, row_number() over (partition by patient_id order by at desc, kind desc, id desc) as page_row from (
+      select 'COURSE_OPENED' as kind, id, opened_at as at, patient_id from treatment_course where patient_id in (?)
+      union all select 'COURSE_CLOSED', id, closed_at, patient_id from treatment_course where patient_id in (?) and closed_at is not null
+      union all select 'ELIGIBILITY_ASSESSMENT', id, assessed_at, patient_id from eligibility_assessment where patient_id in (?)
+      union all select 'CONSENT', id, recorded_at, patient_id from consent where patient_id in (?)
+      union all select 'PRESCRIPTION', id, prescribed_at, patient_id from prescription where patient_id in (?)
+      union all select 'SESSION', id, coalesce(completed_at, scheduled_at), patient_id from treatment_session where patient_id in (?)
+      union all select 'MEASURE', id, administered_at, patient_id from measure where patient_id in (?)
+      union all select 'SCORE_ALERT', id, created_at, patient_id from score_alert where patient_id in (?)
+    ) events
+    where (?::timestamptz is null or (at, kind, id::text) < (?::timestamptz, ?, ?))
+  ) numbered
+  where page_row <= ?
+  order by patient_id, page_row`;
+
+interface PageRow {
+  kind: TimelineKind;
+  id: string;
+  at: Date;
+  patient_id: string;
+  page_row: string | number;
+}
 
 /** The patient's record in time order, for the front end's main view. */
 export class TimelineRecords {
   constructor(private readonly scope: RequestScope) {}
 
-  /** For a patient already reached through the care-team check. */
+  private readonly pages = new PerPatient((ids: string[], args: { first: number; after: string | null }) => this.readPages(ids, args), (e: PatientEntry) => e.patientId);
+
+  /** For a patient already reached through the care-team check; the patients of a page together. */
   async forPatient(patient: Patient, args: { first: number; after?: string | null }): Promise<ConnectionShape<TimelineEntry>> {
     const first = pageSize(args.first);
-    const after = parseAfter(decodeCursor(args.after));
-    const rows = await this.scope.em.getConnection().execute<{ kind: TimelineKind; id: string; at: Date }[]>(PAGE_SQL, [
-      ...Array(8).fill(patient.id),
-      after?.at ?? null,
-      after?.at ?? null,
-      after?.kind ?? null,
-      after?.id ?? null,
-      first + 1,
-    ]);
-    const records = await this.load(this.scope.em, rows.slice(0, first));
-    const entries = rows.map((row) => Object.assign(new TimelineEntry(), { at: new Date(row.at), kind: row.kind, item: records.get(`${row.kind}:${row.id}`)! }));
+    const entries = (await this.pages.of(patient.id, { first, after: args.after ?? null })).map((e) => e.entry);
     const connection = toConnection(entries, first, (e) => `${e.at.toISOString()}|${e.kind}|${(e.item as { id: string }).id}`);
     this.scope.audit(
       ...connection.edges.map(({ node }) => {
@@ -62,6 +71,25 @@ export class TimelineRecords {
       }),
     );
     return connection;
+  }
+
+  /** The first `first + 1` events of each patient after the cursor; the records of the first `first` loaded. */
+  private async readPages(patientIds: string[], args: { first: number; after: string | null }): Promise<PatientEntry[]> {
+    const after = parseAfter(decodeCursor(args.after));
+    const rows = await this.scope.em.getConnection().execute<PageRow[]>(PAGE_SQL, [
+      ...Array(8).fill(patientIds),
+      after?.at ?? null,
+      after?.at ?? null,
+      after?.kind ?? null,
+      after?.id ?? null,
+      args.first + 1,
+    ]);
+    const records = await this.load(this.scope.em, rows.filter((row) => Number(row.page_row) <= args.first));
+    return rows.map((row) => ({
+      patientId: row.patient_id,
+      // The extra row past the page only tells there is a next page; its record is not read.
+      entry: Object.assign(new TimelineEntry(), { at: new Date(row.at), kind: row.kind, item: records.get(`${row.kind}:${row.id}`)! }),
+    }));
   }
 
   private async load(em: EntityManager, rows: { kind: TimelineKind; id: string }[]): Promise<Map<string, TimelineRecord>> {
