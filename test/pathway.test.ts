@@ -98,6 +98,27 @@ describe('eligibility', () => {
     expect(after.eligibilityAssessments).toEqual([]);
     expect(after.status).toBe('REFERRED');
   });
+
+  it.each([
+    'PSYCHOSIS_OR_SCHIZOPHRENIA_HISTORY',
+    'CURRENT_MANIA',
+    'SEVERE_HEPATIC_IMPAIRMENT',
+    'RAISED_INTRACRANIAL_PRESSURE',
+    'RAISED_INTRAOCULAR_PRESSURE',
+    'BREASTFEEDING',
+    'RECENT_MYOCARDIAL_INFARCTION',
+    'UNSTABLE_ANGINA',
+    'HEART_FAILURE',
+  ] as const)('refuses ELIGIBLE beside %s, records INELIGIBLE with it, and only from a prescriber', async (contraindication) => {
+    const patientId = await newPatient();
+    expect(await expectCode(prescriber.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId, { contraindications: [contraindication] }) }), 'BAD_USER_INPUT')).toContain(contraindication);
+    await expectCode(therapist.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId, { contraindications: [contraindication], decision: 'INELIGIBLE' }) }), 'FORBIDDEN');
+    const { recordEligibilityAssessment } = await prescriber.http.request(RecordEligibilityAssessmentDocument, {
+      input: assessment(patientId, { contraindications: [contraindication], decision: 'INELIGIBLE' }),
+    });
+    expect(recordEligibilityAssessment.contraindications).toEqual([contraindication]);
+    expect((await pathway(patientId)).status).toBe('INELIGIBLE');
+  });
 });
 
 describe('consent and status', () => {

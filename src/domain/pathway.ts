@@ -6,15 +6,29 @@ import { Route } from './plans';
  * records in src/records apply them inside the transactions that store what they decide.
  */
 
-/** Absolute contraindications to ketamine/esketamine checked at screening. */
+/**
+ * Absolute contraindications to ketamine/esketamine checked at screening (CLINICAL.md, "Care pathway"
+ * and "Courses and dosing safety"). Any one of them rules out ELIGIBLE. Unstable cardiovascular
+ * disease is recorded as what it is (a recent myocardial infarction, unstable angina, heart failure),
+ * and raised intracranial and intraocular pressure apart, so the record says which.
+ */
 export enum Contraindication {
   ANEURYSMAL_VASCULAR_DISEASE_OR_AVM = 'ANEURYSMAL_VASCULAR_DISEASE_OR_AVM',
   INTRACEREBRAL_HAEMORRHAGE_HISTORY = 'INTRACEREBRAL_HAEMORRHAGE_HISTORY',
   UNCONTROLLED_HYPERTENSION = 'UNCONTROLLED_HYPERTENSION',
   PREGNANCY = 'PREGNANCY',
+  BREASTFEEDING = 'BREASTFEEDING',
   ACTIVE_PSYCHOSIS = 'ACTIVE_PSYCHOSIS',
+  PSYCHOSIS_OR_SCHIZOPHRENIA_HISTORY = 'PSYCHOSIS_OR_SCHIZOPHRENIA_HISTORY',
+  CURRENT_MANIA = 'CURRENT_MANIA',
   ACTIVE_SUBSTANCE_USE_DISORDER = 'ACTIVE_SUBSTANCE_USE_DISORDER',
   HYPERSENSITIVITY = 'HYPERSENSITIVITY',
+  SEVERE_HEPATIC_IMPAIRMENT = 'SEVERE_HEPATIC_IMPAIRMENT',
+  RAISED_INTRACRANIAL_PRESSURE = 'RAISED_INTRACRANIAL_PRESSURE',
+  RAISED_INTRAOCULAR_PRESSURE = 'RAISED_INTRAOCULAR_PRESSURE',
+  RECENT_MYOCARDIAL_INFARCTION = 'RECENT_MYOCARDIAL_INFARCTION',
+  UNSTABLE_ANGINA = 'UNSTABLE_ANGINA',
+  HEART_FAILURE = 'HEART_FAILURE',
 }
 
 export enum EligibilityDecision {

@@ -62,6 +62,36 @@ describe('eligibility assessments', () => {
   it('refuses screening a discharged patient', () => expect(statusAfterAssessment(S.DISCHARGED, EligibilityDecision.ELIGIBLE)).toMatch(/refer them again/));
 });
 
+describe('every absolute contraindication rules out ELIGIBLE', () => {
+  it.each(Object.values(Contraindication))('%s', (contraindication) => {
+    const normal = { systolic: 120, diastolic: 78 };
+    expect(assessmentInconsistency(EligibilityDecision.ELIGIBLE, [contraindication], normal)).toContain(contraindication);
+    expect(assessmentInconsistency(EligibilityDecision.INELIGIBLE, [contraindication], normal)).toBeUndefined();
+  });
+  it('knows the contraindications CLINICAL.md lists', () => {
+    expect(Object.values(Contraindication).sort()).toEqual(
+      [
+        'ANEURYSMAL_VASCULAR_DISEASE_OR_AVM',
+        'INTRACEREBRAL_HAEMORRHAGE_HISTORY',
+        'UNCONTROLLED_HYPERTENSION',
+        'PREGNANCY',
+        'BREASTFEEDING',
+        'ACTIVE_PSYCHOSIS',
+        'PSYCHOSIS_OR_SCHIZOPHRENIA_HISTORY',
+        'CURRENT_MANIA',
+        'ACTIVE_SUBSTANCE_USE_DISORDER',
+        'HYPERSENSITIVITY',
+        'SEVERE_HEPATIC_IMPAIRMENT',
+        'RAISED_INTRACRANIAL_PRESSURE',
+        'RAISED_INTRAOCULAR_PRESSURE',
+        'RECENT_MYOCARDIAL_INFARCTION',
+        'UNSTABLE_ANGINA',
+        'HEART_FAILURE',
+      ].sort(),
+    );
+  });
+});
+
 describe('status changes by hand', () => {
   const ready = { latestDecision: EligibilityDecision.ELIGIBLE, consented: true };
   it.each([
