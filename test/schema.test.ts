@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { getNamedType, isObjectType } from 'graphql';
+import { getNamedType, isInterfaceType, isNonNullType, isObjectType } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { NODE_TYPES } from '../src/records/nodes';
 import { buildGraphQLSchema, printGraphQLSchema } from '../src/schema/build';
 
 describe('src/schema/schema.graphql', () => {
@@ -22,5 +23,22 @@ describe('src/schema/schema.graphql', () => {
       }
     }
     expect(reaching.sort()).toEqual(['Mutation.writePsychotherapyNote', 'Query.psychotherapyNote']);
+  });
+
+  it('makes every object type with an id a Node that node(id:) can find', async () => {
+    // A type added later with `id: ID!` fails here until it implements Node (`@ObjectType({ implements: Node })`)
+    // and src/records/nodes.ts knows where its rows live.
+    const schema = await buildGraphQLSchema();
+    const node = schema.getType('Node');
+    expect(isInterfaceType(node)).toBe(true);
+    const withId = Object.values(schema.getTypeMap()).filter((type) => {
+      if (!isObjectType(type) || type.name.startsWith('__')) return false;
+      const id = type.getFields().id;
+      return id !== undefined && isNonNullType(id.type) && getNamedType(id.type).name === 'ID';
+    });
+    const missing = withId.filter((type) => isObjectType(type) && !type.getInterfaces().some((i) => i.name === 'Node')).map((t) => t.name);
+    expect(missing, 'object types with id: ID! that do not implement Node').toEqual([]);
+    const implementations = schema.getImplementations(node as never).objects.map((t) => t.name).sort();
+    expect(implementations).toEqual([...NODE_TYPES].sort());
   });
 });

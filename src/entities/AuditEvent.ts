@@ -2,12 +2,13 @@ import { Entity, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/co
 import { Field, ID, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from '../schema/scalars';
 import { Clinician } from './Clinician';
+import { Node } from '../schema/Node';
 
 /**
  * One access to patient data (HIPAA §164.312(b) audit controls). Append-only: the database refuses
  * UPDATE, DELETE and TRUNCATE on its table (see the first migration).
  */
-@ObjectType()
+@ObjectType({ implements: Node })
 @Entity({ tableName: 'audit_event' })
 export class AuditEvent {
   @Field(() => ID)

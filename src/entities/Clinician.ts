@@ -2,9 +2,10 @@ import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/co
 import { Field, ID, ObjectType } from 'type-graphql';
 import { Role } from '../domain/roles';
 import { newId } from '../ids';
+import { Node } from '../schema/Node';
 
 /** A user of the system, provisioned just in time from the claims of their token (keyed by `sub`). */
-@ObjectType()
+@ObjectType({ implements: Node })
 @Entity({ tableName: 'clinician' })
 export class Clinician {
   [OptionalProps]?: 'createdAt' | 'updatedAt';

@@ -5,9 +5,10 @@ import { DateScalar, DateTimeScalar } from '../schema/scalars';
 import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
 import type { TreatmentCourse } from './TreatmentCourse';
+import { Node } from '../schema/Node';
 
 /** Informed consent to KAP: which text the patient read, when, and what they acknowledged. */
-@ObjectType()
+@ObjectType({ implements: Node })
 @Entity({ tableName: 'consent' })
 export class Consent {
   [OptionalProps]?: 'recordedAt';

@@ -6,9 +6,10 @@ import { DateTimeScalar } from '../schema/scalars';
 import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
 import type { TreatmentCourse } from './TreatmentCourse';
+import { Node } from '../schema/Node';
 
 /** The prescriber's screening of a patient for ketamine or esketamine. Never changed; a new one supersedes it. */
-@ObjectType()
+@ObjectType({ implements: Node })
 @Entity({ tableName: 'eligibility_assessment' })
 export class EligibilityAssessment {
   [OptionalProps]?: 'assessedAt';

@@ -7,9 +7,10 @@ import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
 import type { TreatmentCourse } from './TreatmentCourse';
 import type { ScoreAlert } from './ScoreAlert';
+import { Node } from '../schema/Node';
 
 /** One administration of a standardized outcome measure, scored on the server. */
-@ObjectType()
+@ObjectType({ implements: Node })
 @Entity({ tableName: 'measure' })
 export class Measure {
   [OptionalProps]?: 'createdAt';

@@ -5,8 +5,9 @@ import { newId } from '../ids';
 import { DateScalar } from '../schema/scalars';
 import { CareTeamMember } from './CareTeamMember';
 import { Clinician } from './Clinician';
+import { Node } from '../schema/Node';
 
-@ObjectType()
+@ObjectType({ implements: Node })
 @Entity({ tableName: 'patient' })
 export class Patient {
   [OptionalProps]?: 'status' | 'createdAt' | 'updatedAt';

@@ -7,12 +7,13 @@ import { DateTimeScalar } from '../schema/scalars';
 import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
 import type { TreatmentCourse } from './TreatmentCourse';
+import { Node } from '../schema/Node';
 
 /**
  * A Schedule III prescription. Never deleted and never edited: a correction voids it with a reason
  * and writes a new one that names it (`replaces`). The database refuses anything else.
  */
-@ObjectType()
+@ObjectType({ implements: Node })
 @Entity({ tableName: 'prescription' })
 export class Prescription {
   [OptionalProps]?: 'prescribedAt';

@@ -4,13 +4,14 @@ import { newId } from '../ids';
 import { DateTimeScalar } from '../schema/scalars';
 import { Clinician } from './Clinician';
 import type { TreatmentSession } from './TreatmentSession';
+import { Node } from '../schema/Node';
 
 /**
  * A therapist's own notes on a session (HIPAA "psychotherapy notes"): read and written by their
  * author alone. Reachable only through `psychotherapyNote(sessionId)`, never from another type, so
  * no list, plan, timeline or subscription can carry it.
  */
-@ObjectType()
+@ObjectType({ implements: Node })
 @Entity({ tableName: 'psychotherapy_note' })
 @Unique({ properties: ['session', 'author'] })
 export class PsychotherapyNote {

@@ -9,9 +9,10 @@ import type { Measure } from './Measure';
 import type { Patient } from './Patient';
 import type { TreatmentSession } from './TreatmentSession';
 import type { TreatmentCourse } from './TreatmentCourse';
+import { Node } from '../schema/Node';
 
 /** An alert raised by a stored measure or a dosing session's vital signs, for the care team to act on and acknowledge. */
-@ObjectType()
+@ObjectType({ implements: Node })
 @Entity({ tableName: 'score_alert' })
 export class ScoreAlert {
   [OptionalProps]?: 'createdAt';

@@ -4,13 +4,14 @@ import { newId } from '../ids';
 import { DateTimeScalar } from '../schema/scalars';
 import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
+import { Node } from '../schema/Node';
 
 /**
  * One course of treatment, from referral to discharge (CLINICAL.md, "Courses and dosing safety").
  * Every clinical record belongs to the course that was current when it was recorded; a patient's
  * current course is their latest, open until they are discharged.
  */
-@ObjectType()
+@ObjectType({ implements: Node })
 @Entity({ tableName: 'treatment_course' })
 export class TreatmentCourse {
   [OptionalProps]?: 'openedAt';

@@ -6,12 +6,13 @@ import { DateTimeScalar } from '../schema/scalars';
 import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
 import type { TreatmentCourse } from './TreatmentCourse';
+import { Node } from '../schema/Node';
 
 /**
  * A patient's treatment plan. Its sections are the live document (src/collab), stored as an update
  * log and snapshot beside this row, not as columns.
  */
-@ObjectType()
+@ObjectType({ implements: Node })
 @Entity({ tableName: 'treatment_plan' })
 export class TreatmentPlan {
   [OptionalProps]?: 'status' | 'createdAt' | 'updatedAt';

@@ -9,12 +9,13 @@ import type { Patient } from './Patient';
 import type { TreatmentCourse } from './TreatmentCourse';
 import type { Prescription } from './Prescription';
 import type { TreatmentPlan } from './TreatmentPlan';
+import { Node } from '../schema/Node';
 
 /**
  * A preparation, dosing, integration or follow-up session of a treatment plan. A completed dosing
  * session is the administration record of a Schedule III dose: who, what, how much, when, lot.
  */
-@ObjectType()
+@ObjectType({ implements: Node })
 @Entity({ tableName: 'treatment_session' })
 export class TreatmentSession {
   [OptionalProps]?: 'createdAt';

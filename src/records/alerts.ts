@@ -34,10 +34,11 @@ export class AlertRecords {
       where.push({ patient: this.access.myPatients() });
     }
     if (args.unacknowledgedOnly) where.push({ acknowledgedAt: null });
+    const filter = [...where];
     const after = decodeCursor(args.after);
     if (after !== undefined) where.push({ id: { $lt: parseId(after, 'after') } });
     const rows = await this.scope.em.find(ScoreAlert, { $and: where }, { orderBy: { id: 'desc' }, limit: first + 1 });
-    const connection = toConnection(rows, first, (a) => a.id);
+    const connection = toConnection(rows, first, (a) => a.id, { after: args.after, count: () => this.scope.em.count(ScoreAlert, { $and: filter }) });
     this.auditRead(connection.edges.map((e) => e.node));
     return connection;
   }

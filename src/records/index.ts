@@ -9,6 +9,7 @@ import { CourseRecords } from './courses';
 import type { AuditWriter } from './auditWriter';
 import type { LiveSources } from './live';
 import { MeasureRecords } from './measures';
+import { NodeRecords } from './nodes';
 import { NoteRecords } from './notes';
 import { PathwayRecords } from './pathway';
 import { PatientRecords } from './patients';
@@ -33,6 +34,7 @@ export interface Records {
   notes: NoteRecords;
   timeline: TimelineRecords;
   audit: AuditRecords;
+  nodes: NodeRecords;
 }
 
 /** What every request's records share: the instance's live events, read-audit writer and open plan documents. */
@@ -49,13 +51,16 @@ export function recordsFor(em: EntityManager, clinician: Clinician, requestId: s
   const courses = new CourseRecords(scope);
   const pathway = new PathwayRecords(scope, access, courses);
   const sessions = new SessionRecords(scope, access, pathway, courses, dosing);
+  const patients = new PatientRecords(scope, access, courses);
+  const plans = new PlanRecords(scope, access, rooms, live, courses);
   return {
     scope,
-    patients: new PatientRecords(scope, access, courses),
+    patients,
     courses,
     measures: new MeasureRecords(scope, access, live, courses),
     alerts: new AlertRecords(scope, access, live),
-    plans: new PlanRecords(scope, access, rooms, live, courses),
+    plans,
+    nodes: new NodeRecords(scope, access, patients, plans),
     pathway,
     sessions,
     notes: new NoteRecords(scope, sessions),

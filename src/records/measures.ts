@@ -113,7 +113,10 @@ export class MeasureRecords {
   async list(patient: Patient, args: { instrument?: Instrument | null; first: number; after?: string | null }): Promise<ConnectionShape<Measure>> {
     const first = pageSize(args.first);
     const rows = await this.pages.of(patient.id, { instrument: args.instrument ?? null, first, after: args.after ?? null });
-    const connection = toConnection(rows, first, (m) => `${m.administeredAt.toISOString()}|${m.id}`);
+    const connection = toConnection(rows, first, (m) => `${m.administeredAt.toISOString()}|${m.id}`, {
+      after: args.after,
+      count: () => this.scope.em.count(Measure, args.instrument ? { patient: patient.id, instrument: args.instrument } : { patient: patient.id }),
+    });
     this.auditRead(connection.edges.map((e) => e.node));
     return connection;
   }

@@ -30,9 +30,10 @@ export class PatientRecords {
     const after = decodeCursor(args.after);
     const where: FilterQuery<Patient>[] = [this.access.myPatients()];
     if (args.status) where.push({ status: args.status });
+    const filter = [...where];
     if (after !== undefined) where.push({ id: { $gt: parseId(after, 'after') } });
     const rows = await this.scope.em.find(Patient, { $and: where }, { orderBy: { id: 'asc' }, limit: first + 1 });
-    const connection = toConnection(rows, first, (patient) => patient.id);
+    const connection = toConnection(rows, first, (patient) => patient.id, { after: args.after, count: () => this.scope.em.count(Patient, { $and: filter }) });
     this.scope.audit(...connection.edges.map(({ node }) => readEntry(node)));
     return connection;
   }

@@ -53,6 +53,19 @@ interface PageRow {
   page_row: string | number;
 }
 
+/** Every event of one patient, for `totalCount`. */
+const COUNT_SQL = `
+  select count(*)::int as n from (
+    select id from treatment_course where patient_id = ?
+    union all select id from treatment_course where patient_id = ? and closed_at is not null
+    union all select id from eligibility_assessment where patient_id = ?
+    union all select id from consent where patient_id = ?
+    union all select id from prescription where patient_id = ?
+    union all select id from treatment_session where patient_id = ?
+    union all select id from measure where patient_id = ?
+    union all select id from score_alert where patient_id = ?
+  ) events`;
+
 /** The patient's record in time order, for the front end's main view. */
 export class TimelineRecords {
   constructor(private readonly scope: RequestScope) {}
@@ -63,7 +76,10 @@ export class TimelineRecords {
   async forPatient(patient: Patient, args: { first: number; after?: string | null }): Promise<ConnectionShape<TimelineEntry>> {
     const first = pageSize(args.first);
     const entries = (await this.pages.of(patient.id, { first, after: args.after ?? null })).map((e) => e.entry);
-    const connection = toConnection(entries, first, (e) => `${e.at.toISOString()}|${e.kind}|${(e.item as { id: string }).id}`);
+    const connection = toConnection(entries, first, (e) => `${e.at.toISOString()}|${e.kind}|${(e.item as { id: string }).id}`, {
+      after: args.after,
+      count: async () => (await this.scope.em.getConnection().execute<{ n: number }[]>(COUNT_SQL, Array(8).fill(patient.id)))[0].n,
+    });
     this.scope.audit(
       ...connection.edges.map(({ node }) => {
         const source = SOURCES[node.kind];

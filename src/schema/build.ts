@@ -8,6 +8,7 @@ import { AuditResolver } from '../resolvers/AuditResolver';
 import { ClinicianResolver } from '../resolvers/ClinicianResolver';
 import { CourseResolver, recordCourseResolvers } from '../resolvers/CourseResolver';
 import { MeasureResolver } from '../resolvers/MeasureResolver';
+import { NodeResolver } from '../resolvers/NodeResolver';
 import { SessionResolver } from '../resolvers/SessionResolver';
 import { ConsentResolver, PathwayResolver, PrescriptionResolver } from '../resolvers/PathwayResolver';
 import { PlanResolver, PlanSectionResolver } from '../resolvers/PlanResolver';
@@ -26,6 +27,7 @@ export const resolvers = [
   ConsentResolver,
   SessionResolver,
   AuditResolver,
+  NodeResolver,
   CourseResolver,
   ...recordCourseResolvers,
 ] as const;
