@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { SAME_ORIGIN_PAGE_POLICY } from './contentSecurity';
 
 /**
  * GraphiQL at `GET /graphql` for a browser (development only), from the project's own dev
@@ -83,23 +84,6 @@ const START = String.raw`'use strict';
 })();
 `;
 
-/**
- * The page's own files only; GraphiQL's editors set styles at run time, and it renders the schema's
- * descriptions, hence inline styles and data: images.
- */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
-
 export type GraphiQLHandler = (req: IncomingMessage, res: ServerResponse, urlPath: string) => boolean;
 
 /**
@@ -126,7 +110,7 @@ export async function loadGraphiQL(): Promise<GraphiQLHandler | undefined> {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.search !== '' || !(req.headers.accept ?? '').includes('text/html')) return false;
       send(res, { body: page, type: 'text/html; charset=utf-8' }, 'no-cache');
-      res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
+      res.setHeader('content-security-policy', SAME_ORIGIN_PAGE_POLICY);
       res.end(req.method === 'HEAD' ? undefined : page);
       return true;
     }

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { SAME_ORIGIN_PAGE_POLICY } from './contentSecurity';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -12,22 +13,6 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
   '.txt': 'text/plain; charset=utf-8',
 };
-
-/**
- * The page may load only this server's own files and talk only to this server (GraphQL over HTTP
- * and WebSocket, the live document); CodeMirror writes its styles at run time, hence inline styles.
- */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
 
 interface StaticFile {
   body: Buffer;
@@ -75,7 +60,7 @@ export async function loadWebApp(dir: string): Promise<WebAppHandler> {
     res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('referrer-policy', 'no-referrer');
     if (file.type.startsWith('text/html')) {
-      res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
+      res.setHeader('content-security-policy', SAME_ORIGIN_PAGE_POLICY);
       res.setHeader('x-frame-options', 'DENY');
     }
     res.end(req.method === 'HEAD' ? undefined : file.body);

@@ -3,7 +3,7 @@ import type { CareTeamAccess } from '../auth/access';
 import { scheduledAtRefusal } from '../domain/clinicalTime';
 import type { DosingSettings } from '../config/config';
 import { AlertKind, AlertLevel } from '../domain/alerts';
-import { doseRecordProblem, doseSpacingConcerns, minutesMonitored, prescriptionUseRefusal, vitalSignsAlarm, type VitalSigns } from '../domain/dosing';
+import { doseRecordProblem, doseSpacingConcerns, minutesMonitored, prescriptionUseRefusal, vitalSignsAlarm, type DoseRecord } from '../domain/dosing';
 import { AdverseEvent, integrationOutsideWindow, Medication, SessionKind } from '../domain/pathway';
 import { Protocol, Route } from '../domain/plans';
 import { Role } from '../domain/roles';
@@ -23,19 +23,12 @@ export interface NewSession {
   dosingSessionId?: string | null;
 }
 
-export interface DosingRecord {
+/** A dose as the prescriber records it: the clinical record the domain checks, and where it was given. */
+export interface DosingRecord extends DoseRecord {
   sessionId: string;
   prescriptionId: string;
-  doseMg: number;
   lotNumber: string;
-  administeredAt: Date;
-  before: VitalSigns;
-  after: VitalSigns;
-  atDischarge: VitalSigns;
-  dischargedAt: Date;
-  fitToLeave: boolean;
   adverseEvents: AdverseEvent[];
-  bloodPressureOverrideReason?: string | null;
   doseSpacingOverrideReason?: string | null;
 }
 
