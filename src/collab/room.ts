@@ -1,5 +1,6 @@
 import * as Y from 'yjs';
 import type { Role } from '../domain/roles';
+import { KeyedSerial } from '../events/inOrder';
 import type { Logger } from '../logger';
 import { CollabCloseCode, ProtocolError, awarenessMessage, permissionDeniedMessage, syncStep1Message, syncStep2Message, updateMessage, type AwarenessEntry, type ClientMessage, type PresenceLimits, type ReceivedAwareness } from './protocol';
 import { UpdateGate, captureUpdate } from './permissions';
@@ -54,7 +55,7 @@ export class Room {
   private readonly gate: UpdateGate;
   private pending: Pending[] = [];
   private flushing: Promise<void> | undefined;
-  private lock: Promise<unknown> = Promise.resolve();
+  private readonly documentWork = new KeyedSerial();
   private failed = false;
   /** Ids this instance appended, so their NOTIFY is not applied a second time. */
   private readonly own = new Set<string>();
@@ -279,8 +280,6 @@ export class Room {
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(work);
-    this.lock = run.catch(() => undefined);
-    return run;
+    return this.documentWork.run(this.planId, work);
   }
 }

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Role } from '../domain/roles';
 import { AppError } from '../errors';
+import { KeyedSerial } from '../events/inOrder';
 import { closeAtExpiry, sendWithin, type SocketLimits } from '../http/sockets';
 import { clip, type Logger } from '../logger';
 import { CollabCloseCode, ProtocolError, parseClientMessage } from './protocol';
@@ -45,6 +46,8 @@ const REFUSAL: Record<string, CollabCloseCode> = {
 export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCollab; maxMessageBytes: number; limits: SocketLimits; logger: Logger }) {
   const { rooms, authorize, limits, logger } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes });
+  /** Each connection's frames, one at a time (keyed by the socket). */
+  const frames = new KeyedSerial<WebSocket>();
 
   const refuse = (req: IncomingMessage, socket: Duplex, head: Buffer, code: CollabCloseCode, reason: string): void => {
     logger.info({ requestId: requestIdOf(req), code }, 'collab connection refused');
@@ -60,22 +63,21 @@ export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCol
     };
     let room: Room | undefined;
     // Frames are handled strictly in order, including those that arrive while the plan loads.
-    let queue = rooms.join(planId, access.patientId, peer).then(
-      (joined) => {
-        room = joined;
-      },
-      (error: Error) => {
-        logger.error({ err: { type: error.name, message: error.message }, planId }, 'opening a plan failed');
+    void frames.run(ws, async () => {
+      try {
+        room = await rooms.join(planId, access.patientId, peer);
+      } catch (error) {
+        logger.error({ err: { type: (error as Error).name, message: (error as Error).message }, planId }, 'opening a plan failed');
         ws.close(CollabCloseCode.StorageFailed, 'the document could not be loaded');
-      },
-    );
+      }
+    });
     const who = { requestId: access.requestId, clinicianId: access.clinician.id };
     logger.info({ ...who, planId }, 'collab connected');
     closeAtExpiry(ws, access.expiresAt, CollabCloseCode.Unauthenticated);
 
     let handled = 0;
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      queue = queue.then(async () => {
+      void frames.run(ws, async () => {
         // A burst of frames is a chain of promises that would starve I/O (the database's answers
         // among it, so nothing would be stored or relayed until the burst ends): yield now and then.
         if (++handled % 8 === 0) await new Promise((resolve) => setImmediate(resolve));
@@ -96,7 +98,7 @@ export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCol
     ws.on('error', (error) => logger.info({ err: { type: error.name, message: error.message }, planId }, 'collab socket error'));
     ws.once('close', (code: number) => {
       logger.info({ ...who, code }, 'collab closed');
-      void queue.then(() => room && rooms.leave(room, peer)).catch(() => undefined);
+      frames.run(ws, async () => room && rooms.leave(room, peer)).catch(() => undefined);
     });
   };
 
