@@ -54,6 +54,31 @@ async function plan(prescriber: TestClinician, patientId: string): Promise<strin
 const HEARTBEAT = { heartbeatMs: 1_000, maxBufferedBytes: 8 * 1024 * 1024 };
 
 describe('WebSocket heartbeat', () => {
+  it('pings a /graphql socket at one cadence only, the configured heartbeat (graphql-ws pings no more of its own)', async () => {
+    // 7 s: past graphql-ws's default keep-alive of 12 s by the second beat, so its pings would show
+    // as a ping between the two (gaps of 5 s and 2 s) instead of two pings 7 s apart.
+    const heartbeatMs = 7_000;
+    server = await startTestServer({ sockets: { ...HEARTBEAT, heartbeatMs } });
+    const { prescriber, patientId } = await careTeam(server);
+    const opened = Date.now();
+    const pings: number[] = [];
+    class PingCountingWebSocket extends WebSocket {
+      constructor(address: string, protocols?: string | string[]) {
+        super(address, protocols);
+        this.on('ping', () => pings.push(Date.now()));
+      }
+    }
+    const watching = collect(server.ws(prescriber.token, { webSocketImpl: PingCountingWebSocket }), ScoreAlertsDocument, { patientId });
+    const s = server;
+    await eventually(() => s.app.liveSubscriptions() === 1);
+    // Until a ping comes after graphql-ws's 12 s would have passed (the second heartbeat, about 14 s in).
+    await eventually(() => pings.some((at) => at - opened >= 13_000), 40_000);
+    const gaps = pings.slice(1).map((at, i) => at - pings[i]);
+    expect(pings.length).toBe(2);
+    expect(gaps.every((gap) => gap >= heartbeatMs / 2)).toBe(true);
+    expect(watching.errors).toEqual([]);
+  });
+
   it('cuts a graphql-ws peer that stops answering pings, ending its subscriptions; a peer that answers keeps receiving', async () => {
     server = await startTestServer({ sockets: HEARTBEAT });
     const { prescriber, therapist, patientId } = await careTeam(server);

@@ -111,6 +111,9 @@ export function serveGraphQLWs(
       onClose: (ctx, code) => logger.info({ connectionId: ctx.extra.connectionId, clinicianSub: ctx.extra.clinicianSub, code }, 'graphql-ws closed'),
     },
     wss,
+    // graphql-ws's own keep-alive (a ping every 12 s) is off: every socket has one heartbeat, the
+    // server's (src/http/sockets.ts, `keepAlive`), on /graphql as on /collab.
+    0,
   );
 }
 
