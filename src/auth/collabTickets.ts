@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { unauthenticated } from '../errors';
 
 /** How long a ticket may wait between `collabTicket` and the WebSocket upgrade. */
-export const COLLAB_TICKET_SECONDS = 60;
+const COLLAB_TICKET_SECONDS = 60;
 
 /** 32 random bytes, base64url: what `collabTicket` hands out and `?ticket=` brings back. */
 const TICKET = /^[A-Za-z0-9_-]{43}$/;

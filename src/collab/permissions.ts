@@ -233,7 +233,7 @@ function rootOf(type: Y.AbstractType<unknown>): { root: string; nested: boolean 
 }
 
 /** Why `role` may not make this change, naming each section it may not touch; undefined if it may. */
-export function refusalOf(role: Role, effect: UpdateEffect): string | undefined {
+function refusalOf(role: Role, effect: UpdateEffect): string | undefined {
   const reasons = [
     ...(effect.ownClients ? [] : ['the change writes as another editor']),
     ...(effect.malformed === undefined ? [] : [effect.malformed]),

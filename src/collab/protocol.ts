@@ -30,8 +30,6 @@ export enum CollabCloseCode {
   NotFound = 4404,
   /** The server failed unexpectedly; reconnecting may work. */
   InternalError = 1011,
-  /** A frame larger than COLLAB_MAX_MESSAGE_BYTES (the `ws` standard code). */
-  MessageTooBig = 1009,
   /** The document could not be stored; reconnecting loads it afresh. */
   StorageFailed = 4500,
   /** The server is shutting down. */

@@ -14,7 +14,7 @@ export interface EmbeddedDatabase {
 }
 
 /** Another live process holds the data directory: its server is using that PostgreSQL. */
-export class DataDirectoryInUse extends Error {
+class DataDirectoryInUse extends Error {
   constructor(
     readonly dataDir: string,
     readonly pid: number,

@@ -5,8 +5,8 @@
  * years. A time outside is a typo or a broken clock, and would become a baseline or reorder the
  * record.
  */
-export const CLOCK_SKEW_MS = 60_000;
-export const EARLIEST_CLINICAL_TIME = new Date('1900-01-01T00:00:00Z');
+const CLOCK_SKEW_MS = 60_000;
+const EARLIEST_CLINICAL_TIME = new Date('1900-01-01T00:00:00Z');
 const SCHEDULING_HORIZON_MS = 2 * 366 * 24 * 60 * 60 * 1000;
 
 /** Why `at`, the time something happened, cannot be recorded as `field`, or undefined. */

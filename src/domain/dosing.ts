@@ -8,18 +8,16 @@ import { aboveLimit, BLOOD_PRESSURE_LIMIT, ESKETAMINE_DOSES_MG, implausibleBlood
  */
 
 /** Intranasal esketamine: the patient stays under observation at least this long. */
-export const ESKETAMINE_MIN_MONITORING_MINUTES = 120;
-/** Racemic ketamine's minimum observation when the clinic sets none (`KETAMINE_MIN_MONITORING_MIN`). */
-export const DEFAULT_KETAMINE_MIN_MONITORING_MINUTES = 60;
+const ESKETAMINE_MIN_MONITORING_MINUTES = 120;
 /** Schedule III (21 CFR 1306.22): not filled or refilled more than six months after it was written. */
-export const PRESCRIPTION_VALID_MONTHS = 6;
+const PRESCRIPTION_VALID_MONTHS = 6;
 /** Two doses closer than this need the prescriber's override reason. */
-export const MIN_HOURS_BETWEEN_DOSES = 24;
+const MIN_HOURS_BETWEEN_DOSES = 24;
 /** More than this many esketamine doses within any `ESKETAMINE_WINDOW_DAYS` need an override reason. */
-export const MAX_ESKETAMINE_DOSES_IN_WINDOW = 2;
-export const ESKETAMINE_WINDOW_DAYS = 7;
+const MAX_ESKETAMINE_DOSES_IN_WINDOW = 2;
+const ESKETAMINE_WINDOW_DAYS = 7;
 /** Oxygen saturation below this percentage is a vital-sign alert. */
-export const OXYGEN_SATURATION_FLOOR = 90;
+const OXYGEN_SATURATION_FLOOR = 90;
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -62,12 +60,12 @@ export function minutesMonitored(dose: Pick<DoseRecord, 'administeredAt' | 'disc
   return Math.floor((dose.dischargedAt.getTime() - dose.administeredAt.getTime()) / MINUTE);
 }
 
-export function minimumMonitoringMinutes(medication: Medication, ketamineMinMonitoringMinutes: number): number {
+function minimumMonitoringMinutes(medication: Medication, ketamineMinMonitoringMinutes: number): number {
   return medication === Medication.ESKETAMINE ? ESKETAMINE_MIN_MONITORING_MINUTES : ketamineMinMonitoringMinutes;
 }
 
 /** Why a reading of vital signs cannot be real; undefined when it can. */
-export function implausibleVitalSigns(v: VitalSigns, label: string): string | undefined {
+function implausibleVitalSigns(v: VitalSigns, label: string): string | undefined {
   const bp = implausibleBloodPressure(v);
   if (bp) return `${label}: ${bp}`;
   if (v.heartRate !== undefined && v.heartRate !== null && (!Number.isInteger(v.heartRate) || v.heartRate < 20 || v.heartRate > 250)) {

@@ -126,7 +126,7 @@ export function statusChangeRefusal(current: PatientStatus, target: PatientStatu
 }
 
 /** Where on the pathway a patient may be prescribed to and dosed. */
-export const TREATABLE_STATUSES: readonly PatientStatus[] = [PatientStatus.ELIGIBLE, PatientStatus.ACTIVE, PatientStatus.MAINTENANCE];
+const TREATABLE_STATUSES: readonly PatientStatus[] = [PatientStatus.ELIGIBLE, PatientStatus.ACTIVE, PatientStatus.MAINTENANCE];
 
 /**
  * What is missing before a prescription, a dosing session or a dose; undefined when nothing is. Only
@@ -150,16 +150,16 @@ function missingInCourse(facts: PathwayFacts): string | undefined {
 }
 
 /** Which routes each medication is given by. */
-export function routeFits(medication: Medication, route: Route): boolean {
+function routeFits(medication: Medication, route: Route): boolean {
   return medication === Medication.ESKETAMINE ? route === Route.INTRANASAL_ESKETAMINE : route !== Route.INTRANASAL_ESKETAMINE;
 }
 
 /** Federal law: a Schedule III prescription may be refilled at most five times. */
-export const MAX_REFILLS = 5;
+const MAX_REFILLS = 5;
 /** Esketamine nasal spray comes as 28 mg devices; a session's dose is one, two or three. */
 export const ESKETAMINE_DOSES_MG = [28, 56, 84] as const;
 /** A generous ceiling that catches unit mistakes (µg for mg) rather than deciding dosing. */
-export const MAX_KETAMINE_DOSE_MG = 500;
+const MAX_KETAMINE_DOSE_MG = 500;
 
 /** Why a prescription is malformed; undefined when it is well-formed. */
 export function prescriptionProblem(p: { medication: Medication; route: Route; doseMg: number; quantity: number; refills: number }): string | undefined {

@@ -16,7 +16,7 @@ registerEnumType(TimelineKind, { name: 'TimelineKind' });
 
 export type TimelineRecord = TreatmentCourse | EligibilityAssessment | Consent | Prescription | TreatmentSession | Measure | ScoreAlert;
 
-export const TimelineItem = createUnionType({
+const TimelineItem = createUnionType({
   name: 'TimelineItem',
   types: () => [TreatmentCourse, EligibilityAssessment, Consent, Prescription, TreatmentSession, Measure, ScoreAlert] as const,
 });

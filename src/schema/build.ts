@@ -14,7 +14,7 @@ import { ConsentResolver, PathwayResolver, PrescriptionResolver } from '../resol
 import { PlanResolver, PlanSectionResolver } from '../resolvers/PlanResolver';
 import { CareTeamMemberResolver, PatientResolver } from '../resolvers/PatientResolver';
 
-export const resolvers = [
+const resolvers = [
   ClinicianResolver,
   PatientResolver,
   CareTeamMemberResolver,

@@ -55,13 +55,13 @@ export function Connection<T extends object>(name: string, node: ClassType<T>) {
 }
 
 // Without decorators, so that the operation limits can read it too.
-export { MAX_PAGE_SIZE, pageSize } from './pageSize';
+export { pageSize } from './pageSize';
 
 /**
  * Cursors are opaque to clients: the sort key of the last row, base64url-encoded, so that pages stay
  * stable while rows are added.
  */
-export function encodeCursor(key: string): string {
+function encodeCursor(key: string): string {
   return Buffer.from(`c1:${key}`, 'utf8').toString('base64url');
 }
 
