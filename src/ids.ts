@@ -30,6 +30,9 @@ export function newId(now = Date.now()): string {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Whether a string is an id (any UUID) at all. */
+export const isId = (value: string): boolean => UUID.test(value);
+
 /** An id from a client: checked here so that a malformed one is BAD_USER_INPUT, never a SQL error. */
 export function parseId(value: string, what: string): string {
   if (!UUID.test(value)) throw badInput(`${what} is not a valid id`);

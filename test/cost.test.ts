@@ -42,6 +42,8 @@ describe('operation cost', () => {
     ['a page: its first, times each edge and node', '{ patients(first: 10) { edges { node { id } } } }', 1 + 10 * 3],
     ['a page without first: the default (20)', '{ patients { edges { node { id } } } }', 1 + 20 * 3],
     ['a page from a variable: the largest (100)', 'query ($n: Int) { patients(first: $n) { edges { cursor } } }', 1 + 100 * 2],
+    ['a backward page: its last, the default first not counted', '{ patient(id: "x") { measures(last: 3) { edges { cursor } } } }', 1 + 1 + 3 * 2],
+    ['a backward page from a variable: the largest (100)', 'query ($n: Int) { auditLog(last: $n) { edges { cursor } } }', 1 + 100 * 2],
     ['an unpaged list', '{ patient(id: "x") { careTeam { role } } }', 1 + UNPAGED_LIST_ITEMS * 2],
     ['fragments as if written out', '{ patients(first: 10) { edges { ...E } } } fragment E on PatientEdge { node { id } }', 1 + 10 * 3],
     ['introspection: nothing', '{ __schema { types { name fields { name } } } }', 0],

@@ -77,13 +77,18 @@ export function operationCost(context: ValidationContext, selectionSet: Selectio
   return ofSelections(selectionSet, type, 1, 1);
 }
 
-/** A connection's page size: its `first` or `last`. */
+/**
+ * A connection's page size: its `first` or `last`. An omitted `last` asks for nothing; an omitted
+ * `first` asks for its default unless `last` is written (which then replaces it).
+ */
 function pageOf(node: FieldNode, field: GraphQLField<unknown, unknown>): number {
   let page = 1;
+  const written = (name: string) => node.arguments?.find((a) => a.name.value === name)?.value;
   for (const name of ['first', 'last']) {
     const argument = field.args.find((a) => a.name === name);
     if (!argument) continue;
-    const given = node.arguments?.find((a) => a.name.value === name)?.value;
+    const given = written(name);
+    if (!given && (name === 'last' || written('last'))) continue;
     const literal = given ? (given.kind === Kind.INT ? Number.parseInt(given.value, 10) : undefined) : argument.defaultValue;
     // A variable (or a field without a default) may ask for the largest page.
     page = Math.max(page, typeof literal === 'number' ? literal : MAX_PAGE_SIZE);

@@ -3,7 +3,7 @@ import type { CareTeamAccess } from '../auth/access';
 import { Clinician, ScoreAlert, type Measure, type Patient } from '../entities';
 import { notFound } from '../errors';
 import { parseId } from '../ids';
-import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
+import { pageRequest, toConnection, type ConnectionShape } from '../schema/connection';
 import { LiveFeed, type LiveSources } from './live';
 import { PerPatient } from './perPatient';
 import type { RequestScope } from './scope';
@@ -24,7 +24,7 @@ export class AlertRecords {
 
   /** Across all the caller's patients (or one), newest first. */
   async list(args: { patientId?: string | null; unacknowledgedOnly: boolean; first: number; after?: string | null }): Promise<ConnectionShape<ScoreAlert>> {
-    const first = pageSize(args.first);
+    const page = pageRequest({ first: args.first, after: args.after ?? null }, { defaultFirst: args.first, firstGiven: true });
     const where: FilterQuery<ScoreAlert>[] = [];
     if (args.patientId) {
       const id = parseId(args.patientId, 'patientId');
@@ -35,10 +35,9 @@ export class AlertRecords {
     }
     if (args.unacknowledgedOnly) where.push({ acknowledgedAt: null });
     const filter = [...where];
-    const after = decodeCursor(args.after);
-    if (after !== undefined) where.push({ id: { $lt: parseId(after, 'after') } });
-    const rows = await this.scope.em.find(ScoreAlert, { $and: where }, { orderBy: { id: 'desc' }, limit: first + 1 });
-    const connection = toConnection(rows, first, (a) => a.id, { after: args.after, count: () => this.scope.em.count(ScoreAlert, { $and: filter }) });
+    if (page.after !== undefined) where.push({ id: { $lt: parseId(page.after, 'after') } });
+    const rows = await this.scope.em.find(ScoreAlert, { $and: where }, { orderBy: { id: 'desc' }, limit: page.size + 1 });
+    const connection = toConnection(rows, page, (a) => a.id, () => this.scope.em.count(ScoreAlert, { $and: filter }));
     this.auditRead(connection.edges.map((e) => e.node));
     return connection;
   }

@@ -3,7 +3,7 @@ import type { CareTeamAccess } from '../auth/access';
 import { AuditEvent } from '../entities';
 import { badInput } from '../errors';
 import { parseId } from '../ids';
-import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
+import { pageRequest, toConnection, type ConnectionShape, type PageArguments } from '../schema/connection';
 import type { RequestScope } from './scope';
 
 /** The audit log, newest first. Admins only; reading it touches no patient data. */
@@ -13,19 +13,22 @@ export class AuditRecords {
     private readonly access: CareTeamAccess,
   ) {}
 
-  async list(args: { patientId?: string | null; first: number; after?: string | null }): Promise<ConnectionShape<AuditEvent>> {
+  /** Newest first: `first`/`after` page back in time, `last`/`before` forward towards the newest. */
+  async list(args: { patientId?: string | null } & PageArguments, paging: { defaultFirst: number; firstGiven: boolean }): Promise<ConnectionShape<AuditEvent>> {
     this.access.requireAdmin();
-    const first = pageSize(args.first, 500);
-    const after = decodeCursor(args.after);
+    const page = pageRequest(args, { ...paging, max: 500 });
     const where: FilterQuery<AuditEvent>[] = [];
     if (args.patientId) where.push({ patientId: parseId(args.patientId, 'patientId') });
     const filter = [...where];
-    if (after !== undefined) {
-      if (!/^\d{1,19}$/.test(after)) throw badInput('after is not a valid cursor');
-      where.push({ id: { $lt: after } });
-    }
-    const rows = await this.scope.em.find(AuditEvent, { $and: where }, { orderBy: { id: 'desc' }, limit: first + 1 });
+    if (page.after !== undefined) where.push({ id: { $lt: eventId(page.after, 'after') } });
+    if (page.before !== undefined) where.push({ id: { $gt: eventId(page.before, 'before') } });
+    const rows = await this.scope.em.find(AuditEvent, { $and: where }, { orderBy: { id: page.fromEnd ? 'asc' : 'desc' }, limit: page.size + 1 });
     // The log only grows: a count of all of it reads the whole index (README).
-    return toConnection(rows, first, (event) => event.id, { after: args.after, count: () => this.scope.em.count(AuditEvent, { $and: filter }) });
+    return toConnection(rows, page, (event) => event.id, () => this.scope.em.count(AuditEvent, { $and: filter }));
   }
+}
+
+function eventId(key: string, argument: string): string {
+  if (!/^\d{1,19}$/.test(key)) throw badInput(`${argument} is not a valid cursor`);
+  return key;
 }

@@ -7,8 +7,8 @@ import { Instrument, scoreMeasure } from '../domain/instruments';
 import { Measure, ScoreAlert, type Patient } from '../entities';
 import { badInput } from '../errors';
 import { notifyOnCommit, type CareEvent } from '../events/events';
-import { parseId } from '../ids';
-import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
+import { isId, parseId } from '../ids';
+import { pageRequest, toConnection, type ConnectionShape, type PageArguments, type PageRequest } from '../schema/connection';
 import { LiveFeed, type LiveSources } from './live';
 import { PerPatient } from './perPatient';
 import type { CourseRecords } from './courses';
@@ -23,8 +23,7 @@ export interface NewMeasure {
 
 interface PageArgs {
   instrument: Instrument | null;
-  first: number;
-  after: string | null;
+  page: PageRequest;
 }
 
 const patientOf = (measure: Measure) => measure.patient.id;
@@ -109,14 +108,16 @@ export class MeasureRecords {
     });
   }
 
-  /** Newest first, optionally one instrument; the patients of a page in one statement. */
-  async list(patient: Patient, args: { instrument?: Instrument | null; first: number; after?: string | null }): Promise<ConnectionShape<Measure>> {
-    const first = pageSize(args.first);
-    const rows = await this.pages.of(patient.id, { instrument: args.instrument ?? null, first, after: args.after ?? null });
-    const connection = toConnection(rows, first, (m) => `${m.administeredAt.toISOString()}|${m.id}`, {
-      after: args.after,
-      count: () => this.scope.em.count(Measure, args.instrument ? { patient: patient.id, instrument: args.instrument } : { patient: patient.id }),
-    });
+  /**
+   * Newest first, optionally one instrument: `first`/`after` page back in time, `last`/`before` towards
+   * the newest; the patients of a page in one statement.
+   */
+  async list(patient: Patient, args: { instrument?: Instrument | null } & PageArguments, paging: { defaultFirst: number; firstGiven: boolean }): Promise<ConnectionShape<Measure>> {
+    const page = pageRequest(args, paging);
+    const rows = await this.pages.of(patient.id, { instrument: args.instrument ?? null, page });
+    const connection = toConnection(rows, page, (m) => `${m.administeredAt.toISOString()}|${m.id}`, () =>
+      this.scope.em.count(Measure, args.instrument ? { patient: patient.id, instrument: args.instrument } : { patient: patient.id }),
+    );
     this.auditRead(connection.edges.map((e) => e.node));
     return connection;
   }
@@ -158,30 +159,32 @@ export class MeasureRecords {
   }
 
   /**
-   * The first `first + 1` measures of each patient after the cursor, newest first: a window over all
-   * the patients' measures, numbered within each patient.
+   * The `size + 1` measures of each patient at the page's end of the cursors' range (newest first, or
+   * oldest first for `last`): a window over all the patients' measures, numbered within each patient.
    */
-  private async readPages(patientIds: string[], { instrument, first, after }: PageArgs): Promise<Measure[]> {
+  private async readPages(patientIds: string[], { instrument, page }: PageArgs): Promise<Measure[]> {
     const conditions = ['patient_id in (?)'];
     const params: unknown[] = [patientIds];
     if (instrument) {
       conditions.push('instrument = ?');
       params.push(instrument);
     }
-    const cursor = decodeCursor(after);
-    if (cursor !== undefined) {
-      const [at, id] = cursor.split('|');
+    for (const [argument, comparison] of [['after', '<'], ['before', '>']] as const) {
+      const key = page[argument];
+      if (key === undefined) continue;
+      const [at, id] = key.split('|');
       const time = new Date(at);
-      if (Number.isNaN(time.getTime()) || !id) throw badInput('after is not a valid cursor');
-      conditions.push('(administered_at < ? or (administered_at = ? and id < ?))');
-      params.push(time, time, parseId(id, 'after'));
+      if (Number.isNaN(time.getTime()) || !id || !isId(id)) throw badInput(`${argument} is not a valid cursor`);
+      conditions.push(`(administered_at, id) ${comparison} (?, ?)`);
+      params.push(time, id.toLowerCase());
     }
+    const order = page.fromEnd ? 'asc' : 'desc';
     const rows = await this.scope.em.getConnection().execute<Record<string, unknown>[]>(
       `select * from (
-         select measure.*, row_number() over (partition by patient_id order by administered_at desc, id desc) as page_row
+         select measure.*, row_number() over (partition by patient_id order by administered_at ${order}, id ${order}) as page_row
          from measure where ${conditions.join(' and ')}
        ) numbered where page_row <= ? order by patient_id, page_row`,
-      [...params, first + 1],
+      [...params, page.size + 1],
     );
     return rows.map(({ page_row: _, ...row }) => this.scope.em.map(Measure, row));
   }

@@ -6,7 +6,7 @@ import { CareTeamMember, Clinician, Patient } from '../entities';
 import { badInput, conflict, notFound } from '../errors';
 import { notifyOnCommit } from '../events/events';
 import { parseId } from '../ids';
-import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
+import { pageRequest, toConnection, type ConnectionShape } from '../schema/connection';
 import { parseCalendarDate } from '../schema/scalars';
 import type { CourseRecords } from './courses';
 import type { RequestScope } from './scope';
@@ -26,14 +26,13 @@ export class PatientRecords {
   ) {}
 
   async list(args: { first: number; after?: string | null; status?: PatientStatus | null }): Promise<ConnectionShape<Patient>> {
-    const first = pageSize(args.first);
-    const after = decodeCursor(args.after);
+    const page = pageRequest({ first: args.first, after: args.after ?? null }, { defaultFirst: args.first, firstGiven: true });
     const where: FilterQuery<Patient>[] = [this.access.myPatients()];
     if (args.status) where.push({ status: args.status });
     const filter = [...where];
-    if (after !== undefined) where.push({ id: { $gt: parseId(after, 'after') } });
-    const rows = await this.scope.em.find(Patient, { $and: where }, { orderBy: { id: 'asc' }, limit: first + 1 });
-    const connection = toConnection(rows, first, (patient) => patient.id, { after: args.after, count: () => this.scope.em.count(Patient, { $and: filter }) });
+    if (page.after !== undefined) where.push({ id: { $gt: parseId(page.after, 'after') } });
+    const rows = await this.scope.em.find(Patient, { $and: where }, { orderBy: { id: 'asc' }, limit: page.size + 1 });
+    const connection = toConnection(rows, page, (patient) => patient.id, () => this.scope.em.count(Patient, { $and: filter }));
     this.scope.audit(...connection.edges.map(({ node }) => readEntry(node)));
     return connection;
   }

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Consent, EligibilityAssessment, Measure, Prescription, ScoreAlert, TreatmentCourse, TreatmentSession, type Patient } from '../entities';
 import { badInput } from '../errors';
-import { decodeCursor, pageSize, toConnection, type ConnectionShape } from '../schema/connection';
+import { pageRequest, toConnection, type ConnectionShape, type PageArguments, type PageRequest } from '../schema/connection';
 import { TimelineEntry, TimelineKind, type TimelineRecord } from '../schema/TimelineEntry';
 import { PerPatient } from './perPatient';
 import type { RequestScope } from './scope';
@@ -25,12 +25,12 @@ const SOURCES: Record<TimelineKind, { entity: new () => TimelineRecord; action: 
 
 /**
  * One query finds a page of events for every patient of a page, across every table, newest first
- * (numbered within each patient); then each kind on the pages is loaded with one more: at most nine
- * statements whatever the page size and however many patients.
+ * (oldest first when paging from the end, `last`), numbered within each patient; then each kind on the
+ * pages is loaded with one more: at most nine statements whatever the page size and however many patients.
  */
-const PAGE_SQL = `
+const pageSql = (order: 'asc' | 'desc') => `
   select kind, id::text, at, patient_id::text, page_row from (
-    select events.*, row_number() over (partition by patient_id order by at desc, kind desc, id desc) as page_row from (
+    select events.*, row_number() over (partition by patient_id order by at ${order}, kind ${order}, id ${order}) as page_row from (
       select 'COURSE_OPENED' as kind, id, opened_at as at, patient_id from treatment_course where patient_id in (?)
       union all select 'COURSE_CLOSED', id, closed_at, patient_id from treatment_course where patient_id in (?) and closed_at is not null
       union all select 'ELIGIBILITY_ASSESSMENT', id, assessed_at, patient_id from eligibility_assessment where patient_id in (?)
@@ -41,6 +41,7 @@ const PAGE_SQL = `
       union all select 'SCORE_ALERT', id, created_at, patient_id from score_alert where patient_id in (?)
     ) events
     where (?::timestamptz is null or (at, kind, id::text) < (?::timestamptz, ?, ?))
+      and (?::timestamptz is null or (at, kind, id::text) > (?::timestamptz, ?, ?))
   ) numbered
   where page_row <= ?
   order by patient_id, page_row`;
@@ -70,16 +71,21 @@ const COUNT_SQL = `
 export class TimelineRecords {
   constructor(private readonly scope: RequestScope) {}
 
-  private readonly pages = new PerPatient((ids: string[], args: { first: number; after: string | null }) => this.readPages(ids, args), (e: PatientEntry) => e.patientId);
+  private readonly pages = new PerPatient((ids: string[], page: PageRequest) => this.readPages(ids, page), (e: PatientEntry) => e.patientId);
 
-  /** For a patient already reached through the care-team check; the patients of a page together. */
-  async forPatient(patient: Patient, args: { first: number; after?: string | null }): Promise<ConnectionShape<TimelineEntry>> {
-    const first = pageSize(args.first);
-    const entries = (await this.pages.of(patient.id, { first, after: args.after ?? null })).map((e) => e.entry);
-    const connection = toConnection(entries, first, (e) => `${e.at.toISOString()}|${e.kind}|${(e.item as { id: string }).id}`, {
-      after: args.after,
-      count: async () => (await this.scope.em.getConnection().execute<{ n: number }[]>(COUNT_SQL, Array(8).fill(patient.id)))[0].n,
-    });
+  /**
+   * For a patient already reached through the care-team check; the patients of a page together.
+   * Newest first: `first`/`after` page back in time, `last`/`before` towards the newest.
+   */
+  async forPatient(patient: Patient, args: PageArguments, paging: { defaultFirst: number; firstGiven: boolean }): Promise<ConnectionShape<TimelineEntry>> {
+    const page = pageRequest(args, paging);
+    const entries = (await this.pages.of(patient.id, page)).map((e) => e.entry);
+    const connection = toConnection(
+      entries,
+      page,
+      (e) => `${e.at.toISOString()}|${e.kind}|${(e.item as { id: string }).id}`,
+      async () => (await this.scope.em.getConnection().execute<{ n: number }[]>(COUNT_SQL, Array(8).fill(patient.id)))[0].n,
+    );
     this.scope.audit(
       ...connection.edges.map(({ node }) => {
         const source = SOURCES[node.kind];
@@ -89,18 +95,15 @@ export class TimelineRecords {
     return connection;
   }
 
-  /** The first `first + 1` events of each patient after the cursor; the records of the first `first` loaded. */
-  private async readPages(patientIds: string[], args: { first: number; after: string | null }): Promise<PatientEntry[]> {
-    const after = parseAfter(decodeCursor(args.after));
-    const rows = await this.scope.em.getConnection().execute<PageRow[]>(PAGE_SQL, [
-      ...Array(8).fill(patientIds),
-      after?.at ?? null,
-      after?.at ?? null,
-      after?.kind ?? null,
-      after?.id ?? null,
-      args.first + 1,
-    ]);
-    const records = await this.load(this.scope.em, rows.filter((row) => Number(row.page_row) <= args.first));
+  /** The `size + 1` events of each patient at the page's end of the cursors' range; the records of the first `size` loaded. */
+  private async readPages(patientIds: string[], page: PageRequest): Promise<PatientEntry[]> {
+    const after = parseCursor(page.after, 'after');
+    const before = parseCursor(page.before, 'before');
+    const bound = (cursor: typeof after) => [cursor?.at ?? null, cursor?.at ?? null, cursor?.kind ?? null, cursor?.id ?? null];
+    const rows = await this.scope.em
+      .getConnection()
+      .execute<PageRow[]>(pageSql(page.fromEnd ? 'asc' : 'desc'), [...Array(8).fill(patientIds), ...bound(after), ...bound(before), page.size + 1]);
+    const records = await this.load(this.scope.em, rows.filter((row) => Number(row.page_row) <= page.size));
     return rows.map((row) => ({
       patientId: row.patient_id,
       // The extra row past the page only tells there is a next page; its record is not read.
@@ -122,9 +125,9 @@ export class TimelineRecords {
   }
 }
 
-function parseAfter(key: string | undefined): { at: string; kind: string; id: string } | undefined {
+function parseCursor(key: string | undefined, argument: string): { at: string; kind: string; id: string } | undefined {
   if (key === undefined) return undefined;
   const [at, kind, id] = key.split('|');
-  if (!at || Number.isNaN(Date.parse(at)) || !(kind in SOURCES) || !id || !/^[0-9a-f-]{36}$/.test(id)) throw badInput('after is not a valid cursor');
+  if (!at || Number.isNaN(Date.parse(at)) || !(kind in SOURCES) || !id || !/^[0-9a-f-]{36}$/.test(id)) throw badInput(`${argument} is not a valid cursor`);
   return { at, kind, id };
 }

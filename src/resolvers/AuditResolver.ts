@@ -1,20 +1,24 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import { AuditEvent, Clinician } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
-import { Connection, type ConnectionShape } from '../schema/connection';
+import { argumentGiven, Connection, type ConnectionShape } from '../schema/connection';
 
 const AuditEventConnection = Connection('AuditEvent', AuditEvent);
 
 @Resolver(() => AuditEvent)
 export class AuditResolver {
-  @Query(() => AuditEventConnection, { description: 'The audit log, newest first. ADMIN only.' })
+  @Query(() => AuditEventConnection, { description: 'The audit log, newest first. ADMIN only. `first`/`after` page back in time, `last`/`before` towards the newest.' })
   auditLog(
     @Ctx() ctx: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg('patientId', () => ID, { nullable: true }) patientId: string | null,
     @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('last', () => Int, { nullable: true, description: 'The last rows of the list (the oldest), or with `before` those just before that cursor (newer than it); not with `first`.' }) last: number | null,
+    @Arg('before', () => String, { nullable: true }) before: string | null,
   ): Promise<ConnectionShape<AuditEvent>> {
-    return ctx.records.audit.list({ patientId, first: first ?? 50, after });
+    return ctx.records.audit.list({ patientId, first, after, last, before }, { defaultFirst: 50, firstGiven: argumentGiven(info, 'first') });
   }
 
   @FieldResolver(() => Clinician)

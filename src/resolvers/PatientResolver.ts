@@ -1,9 +1,10 @@
-import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, Field, FieldResolver, ID, Info, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { PatientStatus } from '../domain/patientStatus';
 import { Instrument } from '../domain/instruments';
 import { CareTeamMember, Clinician, Consent, EligibilityAssessment, Measure, Patient, Prescription, ScoreAlert, TreatmentCourse, TreatmentPlan, TreatmentSession } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
-import { Connection, type ConnectionShape } from '../schema/connection';
+import { argumentGiven, Connection, type ConnectionShape } from '../schema/connection';
 import { DateScalar } from '../schema/scalars';
 import { TimelineEntry } from '../schema/TimelineEntry';
 
@@ -63,15 +64,18 @@ export class PatientResolver {
     return ctx.records.patients.removeCareTeamMember(patientId, clinicianId);
   }
 
-  @FieldResolver(() => MeasureConnection)
+  @FieldResolver(() => MeasureConnection, { description: 'Newest first: `first`/`after` page back in time, `last`/`before` towards the newest.' })
   measures(
     @Ctx() ctx: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
     @Root() patient: Patient,
     @Arg('instrument', () => Instrument, { nullable: true }) instrument: Instrument | null,
     @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('last', () => Int, { nullable: true, description: 'The last measures of the list (the oldest), or with `before` those just before that cursor (newer than it); not with `first`.' }) last: number | null,
+    @Arg('before', () => String, { nullable: true }) before: string | null,
   ): Promise<ConnectionShape<Measure>> {
-    return ctx.records.measures.list(patient, { instrument, first: first ?? 50, after });
+    return ctx.records.measures.list(patient, { instrument, first, after, last, before }, { defaultFirst: 50, firstGiven: argumentGiven(info, 'first') });
   }
 
   @FieldResolver(() => [Measure], { description: 'The newest measure of each instrument.' })
@@ -123,14 +127,19 @@ export class PatientResolver {
     return ctx.records.sessions.forPatient(patient);
   }
 
-  @FieldResolver(() => TimelineConnection, { description: 'Courses opened and closed, assessments, consents, prescriptions, sessions, measures and alerts, newest first.' })
+  @FieldResolver(() => TimelineConnection, {
+    description: 'Courses opened and closed, assessments, consents, prescriptions, sessions, measures and alerts, newest first: `first`/`after` page back in time, `last`/`before` towards the newest.',
+  })
   timeline(
     @Ctx() ctx: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
     @Root() patient: Patient,
     @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('last', () => Int, { nullable: true, description: 'The last events of the list (the oldest), or with `before` those just before that cursor (newer than it); not with `first`.' }) last: number | null,
+    @Arg('before', () => String, { nullable: true }) before: string | null,
   ): Promise<ConnectionShape<TimelineEntry>> {
-    return ctx.records.timeline.forPatient(patient, { first: first ?? 50, after });
+    return ctx.records.timeline.forPatient(patient, { first, after, last, before }, { defaultFirst: 50, firstGiven: argumentGiven(info, 'first') });
   }
 
   @FieldResolver(() => [CareTeamMember])

@@ -4,7 +4,7 @@ import { badInput } from '../errors';
 export const MAX_PAGE_SIZE = 100;
 
 /** Page sizes a client may ask for. */
-export function pageSize(first: number, max = MAX_PAGE_SIZE): number {
-  if (!Number.isInteger(first) || first < 1 || first > max) throw badInput(`first must be from 1 to ${max}`);
-  return first;
+export function pageSize(size: number, max = MAX_PAGE_SIZE, argument = 'first'): number {
+  if (!Number.isInteger(size) || size < 1 || size > max) throw badInput(`${argument} must be from 1 to ${max}`);
+  return size;
 }
