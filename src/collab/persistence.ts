@@ -49,7 +49,7 @@ export class PlanStore {
       await trx.raw('update treatment_plan set updated_at = now() where id = ?', [planId]);
       // One audit entry per sender and connection (or request) in the batch, in the same transaction.
       const authors = new Map(changes.filter((c) => c.clinicianId !== null).map((c) => [`${c.clinicianId} ${c.requestId}`, c]));
-      const audit = [...authors.values()].map((c) => ({ clinician: c.clinicianId!, action: 'plan.edit', patientId, entity: 'TreatmentPlan', entityId: planId, requestId: c.requestId }));
+      const audit = [...authors.values()].map((c) => ({ clinician: c.clinicianId!, action: 'plan.edit' as const, patientId, entity: 'TreatmentPlan', entityId: planId, requestId: c.requestId }));
       if (audit.length > 0) await trx.raw(INSERT_AUDIT_ROWS, [encodeAuditRows(audit)]);
       const events: CareEvent[] = [{ type: 'planUpdated', id: ids.at(-1)!, patientId, planId, updateIds: ids }];
       for (const section of sections) events.push({ type: 'planSectionChanged', id: `${ids.at(-1)}:${section}`, patientId, planId, section });

@@ -1,4 +1,3 @@
-import { badInput } from '../errors';
 
 /** Validated self-report scales (CLINICAL.md, "Instruments"). */
 export enum Instrument {
@@ -88,21 +87,21 @@ export interface Score {
 }
 
 /**
- * Scores responses given in item order. Anything but the right number of whole numbers in range is
- * BAD_USER_INPUT naming the first offending item (1-based, as printed on the form).
+ * Why responses given in item order cannot be scored; undefined when they can. Anything but the
+ * right number of whole numbers in range is refused, naming the first offending item (1-based, as
+ * printed on the form).
  */
-export function scoreMeasure(instrument: Instrument, responses: readonly unknown[]): Score {
+export function responsesRefusal(instrument: Instrument, responses: readonly unknown[]): string | undefined {
   const spec = INSTRUMENTS[instrument];
-  if (responses.length !== spec.items) {
-    throw badInput(`${spec.label} has ${spec.items} items; got ${responses.length} responses`);
-  }
-  let total = 0;
-  responses.forEach((value, index) => {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > spec.maxItem) {
-      throw badInput(`${spec.label} item ${index + 1} must be a whole number from 0 to ${spec.maxItem}`);
-    }
-    total += value;
-  });
+  if (responses.length !== spec.items) return `${spec.label} has ${spec.items} items; got ${responses.length} responses`;
+  const bad = responses.findIndex((value) => typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > spec.maxItem);
+  if (bad >= 0) return `${spec.label} item ${bad + 1} must be a whole number from 0 to ${spec.maxItem}`;
+  return undefined;
+}
+
+/** Scores responses `responsesRefusal` accepted. */
+export function scoreMeasure(instrument: Instrument, responses: readonly number[]): Score {
+  const total = responses.reduce((sum, value) => sum + value, 0);
   return { total, severity: severityOf(instrument, total) };
 }
 

@@ -75,9 +75,14 @@ export function assessmentInconsistency(decision: EligibilityDecision, contraind
   return undefined;
 }
 
-/** The status an assessment moves the patient to; CONFLICT (as a message) once discharged. */
-export function statusAfterAssessment(current: PatientStatus, decision: EligibilityDecision): PatientStatus | string {
+/** Why a patient in `current` cannot be screened (CONFLICT); undefined when they can. */
+export function screeningRefusal(current: PatientStatus): string | undefined {
   if (current === PatientStatus.DISCHARGED) return 'a discharged patient cannot be screened; refer them again';
+  return undefined;
+}
+
+/** The status an assessment moves a patient `screeningRefusal` admits to. */
+export function statusAfterAssessment(current: PatientStatus, decision: EligibilityDecision): PatientStatus {
   if (current === PatientStatus.ACTIVE || current === PatientStatus.MAINTENANCE) {
     // Re-screening during treatment records the finding without stopping treatment by itself.
     return current;

@@ -1,5 +1,6 @@
 import { Entity, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
 import { Field, ID, ObjectType } from 'type-graphql';
+import type { AuditAction } from '../domain/audit';
 import { DateTimeScalar } from '../schema/scalars';
 import { Clinician } from './Clinician';
 import { Node } from '../schema/Node';
@@ -22,10 +23,10 @@ export class AuditEvent {
   @ManyToOne(() => Clinician, { ref: true })
   clinician!: Ref<Clinician>;
 
-  /** What was done, e.g. `patient.read`, `careTeam.add`. */
-  @Field()
+  /** What was done (src/domain/audit.ts). */
+  @Field(() => String)
   @Property({ type: 'text' })
-  action!: string;
+  action!: AuditAction;
 
   @Field(() => ID, { nullable: true })
   @Property({ type: 'uuid', nullable: true })

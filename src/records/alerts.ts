@@ -1,4 +1,5 @@
 import type { FilterQuery } from '@mikro-orm/postgresql';
+import { READ_ACTION } from '../domain/audit';
 import type { CareTeamAccess } from '../auth/access';
 import { Clinician, ScoreAlert, type Measure, type Patient } from '../entities';
 import { notFound } from '../errors';
@@ -93,6 +94,6 @@ export class AlertRecords {
   }
 
   private auditRead(alerts: ScoreAlert[]) {
-    this.scope.audit(...alerts.map((a) => ({ action: 'alert.read', patientId: a.patient.id, entity: 'ScoreAlert', entityId: a.id })));
+    this.scope.audit(...alerts.map((a) => ({ action: READ_ACTION.ScoreAlert, patientId: a.patient.id, entity: 'ScoreAlert', entityId: a.id })));
   }
 }

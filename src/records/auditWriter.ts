@@ -1,8 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AuditAction } from '../domain/audit';
 
 export interface AuditRow {
   clinician: string;
-  action: string;
+  action: AuditAction;
   patientId?: string;
   entity: string;
   entityId?: string;
@@ -27,7 +28,7 @@ export const INSERT_AUDIT_ROWS = `insert into audit_event (at, clinician_id, act
  * its measure), not two thousand objects for PostgreSQL to parse, which halves the insert.
  */
 export function encodeAuditRows(rows: AuditRow[]): string {
-  const groups = new Map<string, { action: string; patientId?: string; entity: string; entityId?: string; clinicians: string[]; requestIds: string[] }>();
+  const groups = new Map<string, { action: AuditAction; patientId?: string; entity: string; entityId?: string; clinicians: string[]; requestIds: string[] }>();
   for (const row of rows) {
     const key = `${row.action}\n${row.patientId ?? ''}\n${row.entity}\n${row.entityId ?? ''}`;
     let group = groups.get(key);

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { READ_ACTION } from '../domain/audit';
 import { PatientStatus } from '../domain/patientStatus';
 import { Clinician, TreatmentCourse, type Patient } from '../entities';
 import { PerPatient } from './perPatient';
@@ -82,6 +83,6 @@ export class CourseRecords {
   }
 
   private auditRead(courses: TreatmentCourse[]) {
-    this.scope.audit(...courses.map((c) => ({ action: 'course.read', patientId: c.patient.id, entity: 'TreatmentCourse', entityId: c.id })));
+    this.scope.audit(...courses.map((c) => ({ action: READ_ACTION.TreatmentCourse, patientId: c.patient.id, entity: 'TreatmentCourse', entityId: c.id })));
   }
 }

@@ -2,8 +2,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
 import type { CareTeamAccess } from '../auth/access';
 import { AlertKind, changeFromBaseline, decideAlerts, ONCE_PER_COURSE } from '../domain/alerts';
+import { READ_ACTION } from '../domain/audit';
 import { happenedAtRefusal } from '../domain/clinicalTime';
-import { Instrument, scoreMeasure } from '../domain/instruments';
+import { Instrument, responsesRefusal, scoreMeasure } from '../domain/instruments';
 import { Measure, ScoreAlert, type Patient } from '../entities';
 import { badInput } from '../errors';
 import { notifyOnCommit, type CareEvent } from '../events/events';
@@ -72,6 +73,8 @@ export class MeasureRecords {
   async record(input: NewMeasure): Promise<Measure> {
     this.access.requireClinician('record measures');
     const patientId = parseId(input.patientId, 'patientId');
+    const refusal = responsesRefusal(input.instrument, input.responses);
+    if (refusal) throw badInput(refusal);
     const { total, severity } = scoreMeasure(input.instrument, input.responses);
     const administeredAt = input.administeredAt ?? new Date();
     const me = this.scope.clinician;
@@ -102,7 +105,7 @@ export class MeasureRecords {
       await notifyOnCommit(em, events);
       this.scope.audit(
         { action: 'measure.create', patientId, entity: 'Measure', entityId: measure.id },
-        ...alerts.map((a) => ({ action: 'alert.create', patientId, entity: 'ScoreAlert', entityId: a.id })),
+        ...alerts.map((a) => ({ action: 'alert.create' as const, patientId, entity: 'ScoreAlert', entityId: a.id })),
       );
       return measure;
     });
@@ -190,7 +193,7 @@ export class MeasureRecords {
   }
 
   private auditRead(measures: Measure[]) {
-    this.scope.audit(...measures.map((m) => ({ action: 'measure.read', patientId: m.patient.id, entity: 'Measure', entityId: m.id })));
+    this.scope.audit(...measures.map((m) => ({ action: READ_ACTION.Measure, patientId: m.patient.id, entity: 'Measure', entityId: m.id })));
   }
 
   /** Previous, baseline and once-only alerts: all within the course, which starts afresh. */

@@ -1,4 +1,5 @@
 import type { CareTeamAccess } from '../auth/access';
+import { READ_ACTION } from '../domain/audit';
 import { Role } from '../domain/roles';
 import { AuditEvent, Clinician, Consent, EligibilityAssessment, Measure, Prescription, PsychotherapyNote, ScoreAlert, TreatmentCourse, TreatmentSession } from '../entities';
 import { badInput, forbidden } from '../errors';
@@ -15,13 +16,13 @@ import type { RequestScope } from './scope';
  * event by an admin.
  */
 const PATIENT_RECORDS = {
-  Measure: { entity: Measure, table: 'measure', action: 'measure.read' },
-  ScoreAlert: { entity: ScoreAlert, table: 'score_alert', action: 'alert.read' },
-  TreatmentSession: { entity: TreatmentSession, table: 'treatment_session', action: 'session.read' },
-  EligibilityAssessment: { entity: EligibilityAssessment, table: 'eligibility_assessment', action: 'eligibility.read' },
-  Consent: { entity: Consent, table: 'consent', action: 'consent.read' },
-  Prescription: { entity: Prescription, table: 'prescription', action: 'prescription.read' },
-  TreatmentCourse: { entity: TreatmentCourse, table: 'treatment_course', action: 'course.read' },
+  Measure: { entity: Measure, table: 'measure' },
+  ScoreAlert: { entity: ScoreAlert, table: 'score_alert' },
+  TreatmentSession: { entity: TreatmentSession, table: 'treatment_session' },
+  EligibilityAssessment: { entity: EligibilityAssessment, table: 'eligibility_assessment' },
+  Consent: { entity: Consent, table: 'consent' },
+  Prescription: { entity: Prescription, table: 'prescription' },
+  TreatmentCourse: { entity: TreatmentCourse, table: 'treatment_course' },
 } as const;
 
 type PatientRecordType = keyof typeof PATIENT_RECORDS;
@@ -75,14 +76,14 @@ export class NodeRecords {
         // The author's own note (the query matched only those); still only while on the care team.
         await this.access.requirePatient(this.scope.em, row.patient_id!);
         const note = await this.scope.em.findOneOrFail(PsychotherapyNote, { id: key, author: me });
-        this.scope.audit({ action: 'psychotherapyNote.read', patientId: row.patient_id!, entity: 'PsychotherapyNote', entityId: key });
+        this.scope.audit({ action: READ_ACTION.PsychotherapyNote, patientId: row.patient_id!, entity: 'PsychotherapyNote', entityId: key });
         return note;
       }
       default: {
         const source = PATIENT_RECORDS[row.type];
         await this.access.requirePatient(this.scope.em, row.patient_id!);
         const record = (await this.scope.em.findOne(source.entity, { id: key } as never)) as Node | null;
-        if (record) this.scope.audit({ action: source.action, patientId: row.patient_id!, entity: row.type, entityId: key });
+        if (record) this.scope.audit({ action: READ_ACTION[row.type], patientId: row.patient_id!, entity: row.type, entityId: key });
         return record;
       }
     }

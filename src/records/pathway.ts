@@ -6,6 +6,7 @@ import {
   implausibleBloodPressure,
   missingBeforeTreatment,
   prescriptionProblem,
+  screeningRefusal,
   statusAfterAssessment,
   statusChangeRefusal,
   type BloodPressure,
@@ -13,6 +14,7 @@ import {
   type Medication,
   type PathwayFacts,
 } from '../domain/pathway';
+import { READ_ACTION } from '../domain/audit';
 import { PatientStatus } from '../domain/patientStatus';
 import type { Route } from '../domain/plans';
 import { Role } from '../domain/roles';
@@ -82,8 +84,9 @@ export class PathwayRecords {
     if (cautions.some((c) => c.length > 500)) throw badInput('each caution must be at most 500 characters');
     return this.scope.write(async (em) => {
       const patient = await this.access.requirePatient(em, patientId, { lock: true });
+      const refusal = screeningRefusal(patient.status);
+      if (refusal) throw conflict(refusal);
       const next = statusAfterAssessment(patient.status, input.decision);
-      if (!isStatus(next)) throw conflict(next);
       const assessment = em.create(EligibilityAssessment, {
         patient,
         course: await this.courses.current(em, patientId),
@@ -210,13 +213,13 @@ export class PathwayRecords {
 
   async assessments(patient: Patient): Promise<EligibilityAssessment[]> {
     const rows = await this.assessmentsOf.of(patient.id, null);
-    this.scope.audit(...rows.map((r) => ({ action: 'eligibility.read', patientId: patient.id, entity: 'EligibilityAssessment', entityId: r.id })));
+    this.scope.audit(...rows.map((r) => ({ action: READ_ACTION.EligibilityAssessment, patientId: patient.id, entity: 'EligibilityAssessment', entityId: r.id })));
     return rows;
   }
 
   async consents(patient: Patient): Promise<Consent[]> {
     const rows = await this.consentsOf.of(patient.id, null);
-    this.scope.audit(...rows.map((r) => ({ action: 'consent.read', patientId: patient.id, entity: 'Consent', entityId: r.id })));
+    this.scope.audit(...rows.map((r) => ({ action: READ_ACTION.Consent, patientId: patient.id, entity: 'Consent', entityId: r.id })));
     return rows;
   }
 
@@ -286,7 +289,7 @@ export class PathwayRecords {
   }
 
   private auditPrescriptions(rows: Prescription[]): void {
-    this.scope.audit(...rows.map((r) => ({ action: 'prescription.read', patientId: r.patient.id, entity: 'Prescription', entityId: r.id })));
+    this.scope.audit(...rows.map((r) => ({ action: READ_ACTION.Prescription, patientId: r.patient.id, entity: 'Prescription', entityId: r.id })));
   }
 
   private requirePrescriber(action: string): void {
@@ -300,6 +303,3 @@ function reasonText(reason: string): string {
   return why;
 }
 
-function isStatus(value: PatientStatus | string): value is PatientStatus {
-  return (Object.values(PatientStatus) as string[]).includes(value);
-}

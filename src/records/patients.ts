@@ -1,5 +1,6 @@
 import type { FilterQuery } from '@mikro-orm/postgresql';
 import type { CareTeamAccess } from '../auth/access';
+import { READ_ACTION } from '../domain/audit';
 import type { PatientStatus } from '../domain/patientStatus';
 import { CLINICAL_ROLES } from '../domain/roles';
 import { CareTeamMember, Clinician, Patient } from '../entities';
@@ -136,7 +137,7 @@ export class PatientRecords {
 }
 
 function readEntry(patient: Patient) {
-  return { action: 'patient.read', patientId: patient.id, entity: 'Patient', entityId: patient.id };
+  return { action: READ_ACTION.Patient, patientId: patient.id, entity: 'Patient', entityId: patient.id };
 }
 
 function personName(value: string, field: string): string {

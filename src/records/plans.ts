@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { CareTeamAccess } from '../auth/access';
 import { issueCollabTicket, type IssuedTicket } from '../auth/collabTickets';
 import type { Rooms } from '../collab/rooms';
+import { READ_ACTION } from '../domain/audit';
 import { MAX_PLANNED_DOSING_SESSIONS, PLAN_SECTIONS, isPlanSection, mayEditSection, sectionRefusal, type Protocol, type Route } from '../domain/plans';
 import type { Role } from '../domain/roles';
 import { PatientStatus } from '../domain/patientStatus';
@@ -151,7 +152,7 @@ export class PlanRecords {
         const texts = await this.rooms.with(plan.id, patientId, (room) => room.sectionTexts([event.section]));
         return section(event.section, texts.get(event.section) ?? '');
       },
-      audit: () => this.scope.audit({ action: 'plan.read', patientId, entity: 'TreatmentPlan', entityId: plan.id }),
+      audit: () => this.scope.audit({ action: READ_ACTION.TreatmentPlan, patientId, entity: 'TreatmentPlan', entityId: plan.id }),
     });
   }
 
@@ -162,7 +163,7 @@ export class PlanRecords {
   }
 
   private auditRead(plans: TreatmentPlan[]) {
-    this.scope.audit(...plans.map((p) => ({ action: 'plan.read', patientId: p.patient.id, entity: 'TreatmentPlan', entityId: p.id })));
+    this.scope.audit(...plans.map((p) => ({ action: READ_ACTION.TreatmentPlan, patientId: p.patient.id, entity: 'TreatmentPlan', entityId: p.id })));
   }
 }
 

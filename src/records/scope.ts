@@ -1,10 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AuditAction } from '../domain/audit';
 import type { Clinician } from '../entities';
 import { insertAuditRows, type AuditRow, type AuditWriter } from './auditWriter';
 
 export interface AuditEntry {
-  /** What was done, `<entity>.<verb>`: `patient.read`, `careTeam.add`, … */
-  action: string;
+  /** What was done (src/domain/audit.ts). */
+  action: AuditAction;
   patientId?: string;
   entity: string;
   entityId?: string;

@@ -1,5 +1,6 @@
 import { ref, type EntityManager } from '@mikro-orm/postgresql';
 import type { CareTeamAccess } from '../auth/access';
+import { READ_ACTION } from '../domain/audit';
 import { scheduledAtRefusal } from '../domain/clinicalTime';
 import type { DosingSettings } from '../config/config';
 import { AlertKind, AlertLevel } from '../domain/alerts';
@@ -174,7 +175,7 @@ export class SessionRecords {
       if (alert) await notifyOnCommit(em, [{ type: 'scoreAlert', id: alert.id, patientId: patient.id }]);
       this.scope.audit(
         { action: 'dose.administer', patientId: patient.id, entity: 'TreatmentSession', entityId: session.id },
-        ...(alert ? [{ action: 'alert.create', patientId: patient.id, entity: 'ScoreAlert', entityId: alert.id }] : []),
+        ...(alert ? [{ action: 'alert.create' as const, patientId: patient.id, entity: 'ScoreAlert', entityId: alert.id }] : []),
       );
       return session;
     });
@@ -247,7 +248,7 @@ export class SessionRecords {
   }
 
   private auditRead(rows: TreatmentSession[]) {
-    this.scope.audit(...rows.map((s) => ({ action: 'session.read', patientId: s.patient.id, entity: 'TreatmentSession', entityId: s.id })));
+    this.scope.audit(...rows.map((s) => ({ action: READ_ACTION.TreatmentSession, patientId: s.patient.id, entity: 'TreatmentSession', entityId: s.id })));
   }
 }
 

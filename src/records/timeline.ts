@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { READ_ACTION } from '../domain/audit';
 import { Consent, EligibilityAssessment, Measure, Prescription, ScoreAlert, TreatmentCourse, TreatmentSession, type Patient } from '../entities';
 import { badInput } from '../errors';
 import { pageRequest, toConnection, type ConnectionShape, type PageArguments, type PageRequest } from '../schema/connection';
@@ -12,15 +13,15 @@ interface PatientEntry {
 }
 
 /** Where each kind of event lives, how it is loaded and how its read is audited. */
-const SOURCES: Record<TimelineKind, { entity: new () => TimelineRecord; action: string; entityName: string }> = {
-  [TimelineKind.COURSE_OPENED]: { entity: TreatmentCourse, action: 'course.read', entityName: 'TreatmentCourse' },
-  [TimelineKind.COURSE_CLOSED]: { entity: TreatmentCourse, action: 'course.read', entityName: 'TreatmentCourse' },
-  [TimelineKind.ELIGIBILITY_ASSESSMENT]: { entity: EligibilityAssessment, action: 'eligibility.read', entityName: 'EligibilityAssessment' },
-  [TimelineKind.CONSENT]: { entity: Consent, action: 'consent.read', entityName: 'Consent' },
-  [TimelineKind.PRESCRIPTION]: { entity: Prescription, action: 'prescription.read', entityName: 'Prescription' },
-  [TimelineKind.SESSION]: { entity: TreatmentSession, action: 'session.read', entityName: 'TreatmentSession' },
-  [TimelineKind.MEASURE]: { entity: Measure, action: 'measure.read', entityName: 'Measure' },
-  [TimelineKind.SCORE_ALERT]: { entity: ScoreAlert, action: 'alert.read', entityName: 'ScoreAlert' },
+const SOURCES: Record<TimelineKind, { entity: new () => TimelineRecord; entityName: keyof typeof READ_ACTION }> = {
+  [TimelineKind.COURSE_OPENED]: { entity: TreatmentCourse, entityName: 'TreatmentCourse' },
+  [TimelineKind.COURSE_CLOSED]: { entity: TreatmentCourse, entityName: 'TreatmentCourse' },
+  [TimelineKind.ELIGIBILITY_ASSESSMENT]: { entity: EligibilityAssessment, entityName: 'EligibilityAssessment' },
+  [TimelineKind.CONSENT]: { entity: Consent, entityName: 'Consent' },
+  [TimelineKind.PRESCRIPTION]: { entity: Prescription, entityName: 'Prescription' },
+  [TimelineKind.SESSION]: { entity: TreatmentSession, entityName: 'TreatmentSession' },
+  [TimelineKind.MEASURE]: { entity: Measure, entityName: 'Measure' },
+  [TimelineKind.SCORE_ALERT]: { entity: ScoreAlert, entityName: 'ScoreAlert' },
 };
 
 /**
@@ -89,7 +90,7 @@ export class TimelineRecords {
     this.scope.audit(
       ...connection.edges.map(({ node }) => {
         const source = SOURCES[node.kind];
-        return { action: source.action, patientId: patient.id, entity: source.entityName, entityId: (node.item as { id: string }).id };
+        return { action: READ_ACTION[source.entityName], patientId: patient.id, entity: source.entityName, entityId: (node.item as { id: string }).id };
       }),
     );
     return connection;

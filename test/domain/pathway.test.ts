@@ -9,6 +9,7 @@ import {
   Medication,
   missingBeforeTreatment,
   prescriptionProblem,
+  screeningRefusal,
   statusAfterAssessment,
   statusChangeRefusal,
 } from '../../src/domain/pathway';
@@ -59,7 +60,8 @@ describe('eligibility assessments', () => {
     [S.ACTIVE, EligibilityDecision.INELIGIBLE, S.ACTIVE],
     [S.MAINTENANCE, EligibilityDecision.ELIGIBLE, S.MAINTENANCE],
   ])('from %s, %s gives %s', (from, decision, to) => expect(statusAfterAssessment(from, decision)).toBe(to));
-  it('refuses screening a discharged patient', () => expect(statusAfterAssessment(S.DISCHARGED, EligibilityDecision.ELIGIBLE)).toMatch(/refer them again/));
+  it('refuses screening a discharged patient', () => expect(screeningRefusal(S.DISCHARGED)).toMatch(/refer them again/));
+  it.each(Object.values(S).filter((s) => s !== S.DISCHARGED))('admits screening a %s patient', (status) => expect(screeningRefusal(status)).toBeUndefined());
 });
 
 describe('every absolute contraindication rules out ELIGIBLE', () => {
