@@ -6,14 +6,22 @@ import { notFound } from '../errors';
 import { parseId } from '../ids';
 import { pageRequest, toConnection, type ConnectionShape } from '../schema/connection';
 import { LiveFeed, type LiveSources } from './live';
-import { PerPatient } from './perPatient';
+import { PerPatient, readTogether } from './perPatient';
 import type { RequestScope } from './scope';
 
 /** Score alerts of the caller's patients. */
 export class AlertRecords {
   private readonly ofPatients = new PerPatient(
     (ids: string[], unacknowledgedOnly: boolean) =>
-      this.scope.em.find(ScoreAlert, { patient: { $in: ids }, ...(unacknowledgedOnly ? { acknowledgedAt: null } : {}) }, { orderBy: { id: 'desc' } }),
+      readTogether(
+        this.scope,
+        ScoreAlert,
+        this.scope.em
+          .createQueryBuilder(ScoreAlert)
+          .select('*')
+          .where({ patient: { $in: ids }, ...(unacknowledgedOnly ? { acknowledgedAt: null } : {}) })
+          .orderBy({ id: 'desc' }),
+      ),
     (alert) => alert.patient.id,
   );
 

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { READ_ACTION } from '../domain/audit';
 import { PatientStatus } from '../domain/patientStatus';
 import { Clinician, TreatmentCourse, type Patient } from '../entities';
-import { PerPatient } from './perPatient';
+import { PerPatient, readTogether } from './perPatient';
 import type { RequestScope } from './scope';
 
 /** A record that belongs to a course of treatment. */
@@ -15,7 +15,7 @@ const patientOf = (course: TreatmentCourse) => course.patient.id;
 /** A patient's courses of treatment, from referral to discharge. */
 export class CourseRecords {
   private readonly all = new PerPatient(
-    (ids: string[]) => this.scope.em.find(TreatmentCourse, { patient: { $in: ids } }, { orderBy: [{ patient: 'asc' }, { number: 'asc' }] }),
+    (ids: string[]) => readTogether(this.scope, TreatmentCourse, this.scope.em.createQueryBuilder(TreatmentCourse).select('*').where({ patient: { $in: ids } }).orderBy([{ patient: 'asc' }, { number: 'asc' }])),
     patientOf,
   );
   constructor(private readonly scope: RequestScope) {}

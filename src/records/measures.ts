@@ -11,7 +11,7 @@ import { notifyOnCommit, type CareEvent } from '../events/events';
 import { isId, parseId } from '../ids';
 import { pageRequest, toConnection, type ConnectionShape, type PageArguments, type PageRequest } from '../schema/connection';
 import { LiveFeed, type LiveSources } from './live';
-import { PerPatient } from './perPatient';
+import { PerPatient, readTogether } from './perPatient';
 import type { CourseRecords } from './courses';
 import type { RequestScope } from './scope';
 
@@ -49,13 +49,16 @@ export class MeasureRecords {
   private readonly pages = new PerPatient((ids: string[], args: PageArgs) => this.readPages(ids, args), patientOf);
   private readonly newest = new PerPatient(
     (ids: string[]) =>
-      this.scope.em
-        .createQueryBuilder(Measure)
-        .select('*')
-        .distinctOn(['patient', 'instrument'])
-        .where({ patient: { $in: ids } })
-        .orderBy([{ patient: 'asc' }, { instrument: 'asc' }, { administeredAt: 'desc' }, { id: 'desc' }])
-        .getResultList(),
+      readTogether(
+        this.scope,
+        Measure,
+        this.scope.em
+          .createQueryBuilder(Measure)
+          .select('*')
+          .distinctOn(['patient', 'instrument'])
+          .where({ patient: { $in: ids } })
+          .orderBy([{ patient: 'asc' }, { instrument: 'asc' }, { administeredAt: 'desc' }, { id: 'desc' }]),
+      ),
     patientOf,
   );
 
@@ -166,7 +169,7 @@ export class MeasureRecords {
    * oldest first for `last`): a window over all the patients' measures, numbered within each patient.
    */
   private async readPages(patientIds: string[], { instrument, page }: PageArgs): Promise<Measure[]> {
-    const conditions = ['patient_id in (?)'];
+    const conditions = ['patient_id = any(?::uuid[])'];
     const params: unknown[] = [patientIds];
     if (instrument) {
       conditions.push('instrument = ?');
@@ -182,13 +185,13 @@ export class MeasureRecords {
       params.push(time, id.toLowerCase());
     }
     const order = page.fromEnd ? 'asc' : 'desc';
-    const rows = await this.scope.em.getConnection().execute<Record<string, unknown>[]>(
-      `select * from (
+    const rows = await this.scope.together.read({
+      sql: `select * from (
          select measure.*, row_number() over (partition by patient_id order by administered_at ${order}, id ${order}) as page_row
          from measure where ${conditions.join(' and ')}
        ) numbered where page_row <= ? order by patient_id, page_row`,
-      [...params, page.size + 1],
-    );
+      params: [...params, page.size + 1],
+    });
     return rows.map(({ page_row: _, ...row }) => this.scope.em.map(Measure, row));
   }
 

@@ -23,7 +23,7 @@ import { badInput, conflict, forbidden, notFound } from '../errors';
 import { parseId } from '../ids';
 import { parseCalendarDate } from '../schema/scalars';
 import type { CourseRecords } from './courses';
-import { PerPatient } from './perPatient';
+import { PerPatient, readTogether } from './perPatient';
 import type { RequestScope } from './scope';
 
 export interface NewAssessment {
@@ -56,15 +56,15 @@ export interface NewPrescription {
 export class PathwayRecords {
   // Oldest first; the patients of a page in one statement each.
   private readonly assessmentsOf = new PerPatient(
-    (ids: string[]) => this.scope.em.find(EligibilityAssessment, { patient: { $in: ids } }, { orderBy: { assessedAt: 'asc', id: 'asc' } }),
+    (ids: string[]) => readTogether(this.scope, EligibilityAssessment, this.scope.em.createQueryBuilder(EligibilityAssessment).select('*').where({ patient: { $in: ids } }).orderBy({ assessedAt: 'asc', id: 'asc' })),
     (row) => row.patient.id,
   );
   private readonly consentsOf = new PerPatient(
-    (ids: string[]) => this.scope.em.find(Consent, { patient: { $in: ids } }, { orderBy: { recordedAt: 'asc', id: 'asc' } }),
+    (ids: string[]) => readTogether(this.scope, Consent, this.scope.em.createQueryBuilder(Consent).select('*').where({ patient: { $in: ids } }).orderBy({ recordedAt: 'asc', id: 'asc' })),
     (row) => row.patient.id,
   );
   private readonly prescriptionsOf = new PerPatient(
-    (ids: string[]) => this.scope.em.find(Prescription, { patient: { $in: ids } }, { orderBy: { prescribedAt: 'asc', id: 'asc' } }),
+    (ids: string[]) => readTogether(this.scope, Prescription, this.scope.em.createQueryBuilder(Prescription).select('*').where({ patient: { $in: ids } }).orderBy({ prescribedAt: 'asc', id: 'asc' })),
     (row) => row.patient.id,
   );
 

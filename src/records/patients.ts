@@ -1,4 +1,4 @@
-import type { FilterQuery } from '@mikro-orm/postgresql';
+import type { EntityDictionary, FilterQuery } from '@mikro-orm/postgresql';
 import type { CareTeamAccess } from '../auth/access';
 import { READ_ACTION } from '../domain/audit';
 import type { PatientStatus } from '../domain/patientStatus';
@@ -10,6 +10,7 @@ import { parseId } from '../ids';
 import { pageRequest, toConnection, type ConnectionShape } from '../schema/connection';
 import { parseCalendarDate } from '../schema/scalars';
 import type { CourseRecords } from './courses';
+import { PerPatient } from './perPatient';
 import type { RequestScope } from './scope';
 
 export interface NewPatient {
@@ -20,6 +21,19 @@ export interface NewPatient {
 
 /** Patients and their care teams, as one clinician may see and change them. Every read is audited. */
 export class PatientRecords {
+  /** Members with their clinicians, who every care team shows; the patients of a page in one statement. */
+  private readonly teams = new PerPatient(async (ids: string[]) => {
+    const rows = await this.scope.together.read({
+      sql: `select m.*, to_jsonb(c) as clinician from care_team_member m join clinician c on c.id = m.clinician_id
+            where m.patient_id = any(?::uuid[]) order by m.patient_id, m.added_at, m.id`,
+      params: [ids],
+    });
+    return rows.map(({ clinician, ...member }) => {
+      this.scope.em.map(Clinician, clinician as EntityDictionary<Clinician>);
+      return this.scope.em.map(CareTeamMember, member as EntityDictionary<CareTeamMember>);
+    });
+  }, (member) => member.patient.id);
+
   constructor(
     private readonly scope: RequestScope,
     private readonly access: CareTeamAccess,
@@ -55,10 +69,9 @@ export class PatientRecords {
     return patient;
   }
 
-  /** The care team of a patient already reached through this record (batched by the dataloader). */
-  async careTeam(patient: Patient): Promise<CareTeamMember[]> {
-    const members = await patient.careTeam.load();
-    return [...members].sort((a, b) => a.addedAt.getTime() - b.addedAt.getTime());
+  /** The care team of a patient already reached through this record, in the order they joined. */
+  careTeam(patient: Patient): Promise<CareTeamMember[]> {
+    return this.teams.of(patient.id, null);
   }
 
   async create(input: NewPatient): Promise<Patient> {

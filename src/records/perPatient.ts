@@ -1,4 +1,7 @@
+import type { EntityClass, EntityDictionary } from '@mikro-orm/core';
 import DataLoader from 'dataloader';
+import type { RequestScope } from './scope';
+import { statementOf, type Buildable } from './together';
 
 /**
  * A list field of a patient, read for every patient of a page at once. GraphQL resolves the field for
@@ -40,4 +43,17 @@ export class PerPatient<Args, Row> {
     }
     return loader.load(patientId);
   }
+}
+
+/**
+ * The entities a query builder selects, read in the same statement as the page's other list fields
+ * (`RequestScope.together`).
+ */
+export async function readTogether<T extends object>(
+  scope: RequestScope,
+  entity: EntityClass<T>,
+  qb: Buildable,
+): Promise<T[]> {
+  const rows = await scope.together.read(statementOf(qb));
+  return rows.map((row) => scope.em.map(entity, row as EntityDictionary<T>));
 }

@@ -11,7 +11,7 @@ import { badInput, conflict, forbidden, notFound } from '../errors';
 import { parseId } from '../ids';
 import { PlanSection } from '../schema/PlanSection';
 import { LiveFeed, type LiveSources } from './live';
-import { PerPatient } from './perPatient';
+import { PerPatient, readTogether } from './perPatient';
 import type { CourseRecords } from './courses';
 import type { RequestScope } from './scope';
 
@@ -28,7 +28,7 @@ const MAX_SECTION_CHARS = 100_000;
 /** Treatment plans and their live document, as one clinician may see and change them. */
 export class PlanRecords {
   private readonly ofPatients = new PerPatient(
-    (ids: string[]) => this.scope.em.find(TreatmentPlan, { patient: { $in: ids } }, { orderBy: { createdAt: 'asc', id: 'asc' } }),
+    (ids: string[]) => readTogether(this.scope, TreatmentPlan, this.scope.em.createQueryBuilder(TreatmentPlan).select('*').where({ patient: { $in: ids } }).orderBy({ createdAt: 'asc', id: 'asc' })),
     (plan) => plan.patient.id,
   );
 

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuditAction } from '../domain/audit';
 import type { Clinician } from '../entities';
 import { insertAuditRows, type AuditRow, type AuditWriter } from './auditWriter';
+import { Together } from './together';
 
 export interface AuditEntry {
   /** What was done (src/domain/audit.ts). */
@@ -18,13 +19,17 @@ export interface AuditEntry {
  */
 export class RequestScope {
   private pending: AuditEntry[] = [];
+  /** Reads started in the same turn (a page's list fields), sent as one statement. */
+  readonly together: Together;
 
   constructor(
     readonly em: EntityManager,
     readonly clinician: Clinician,
     readonly requestId: string,
     private readonly auditWriter: AuditWriter,
-  ) {}
+  ) {
+    this.together = new Together(em);
+  }
 
   audit(...entries: AuditEntry[]): void {
     this.pending.push(...entries);

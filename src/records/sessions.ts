@@ -14,7 +14,7 @@ import { notifyOnCommit } from '../events/events';
 import { parseId } from '../ids';
 import type { CourseRecords } from './courses';
 import type { PathwayRecords } from './pathway';
-import { PerPatient } from './perPatient';
+import { PerPatient, readTogether } from './perPatient';
 import type { RequestScope } from './scope';
 
 export interface NewSession {
@@ -47,7 +47,7 @@ const COMPLETED_BY: Record<SessionKind, readonly Role[]> = {
 /** Sessions of a patient's treatment plans. */
 export class SessionRecords {
   private readonly ofPatients = new PerPatient(
-    (ids: string[]) => this.scope.em.find(TreatmentSession, { patient: { $in: ids } }, { orderBy: { scheduledAt: 'asc', id: 'asc' } }),
+    (ids: string[]) => readTogether(this.scope, TreatmentSession, this.scope.em.createQueryBuilder(TreatmentSession).select('*').where({ patient: { $in: ids } }).orderBy({ scheduledAt: 'asc', id: 'asc' })),
     (session) => session.patient.id,
   );
 
