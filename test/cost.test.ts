@@ -4,6 +4,7 @@ import { Role } from '../src/domain/roles';
 import { buildGraphQLSchema } from '../src/schema/build';
 import { operationCost, UNPAGED_LIST_ITEMS } from '../src/graphql/cost';
 import { operationLimits } from '../src/graphql/limits';
+import { MAX_AUDIT_PAGE_SIZE } from '../src/schema/pageSize';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 
 /** The operation cost limit: what a front end asks for passes, a query that would read millions does not. */
@@ -43,7 +44,10 @@ describe('operation cost', () => {
     ['a page without first: the default (20)', '{ patients { edges { node { id } } } }', 1 + 20 * 3],
     ['a page from a variable: the largest (100)', 'query ($n: Int) { patients(first: $n) { edges { cursor } } }', 1 + 100 * 2],
     ['a backward page: its last, the default first not counted', '{ patient(id: "x") { measures(last: 3) { edges { cursor } } } }', 1 + 1 + 3 * 2],
-    ['a backward page from a variable: the largest (100)', 'query ($n: Int) { auditLog(last: $n) { edges { cursor } } }', 1 + 100 * 2],
+    ['a backward page from a variable: the largest (100)', 'query ($n: Int) { patient(id: "x") { measures(last: $n) { edges { cursor } } } }', 1 + 1 + 100 * 2],
+    ["a page from a variable: that field's largest (the audit log's 500)", 'query ($n: Int) { auditLog(first: $n) { edges { cursor } } }', 1 + MAX_AUDIT_PAGE_SIZE * 2],
+    ['the audit log as a literal', '{ auditLog(first: 500) { edges { cursor } } }', 1 + 500 * 2],
+    ["a backward page of the audit log from a variable: its largest", 'query ($n: Int) { auditLog(last: $n) { edges { cursor } } }', 1 + MAX_AUDIT_PAGE_SIZE * 2],
     ['an unpaged list', '{ patient(id: "x") { careTeam { role } } }', 1 + UNPAGED_LIST_ITEMS * 2],
     ['fragments as if written out', '{ patients(first: 10) { edges { ...E } } } fragment E on PatientEdge { node { id } }', 1 + 10 * 3],
     ['introspection: nothing', '{ __schema { types { name fields { name } } } }', 0],
@@ -57,6 +61,10 @@ describe('operation cost', () => {
     expect(costOf(dashboard('$first', '$measures'))).toBeLessThan(operationLimits.maxCost);
     expect(costOf(dashboard('100', '10'))).toBeLessThan(costOf(dashboard('100', '50')));
     expect(costOf(MILLION)).toBeGreaterThan(1_000_000);
+    // A variable page of the audit log counts as the 500 rows the log would serve, as the literal does.
+    const log = (first: string) => `query ($n: Int) { auditLog(first: ${first}) { edges { node { id at action entity entityId clinician { id name } } } } }`;
+    expect(costOf(log('$n'))).toBe(costOf(log('500')));
+    expect(costOf(log('$n'))).toBeGreaterThan(costOf(log('100')));
   });
 
   it('admits the dashboard of 100 patients with care team, latest measures and 10 measures each, over HTTP and graphql-ws', async () => {

@@ -16,7 +16,7 @@ import {
   type SelectionSetNode,
   type ValidationContext,
 } from 'graphql';
-import { MAX_PAGE_SIZE } from '../schema/pageSize';
+import { largestPageOf } from '../schema/pageSize';
 
 /**
  * A list that is not paged (a care team, a patient's latest measures, open alerts, courses, plans,
@@ -27,8 +27,9 @@ export const UNPAGED_LIST_ITEMS = 10;
 /**
  * About how many fields an operation's answer may hold: every field resolved, scalars included,
  * times the number of objects it is resolved on. A connection holds its `first` (or `last`) edges:
- * the literal, the argument's default when omitted, and the largest page (100) when it comes from a
- * variable, whose value validation does not see (so a variable cannot slip a big page past it). The
+ * the literal, the argument's default when omitted, and the field's largest page (100; the audit
+ * log's 500) when it comes from a variable, whose value validation does not see (so a variable
+ * cannot slip a big page past it). The
  * estimate grows with what the database is asked to read: 100 patients with 10 measures
  * each is about 17,000; 100 patients with 100 measures each of 100 patients is millions.
  */
@@ -90,8 +91,8 @@ function pageOf(node: FieldNode, field: GraphQLField<unknown, unknown>): number 
     const given = written(name);
     if (!given && (name === 'last' || written('last'))) continue;
     const literal = given ? (given.kind === Kind.INT ? Number.parseInt(given.value, 10) : undefined) : argument.defaultValue;
-    // A variable (or a field without a default) may ask for the largest page.
-    page = Math.max(page, typeof literal === 'number' ? literal : MAX_PAGE_SIZE);
+    // A variable (or a field without a default) may ask for the field's largest page.
+    page = Math.max(page, typeof literal === 'number' ? literal : largestPageOf(field));
   }
   return page;
 }

@@ -4,6 +4,7 @@ import { AuditEvent } from '../entities';
 import { badInput } from '../errors';
 import { parseId } from '../ids';
 import { pageRequest, toConnection, type ConnectionShape, type PageArguments } from '../schema/connection';
+import { MAX_AUDIT_PAGE_SIZE } from '../schema/pageSize';
 import type { RequestScope } from './scope';
 
 /** The audit log, newest first. Admins only; reading it touches no patient data. */
@@ -16,7 +17,7 @@ export class AuditRecords {
   /** Newest first: `first`/`after` page back in time, `last`/`before` forward towards the newest. */
   async list(args: { patientId?: string | null } & PageArguments, paging: { defaultFirst: number; firstGiven: boolean }): Promise<ConnectionShape<AuditEvent>> {
     this.access.requireAdmin();
-    const page = pageRequest(args, { ...paging, max: 500 });
+    const page = pageRequest(args, { ...paging, max: MAX_AUDIT_PAGE_SIZE });
     const where: FilterQuery<AuditEvent>[] = [];
     if (args.patientId) where.push({ patientId: parseId(args.patientId, 'patientId') });
     const filter = [...where];

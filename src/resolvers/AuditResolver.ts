@@ -1,14 +1,16 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Ctx, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Extensions, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import { AuditEvent, Clinician } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
 import { argumentGiven, Connection, type ConnectionShape } from '../schema/connection';
+import { largestPage, MAX_AUDIT_PAGE_SIZE } from '../schema/pageSize';
 
 const AuditEventConnection = Connection('AuditEvent', AuditEvent);
 
 @Resolver(() => AuditEvent)
 export class AuditResolver {
   @Query(() => AuditEventConnection, { description: 'The audit log, newest first. ADMIN only. `first`/`after` page back in time, `last`/`before` towards the newest.' })
+  @Extensions(largestPage(MAX_AUDIT_PAGE_SIZE))
   auditLog(
     @Ctx() ctx: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
