@@ -16,8 +16,10 @@ import type { GraphQLContext } from './context';
  * that membership and their role (`PlanSection.canEdit`). Anything private to one clinician (a
  * therapist's own notes) must never be reachable from a subscription type.
  *
- * Each recipient is still audited as itself: the audit entries the shared execution produced are
- * added to every recipient's own request scope, and stored before its copy is sent.
+ * Each recipient is still audited as itself, for this item alone: its feed's entries for receiving
+ * the item and the entries the shared execution produced (collected from that execution only, not
+ * from whatever else its first recipient's scope audits meanwhile) are stored under the
+ * recipient's own request before its copy is sent.
  */
 export function subscribeShared(options: {
   /** The text each parsed operation came from. */
@@ -29,21 +31,21 @@ export function subscribeShared(options: {
 }) {
   const { queryText, channelOf, format } = options;
   const serveInOrder = inOrder();
-  const gathering = new WeakMap<object, Map<string, Recipient[]>>();
+  const gathering = new WeakMap<object, Map<string, Delivery[]>>();
 
   /**
    * Adds a recipient of `item`. A feed hands an event's item to all its recipients in one pass,
    * so by the next microtask each group's recipients are all there and are served together.
    */
-  const gather = (item: object, group: string, recipient: Recipient) => {
+  const gather = (item: object, group: string, delivery: Delivery) => {
     let groups = gathering.get(item);
     if (!groups) gathering.set(item, (groups = new Map()));
-    const recipients = groups.get(group);
-    if (recipients) {
-      recipients.push(recipient);
+    const deliveries = groups.get(group);
+    if (deliveries) {
+      deliveries.push(delivery);
       return;
     }
-    const batch = [recipient];
+    const batch = [delivery];
     groups.set(group, batch);
     queueMicrotask(() => {
       // A recipient that comes later (one whose membership had to be read first) is a batch of its own.
@@ -51,7 +53,7 @@ export function subscribeShared(options: {
       // One event at a time per group: each subscription receives its events in order.
       serveInOrder(group, () =>
         serve(item, batch, format).catch((error: unknown) => {
-          for (const recipient of batch) recipient.feed.fail(error);
+          for (const { recipient } of batch) recipient.feed.fail(error);
         }),
       );
     });
@@ -64,7 +66,7 @@ export function subscribeShared(options: {
     const context = args.contextValue as GraphQLContext;
     const group = [context.clinician.role, args.operationName ?? '', JSON.stringify(args.variableValues ?? {}), queryText.get(args.document) ?? ''].join('\n');
     const recipient: Recipient = { args, context, feed: source, channel: channelOf(context) };
-    source.start((item) => gather(item, group, recipient));
+    source.start((item, audit) => gather(item, group, { recipient, audit }));
     // Yields nothing: every result is sent on the channel, and graphql-ws hears only of the end.
     return source;
   };
@@ -89,6 +91,12 @@ interface Recipient {
   channel: SubscriptionChannel;
 }
 
+/** One item for one recipient, with what its receiving the item is audited as. */
+interface Delivery {
+  recipient: Recipient;
+  audit: AuditEntry[];
+}
+
 /**
  * Recipients whose audit rows go in one INSERT. The first slice's rows are stored and its messages
  * sent while the next slice's rows are being stored, rather than every recipient waiting for one
@@ -96,26 +104,26 @@ interface Recipient {
  */
 const AUDIT_SLICE = 250;
 
-async function serve(item: object, recipients: Recipient[], format: (error: GraphQLError) => GraphQLFormattedError): Promise<void> {
-  const { args, context } = recipients[0];
+async function serve(item: object, deliveries: Delivery[], format: (error: GraphQLError) => GraphQLFormattedError): Promise<void> {
+  const { args, context } = deliveries[0].recipient;
   let shared: SharedResult;
   try {
     shared = await executeAudited(args, item, context, format);
   } catch (error) {
-    for (const recipient of recipients) recipient.feed.fail(error);
+    for (const { recipient } of deliveries) recipient.feed.fail(error);
     return;
   }
-  const slices: { recipients: Recipient[]; stored: Promise<{ error: unknown } | undefined> }[] = [];
-  for (let from = 0; from < recipients.length; from += AUDIT_SLICE) {
-    const slice = recipients.slice(from, from + AUDIT_SLICE);
-    const scopes = slice.map(({ context }) => context.records.scope);
-    for (const scope of scopes) scope.audit(...shared.audit);
-    slices.push({ recipients: slice, stored: RequestScope.flushTogether(scopes).then(() => undefined, (error: unknown) => ({ error })) });
+  const slices: { deliveries: Delivery[]; stored: Promise<{ error: unknown } | undefined> }[] = [];
+  for (let from = 0; from < deliveries.length; from += AUDIT_SLICE) {
+    // A subscription that ended meanwhile receives nothing, so is not audited as having received it.
+    const slice = deliveries.slice(from, from + AUDIT_SLICE).filter(({ recipient }) => recipient.feed.open);
+    const reads = slice.map(({ recipient, audit }) => ({ scope: recipient.context.records.scope, entries: [...audit, ...shared.audit] }));
+    slices.push({ deliveries: slice, stored: RequestScope.storeReads(reads).then(() => undefined, (error: unknown) => ({ error })) });
   }
-  for (const { recipients, stored } of slices) {
+  for (const { deliveries, stored } of slices) {
     // Audited before the data leaves, as over HTTP; a recipient whose audit failed gets an error instead.
     const failed = await stored;
-    for (const recipient of recipients) {
+    for (const { recipient } of deliveries) {
       if (failed) recipient.feed.fail(failed.error);
       else if (recipient.feed.open) recipient.channel.next(shared.payload);
     }

@@ -7,7 +7,7 @@ import { parseId } from '../ids';
 import { pageRequest, toConnection, type ConnectionShape } from '../schema/connection';
 import { LiveFeed, type LiveSources } from './live';
 import { PerPatient, readTogether } from './perPatient';
-import type { RequestScope } from './scope';
+import type { AuditEntry, RequestScope } from './scope';
 
 /** Score alerts of the caller's patients. */
 export class AlertRecords {
@@ -97,11 +97,13 @@ export class AlertRecords {
       patientId: only,
       // With its measure, which alert payloads show: no second query while executing.
       load: (em, event) => em.findOne(ScoreAlert, { id: event.id }, { populate: ['measure'] }),
-      audit: (alert) => this.auditRead([alert]),
+      audit: (alert) => [alertRead(alert)],
     });
   }
 
   private auditRead(alerts: ScoreAlert[]) {
-    this.scope.audit(...alerts.map((a) => ({ action: READ_ACTION.ScoreAlert, patientId: a.patient.id, entity: 'ScoreAlert', entityId: a.id })));
+    this.scope.audit(...alerts.map(alertRead));
   }
 }
+
+const alertRead = (alert: ScoreAlert): AuditEntry => ({ action: READ_ACTION.ScoreAlert, patientId: alert.patient.id, entity: 'ScoreAlert', entityId: alert.id });

@@ -4,7 +4,7 @@ import type { CareTeamDirectory } from '../auth/careTeams';
 import type { CareEvent } from '../events/events';
 import type { EventHub } from '../events/hub';
 import { inOrder } from '../events/inOrder';
-import type { RequestScope } from './scope';
+import type { AuditEntry, RequestScope } from './scope';
 
 /**
  * The instance's live subscriptions, fed from one listener on the hub. For each event, the item is
@@ -107,7 +107,7 @@ export interface LiveSources {
 /**
  * One subscription's live items: its events (for one patient, or all of the caller's), each read
  * once for every subscription it reaches, offered only while the caller is on the patient's care
- * team, and audited as read by the caller before it is handed on. Leaving the team ends a one-patient
+ * team, and audited as read by the caller, per item, by whoever sends it. Leaving the team ends a one-patient
  * subscription and silences that patient in an all-patients one.
  *
  * Items are pushed to the function given to `start`, not pulled: whoever sends them (one execution
@@ -119,7 +119,7 @@ export interface LiveSources {
 export class LiveFeed<T extends object> implements AsyncIterableIterator<never>, FeedSubscription {
   readonly type: CareEvent['type'];
   readonly patientId?: string;
-  private deliver?: (item: T) => void;
+  private deliver?: (item: T, audit: AuditEntry[]) => void;
   private ended = false;
   private failure?: { error: unknown };
   private wake?: () => void;
@@ -134,7 +134,8 @@ export class LiveFeed<T extends object> implements AsyncIterableIterator<never>,
       /** Narrows the events further (to one plan, say). */
       matches?: (event: CareEvent) => boolean;
       load: (em: EntityManager, event: CareEvent) => Promise<T | null>;
-      audit: (item: T) => void;
+      /** What receiving the item is audited as, for this subscription's caller. */
+      audit: (item: T) => AuditEntry[];
     },
   ) {
     this.type = options.type;
@@ -146,8 +147,12 @@ export class LiveFeed<T extends object> implements AsyncIterableIterator<never>,
     return !this.ended;
   }
 
-  /** Hands each item the caller may receive to `deliver`, audited, in order, until the feed ends. */
-  start(deliver: (item: T) => void): void {
+  /**
+   * Hands each item the caller may receive to `deliver`, in order, until the feed ends, with the
+   * audit entries of this caller's receiving that item: stored by whoever sends it, before it leaves,
+   * and only for this item (other items may be handed while it is being sent).
+   */
+  start(deliver: (item: T, audit: AuditEntry[]) => void): void {
     if (this.deliver) throw new Error('A live feed is started once');
     this.deliver = deliver;
     if (!this.ended) this.sources.feeds.add(this);
@@ -181,8 +186,7 @@ export class LiveFeed<T extends object> implements AsyncIterableIterator<never>,
 
   private hand(item: T | null): void {
     if (item === null || this.ended) return;
-    this.options.audit(item);
-    this.deliver!(item);
+    this.deliver!(item, this.options.audit(item));
   }
 
   private end(): void {

@@ -13,7 +13,7 @@ import { pageRequest, toConnection, type ConnectionShape, type PageArguments, ty
 import { LiveFeed, type LiveSources } from './live';
 import { PerPatient, readTogether } from './perPatient';
 import type { CourseRecords } from './courses';
-import type { RequestScope } from './scope';
+import type { AuditEntry, RequestScope } from './scope';
 
 export interface NewMeasure {
   patientId: string;
@@ -160,7 +160,7 @@ export class MeasureRecords {
       type: 'measureRecorded',
       patientId: id,
       load: (em, event) => em.findOne(Measure, { id: event.id }),
-      audit: (measure) => this.auditRead([measure]),
+      audit: (measure) => [measureRead(measure)],
     });
   }
 
@@ -196,7 +196,7 @@ export class MeasureRecords {
   }
 
   private auditRead(measures: Measure[]) {
-    this.scope.audit(...measures.map((m) => ({ action: READ_ACTION.Measure, patientId: m.patient.id, entity: 'Measure', entityId: m.id })));
+    this.scope.audit(...measures.map(measureRead));
   }
 
   /** Previous, baseline and once-only alerts: all within the course, which starts afresh. */
@@ -212,3 +212,5 @@ export class MeasureRecords {
     };
   }
 }
+
+const measureRead = (measure: Measure): AuditEntry => ({ action: READ_ACTION.Measure, patientId: measure.patient.id, entity: 'Measure', entityId: measure.id });

@@ -152,7 +152,7 @@ export class PlanRecords {
         const texts = await this.rooms.with(plan.id, patientId, (room) => room.sectionTexts([event.section]));
         return section(event.section, texts.get(event.section) ?? '');
       },
-      audit: () => this.scope.audit({ action: READ_ACTION.TreatmentPlan, patientId, entity: 'TreatmentPlan', entityId: plan.id }),
+      audit: () => [{ action: READ_ACTION.TreatmentPlan, patientId, entity: 'TreatmentPlan', entityId: plan.id }],
     });
   }
 

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuditAction } from '../domain/audit';
 import type { Clinician } from '../entities';
@@ -11,6 +12,9 @@ export interface AuditEntry {
   entity: string;
   entityId?: string;
 }
+
+/** The audit entries of the work `collectAudit` runs, by the scope they were raised in. */
+const collecting = new AsyncLocalStorage<{ scope: RequestScope; entries: AuditEntry[] }>();
 
 /**
  * One request's view of the database: its own EntityManager fork, the authenticated clinician and the
@@ -32,17 +36,20 @@ export class RequestScope {
   }
 
   audit(...entries: AuditEntry[]): void {
-    this.pending.push(...entries);
+    const collector = collecting.getStore();
+    (collector?.scope === this ? collector.entries : this.pending).push(...entries);
   }
 
   /**
    * Runs `work` and hands back, instead of keeping, the audit entries it produced: for work done
-   * once on behalf of many callers, each of whom is then audited with `audit(...entries)`.
+   * once on behalf of many callers, each of whom is then audited with `storeReads`. Only what `work`
+   * itself raised (in its async context) is collected, not what other work audited in this scope
+   * meanwhile: a subscription's scope is audited for other events while one event executes.
    */
   async collectAudit<T>(work: () => Promise<T>): Promise<{ value: T; entries: AuditEntry[] }> {
-    const mark = this.pending.length;
-    const value = await work();
-    return { value, entries: this.pending.splice(mark) };
+    const entries: AuditEntry[] = [];
+    const value = await collecting.run({ scope: this, entries }, work);
+    return { value, entries };
   }
 
   /** Runs `work` in a transaction that also stores every pending audit entry. */
@@ -66,23 +73,22 @@ export class RequestScope {
   }
 
   /**
-   * Stores the audit entries of reads. Called before the response (or subscription event) is sent;
+   * Stores the audit entries of reads. Called before the response is sent;
    * rows of concurrent requests are inserted together.
    */
   async flushAudit(): Promise<void> {
-    await RequestScope.flushTogether([this]);
+    const entries = this.pending;
+    this.pending = [];
+    await RequestScope.storeReads([{ scope: this, entries }]);
   }
 
-  /** Stores the audit entries of reads of many requests (recipients of one event) in one go. */
-  static flushTogether(scopes: RequestScope[]): Promise<void> {
-    if (scopes.length === 0) return Promise.resolve();
-    const rows = scopes.flatMap((scope) => {
-      const entries = scope.pending;
-      scope.pending = [];
-      return scope.rows(entries);
-    });
-    // Every request's scope has the instance's one writer.
-    return scopes[0].auditWriter(rows);
+  /**
+   * Stores, for each request, exactly the read entries given (an event's delivery to a subscriber),
+   * leaving what is pending in its scope alone; one insert for all of them.
+   */
+  static storeReads(reads: { scope: RequestScope; entries: AuditEntry[] }[]): Promise<void> {
+    if (reads.length === 0) return Promise.resolve();
+    return reads[0].scope.auditWriter(reads.flatMap(({ scope, entries }) => scope.rows(entries)));
   }
 
   /** One row per thing done in a request: a plan reached by two fields of one answer was read once. */
