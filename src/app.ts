@@ -6,8 +6,9 @@ import { careTeamDirectory, readCareTeam } from './auth/careTeams';
 import { liveFeeds } from './records/live';
 import type { TokenService } from './auth/tokens';
 import type { DemoTokens } from './auth/demoTokens';
-import { DEFAULT_DOSING, type Config } from './config/config';
-import type { Orm } from './db/orm';
+import { DEFAULT_DOSING, DEFAULT_LOAD, type Config } from './config/config';
+import { openSeparatePool, type Orm } from './db/orm';
+import { Admission } from './graphql/admission';
 import { createApollo } from './graphql/apollo';
 import { contextFactory } from './graphql/contextFactory';
 import { handleGraphQLHttp } from './graphql/http';
@@ -33,7 +34,7 @@ import { clip, type Logger } from './logger';
 import { buildGraphQLSchema } from './schema/build';
 
 export interface AppDeps {
-  config: Pick<Config, 'production' | 'host' | 'port'> & Partial<Pick<Config, 'collabMaxMessageBytes' | 'collabPresence' | 'sockets' | 'corsOrigins' | 'dosing'>>;
+  config: Pick<Config, 'production' | 'host' | 'port'> & Partial<Pick<Config, 'collabMaxMessageBytes' | 'collabPresence' | 'sockets' | 'corsOrigins' | 'dosing' | 'load'>>;
   /** Stored updates of a plan after which its log is folded into a snapshot. */
   compactAfter?: number;
   orm: Orm;
@@ -72,10 +73,16 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, webApp
     catchUp: (since) => committedSince(orm, since),
   });
   const rooms = new Rooms(new PlanStore(orm.em.getConnection().getKnex()), hub, logger, compactAfter, config.collabPresence ?? DEFAULT_PRESENCE_LIMITS);
-  const careTeams = careTeamDirectory(hub, (patientId) => readCareTeam(orm.em.fork(), patientId));
+  const load = config.load ?? DEFAULT_LOAD;
+  // Live events are read, executed and audited over connections of their own: an alert does not
+  // wait for a pool full of writes (README, "Alerts under load").
+  const delivery = await openSeparatePool(orm, load.deliveryConnections);
+  const careTeams = careTeamDirectory(hub, (patientId) => readCareTeam(delivery.em.fork(), patientId));
   const feeds = liveFeeds(hub, careTeams);
   const services = { live: { feeds, careTeams }, auditWriter: createAuditWriter(() => orm.em.fork()), rooms, dosing: config.dosing ?? DEFAULT_DOSING };
   const contextFor = contextFactory(orm, tokens, services);
+  const subscriptionContextFor = contextFactory(delivery, tokens, { ...services, auditWriter: createAuditWriter(() => delivery.em.fork()) });
+  const admission = new Admission(load);
   const socketLimits = config.sockets ?? DEFAULT_SOCKET_LIMITS;
   const collab = collabTransport({
     rooms,
@@ -106,7 +113,7 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, webApp
   const metrics = createMetrics(orm, () => rooms.loaded);
 
   const graphqlWss = new WebSocketServer({ noServer: true, maxPayload: operationLimits.maxBodyBytes });
-  const graphqlWs = serveGraphQLWs(graphqlWss, { schema, tokens, contextFor, production: config.production, limits: socketLimits, logger });
+  const graphqlWs = serveGraphQLWs(graphqlWss, { schema, tokens, contextFor, subscriptionContextFor, admission, production: config.production, limits: socketLimits, logger });
   trackSockets(graphqlWss, metrics, 'graphql');
   trackSockets(collab.wss, metrics, 'collab');
   const stopHeartbeats = [keepAlive(graphqlWss, socketLimits, logger, 'graphql'), keepAlive(collab.wss, socketLimits, logger, 'collab')];
@@ -124,7 +131,7 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, webApp
         route = 'graphiql';
       } else if (path === '/graphql') {
         route = 'graphql';
-        if (!cors.handle(req, res)) operation = (await handleGraphQLHttp(apollo, contextFor, req, res, requestId)).operationName;
+        if (!cors.handle(req, res)) operation = (await handleGraphQLHttp(apollo, contextFor, admission, req, res, requestId)).operationName;
       } else if (path === '/healthz' && req.method === 'GET') {
         route = 'healthz';
         sendJson(res, 200, { status: 'ok' });
@@ -202,6 +209,7 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, webApp
       clearTimeout(grace);
       await apollo.stop();
       await hub.close();
+      await delivery.close();
     },
   };
 }

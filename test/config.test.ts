@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/config';
+import { DEFAULT_LOAD, loadConfig } from '../src/config/config';
 
 const secret = 'x'.repeat(32);
 
@@ -37,6 +37,18 @@ describe('loadConfig', () => {
     expect(loadConfig({ KETAMINE_MIN_MONITORING_MIN: '90' }).dosing.ketamineMinMonitoringMinutes).toBe(90);
     expect(() => loadConfig({ KETAMINE_MIN_MONITORING_MIN: '0' })).toThrow('KETAMINE_MIN_MONITORING_MIN must be a whole number from 30 to 1440 (got "0")');
     expect(() => loadConfig({ KETAMINE_MIN_MONITORING_MIN: 'an hour' })).toThrow('KETAMINE_MIN_MONITORING_MIN');
+  });
+
+  it('reads the delivery connections and the request admission limits', () => {
+    expect(loadConfig({}).load).toEqual(DEFAULT_LOAD);
+    expect(loadConfig({ DELIVERY_CONNECTIONS: '2', MAX_CONCURRENT_REQUESTS: '8', MAX_QUEUED_REQUESTS: '0', MAX_QUEUE_WAIT_MS: '250' }).load).toEqual({
+      deliveryConnections: 2,
+      maxConcurrentRequests: 8,
+      maxQueuedRequests: 0,
+      maxQueueWaitMs: 250,
+    });
+    expect(() => loadConfig({ DELIVERY_CONNECTIONS: '0' })).toThrow('DELIVERY_CONNECTIONS must be a whole number from 1 to 50 (got "0")');
+    expect(() => loadConfig({ MAX_QUEUE_WAIT_MS: 'soon' })).toThrow('MAX_QUEUE_WAIT_MS');
   });
 
   it('reads every variable', () => {

@@ -32,7 +32,28 @@ export interface Config {
    * any port, or `*` for every origin. Lower-case, without a trailing slash.
    */
   corsOrigins: readonly string[];
+  /** What keeps alerts going out while the instance is busier than it can serve. */
+  load: LoadSettings;
 }
+
+/**
+ * Alerts first: live events are delivered over connections of their own, and GraphQL requests
+ * beyond what the database pool serves are refused at once with SERVICE_UNAVAILABLE and Retry-After
+ * instead of queueing without bound (README, "Alerts under load").
+ */
+export interface LoadSettings {
+  /** Connections, besides the pool for requests, that only deliver live events (`DELIVERY_CONNECTIONS`). */
+  deliveryConnections: number;
+  /** GraphQL requests executing at once on this instance (`MAX_CONCURRENT_REQUESTS`). */
+  maxConcurrentRequests: number;
+  /** Requests waiting for their turn (`MAX_QUEUED_REQUESTS`); one more is refused at once. */
+  maxQueuedRequests: number;
+  /** The longest a request waits for its turn before it is refused (`MAX_QUEUE_WAIT_MS`). */
+  maxQueueWaitMs: number;
+}
+
+/** The request pool has 10 connections (src/db/orm.ts): a few more requests than that keep it busy. */
+export const DEFAULT_LOAD: LoadSettings = { deliveryConnections: 3, maxConcurrentRequests: 16, maxQueuedRequests: 64, maxQueueWaitMs: 1000 };
 
 /** Pages served by a local dev server (Vite, Next) on any port. */
 export const DEVELOPMENT_CORS_ORIGINS: readonly string[] = ['http://localhost:*', 'http://127.0.0.1:*'];
@@ -103,6 +124,12 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     dosing: { ketamineMinMonitoringMinutes: readInt(get, 'KETAMINE_MIN_MONITORING_MIN', DEFAULT_DOSING.ketamineMinMonitoringMinutes, 30, 1440) },
     sockets: DEFAULT_SOCKET_LIMITS,
     corsOrigins: readCorsOrigins(get, production),
+    load: {
+      deliveryConnections: readInt(get, 'DELIVERY_CONNECTIONS', DEFAULT_LOAD.deliveryConnections, 1, 50),
+      maxConcurrentRequests: readInt(get, 'MAX_CONCURRENT_REQUESTS', DEFAULT_LOAD.maxConcurrentRequests, 1, 10_000),
+      maxQueuedRequests: readInt(get, 'MAX_QUEUED_REQUESTS', DEFAULT_LOAD.maxQueuedRequests, 0, 100_000),
+      maxQueueWaitMs: readInt(get, 'MAX_QUEUE_WAIT_MS', DEFAULT_LOAD.maxQueueWaitMs, 1, 60_000),
+    },
   };
 }
 

@@ -36,3 +36,11 @@ export async function openOrm(databaseUrl: string, options: OrmOptions = {}): Pr
   await orm.getMigrator().up();
   return orm;
 }
+
+/**
+ * Another ORM on the same database, with a pool of `poolSize` connections of its own, for work that
+ * must not wait behind the first one's (alert delivery behind ordinary writes).
+ */
+export function openSeparatePool(orm: Orm, poolSize: number): Promise<Orm> {
+  return MikroORM.init({ ...orm.config.getAll(), pool: { min: 0, max: poolSize } });
+}

@@ -4,7 +4,7 @@ import { AppError, type ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import { isTokenLimitError, OperationLimitError, operationLimits } from './limits';
 
-const CLIENT_CODES: readonly string[] = ['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT'] satisfies ErrorCode[];
+const CLIENT_CODES: readonly string[] = ['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT', 'SERVICE_UNAVAILABLE'] satisfies ErrorCode[];
 /** What Apollo decides about a request before any resolver runs, under Apollo's own codes. */
 const APOLLO_CODES: readonly string[] = [
   'GRAPHQL_PARSE_FAILED',

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { AppError } from '../errors';
+import { RETRY_AFTER_SECONDS, type Admission } from './admission';
 import type { GraphQLContext } from './context';
 import type { ContextFactory } from './contextFactory';
 import { OperationLimitError, operationLimits } from './limits';
@@ -16,6 +17,7 @@ export interface GraphQLHttpResult {
 export async function handleGraphQLHttp(
   apollo: ApolloServer<GraphQLContext>,
   contextFor: ContextFactory,
+  admission: Admission,
   req: IncomingMessage,
   res: ServerResponse,
   requestId: string,
@@ -48,19 +50,29 @@ export async function handleGraphQLHttp(
       ? body.operationName
       : (url.searchParams.get('operationName') ?? undefined);
 
-  const response = await apollo.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-    context: async () => {
-      try {
-        return await contextFor(req.headers.authorization, requestId);
-      } catch (error) {
-        if (error instanceof AppError) {
-          throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
-        }
-        throw error;
-      }
-    },
-  });
+  let response;
+  try {
+    response = await admission.run(() =>
+      apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+        context: async () => {
+          try {
+            return await contextFor(req.headers.authorization, requestId);
+          } catch (error) {
+            if (error instanceof AppError) {
+              throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
+            }
+            throw error;
+          }
+        },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof AppError && error.code === 'SERVICE_UNAVAILABLE')) throw error;
+    res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+    const { status } = sendError(res, 503, error.message, { code: error.code });
+    return { status, operationName };
+  }
 
   const status = response.status ?? 200;
   res.statusCode = status;

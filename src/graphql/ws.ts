@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { execute, getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { CloseCode, MessageType } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
@@ -7,6 +7,7 @@ import { bearerToken, type TokenService } from '../auth/tokens';
 import { AppError } from '../errors';
 import { closeAtExpiry, sendWithin, type SocketLimits } from '../http/sockets';
 import { clip, type Logger } from '../logger';
+import type { Admission } from './admission';
 import type { GraphQLContext } from './context';
 import type { ContextFactory } from './contextFactory';
 import { formatError } from './errors';
@@ -30,9 +31,21 @@ interface Extra extends Record<PropertyKey, unknown> {
  */
 export function serveGraphQLWs(
   wss: WebSocketServer,
-  options: { schema: GraphQLSchema; tokens: TokenService; contextFor: ContextFactory; production: boolean; limits: SocketLimits; logger: Logger },
+  options: {
+    schema: GraphQLSchema;
+    tokens: TokenService;
+    /** For queries and mutations sent over the socket. */
+    contextFor: ContextFactory;
+    /** For subscriptions: their events are delivered over the delivery connections. */
+    subscriptionContextFor: ContextFactory;
+    /** Queries and mutations over the socket take their turn with those over HTTP. */
+    admission: Admission;
+    production: boolean;
+    limits: SocketLimits;
+    logger: Logger;
+  },
 ) {
-  const { schema, tokens, contextFor, production, limits, logger } = options;
+  const { schema, tokens, contextFor, subscriptionContextFor, admission, production, limits, logger } = options;
   const rules = production ? [...allRules(false), NoSchemaIntrospectionCustomRule] : allRules(true);
   const format = (error: GraphQLError) => formatError(error.toJSON(), error, { logger, hideSuggestions: production });
   // The text each parsed operation came from: alike subscriptions share one execution per event.
@@ -45,6 +58,11 @@ export function serveGraphQLWs(
       schema,
       connectionInitWaitTimeout: 10_000,
       subscribe: subscribeShared({ queryText, channelOf: (context) => channels.get(context)!, format }),
+      execute: (args) =>
+        admission.run(async () => execute(args)).catch((error: unknown) => {
+          if (error instanceof AppError && error.code === 'SERVICE_UNAVAILABLE') return { errors: [new GraphQLError(error.message, { originalError: error })] };
+          throw error;
+        }),
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         const inbound = ctx.extra.request.headers['x-request-id'];
@@ -78,7 +96,8 @@ export function serveGraphQLWs(
         if (errors.length > 0) return errors.map((e) => (e instanceof OperationLimitError ? e : requestError(e, 'GRAPHQL_VALIDATION_FAILED')));
         let contextValue: GraphQLContext;
         try {
-          contextValue = await contextFor(ctx.extra.authorization, randomUUID());
+          const subscription = getOperationAST(document, payload.operationName)?.operation === 'subscription';
+          contextValue = await (subscription ? subscriptionContextFor : contextFor)(ctx.extra.authorization, randomUUID());
         } catch (error) {
           if (error instanceof AppError) return [new GraphQLError(error.message, { extensions: { code: error.code } })];
           throw error;

@@ -11,7 +11,7 @@ import { demoTokenIssuer, type DemoClinician } from '../../src/auth/demoTokens';
 import { DEVELOPMENT_CORS_ORIGINS } from '../../src/config/config';
 import { openOrm, type Orm } from '../../src/db/orm';
 import type { SocketLimits } from '../../src/http/sockets';
-import type { DosingSettings } from '../../src/config/config';
+import type { DosingSettings, LoadSettings } from '../../src/config/config';
 import { Role } from '../../src/domain/roles';
 import { createLogger } from '../../src/logger';
 
@@ -76,6 +76,8 @@ export async function startTestServer(
     demoClinicians?: readonly DemoClinician[];
     /** Serve the built care board from here (the global setup builds it into dist/web). */
     webAppDir?: string;
+    /** Delivery connections and request admission (default: the defaults of `npm start`). */
+    load?: LoadSettings;
   } = {},
 ): Promise<TestServer> {
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
@@ -100,6 +102,7 @@ export async function startTestServer(
       sockets: options.sockets,
       corsOrigins: options.corsOrigins ?? (options.production ? [] : DEVELOPMENT_CORS_ORIGINS),
       dosing: options.dosing,
+      load: options.load,
     },
     orm,
     tokens,

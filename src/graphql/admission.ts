@@ -1,0 +1,59 @@
+import type { LoadSettings } from '../config/config';
+import { serviceUnavailable } from '../errors';
+
+/** Seconds a refused client is told to wait (`Retry-After`): about how long the queue takes to turn over. */
+export const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * How many GraphQL requests run at once on this instance. Past `maxConcurrentRequests` a request
+ * waits its turn, at most `maxQueueWaitMs` and behind at most `maxQueuedRequests` others; past that
+ * it is refused at once with SERVICE_UNAVAILABLE, having done nothing. Without a bound, a burst of
+ * writes queued hundreds deep for the database pool, and every answer (and, before alerts had their
+ * own connections, every alert) waited behind all of them.
+ */
+export class Admission {
+  private running = 0;
+  private readonly waiting: { admit: () => void; timer: NodeJS.Timeout }[] = [];
+
+  constructor(private readonly limits: Pick<LoadSettings, 'maxConcurrentRequests' | 'maxQueuedRequests' | 'maxQueueWaitMs'>) {}
+
+  /** Runs `work` in its turn; rejects with SERVICE_UNAVAILABLE, without running it, when there is none. */
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    await this.enter();
+    try {
+      return await work();
+    } finally {
+      this.leave();
+    }
+  }
+
+  private enter(): Promise<void> {
+    if (this.running < this.limits.maxConcurrentRequests) {
+      this.running++;
+      return Promise.resolve();
+    }
+    if (this.waiting.length >= this.limits.maxQueuedRequests) return Promise.reject(atCapacity());
+    return new Promise((resolve, reject) => {
+      const entry = {
+        admit: () => {
+          clearTimeout(entry.timer);
+          resolve();
+        },
+        timer: setTimeout(() => {
+          this.waiting.splice(this.waiting.indexOf(entry), 1);
+          reject(atCapacity());
+        }, this.limits.maxQueueWaitMs),
+      };
+      this.waiting.push(entry);
+    });
+  }
+
+  private leave(): void {
+    const next = this.waiting.shift();
+    // The slot passes straight to the next in line.
+    if (next) next.admit();
+    else this.running--;
+  }
+}
+
+const atCapacity = () => serviceUnavailable(`The server is at capacity and did nothing with this request; send it again in ${RETRY_AFTER_SECONDS} s`);
