@@ -11,7 +11,7 @@ import { demoTokenIssuer, type DemoClinician } from '../../src/auth/demoTokens';
 import { DEVELOPMENT_CORS_ORIGINS } from '../../src/config/config';
 import { openOrm, type Orm } from '../../src/db/orm';
 import type { SocketLimits } from '../../src/http/sockets';
-import type { DosingSettings, LoadSettings } from '../../src/config/config';
+import { DEFAULT_LOAD, type DosingSettings, type LoadSettings } from '../../src/config/config';
 import { Role } from '../../src/domain/roles';
 import { createLogger } from '../../src/logger';
 
@@ -76,7 +76,11 @@ export async function startTestServer(
     demoClinicians?: readonly DemoClinician[];
     /** Serve the built care board from here (the global setup builds it into dist/web). */
     webAppDir?: string;
-    /** Delivery connections and request admission (default: the defaults of `npm start`). */
+    /**
+     * Delivery connections and request admission. By default requests wait their turn as long as a
+     * test waits for anything: a burst of concurrent requests on a loaded machine is not refused
+     * unless the test is about refusing it (test/overload.test.ts).
+     */
     load?: LoadSettings;
   } = {},
 ): Promise<TestServer> {
@@ -102,7 +106,7 @@ export async function startTestServer(
       sockets: options.sockets,
       corsOrigins: options.corsOrigins ?? (options.production ? [] : DEVELOPMENT_CORS_ORIGINS),
       dosing: options.dosing,
-      load: options.load,
+      load: options.load ?? { ...DEFAULT_LOAD, maxQueuedRequests: 100_000, maxQueueWaitMs: 60_000 },
     },
     orm,
     tokens,
