@@ -1,6 +1,6 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { LockMode } from '@mikro-orm/core';
-import { CLINICAL_ROLES, Role } from '../domain/roles';
+import { actionRefusal, type RoleAction } from '../domain/roles';
 import { CareTeamMember, Patient, type Clinician } from '../entities';
 import { forbidden, notFound } from '../errors';
 
@@ -55,12 +55,9 @@ export class CareTeamAccess {
     return patient;
   }
 
-  /** Admins manage nothing clinical. */
-  requireClinician(action: string): void {
-    if (!CLINICAL_ROLES.includes(this.clinician.role)) throw forbidden(`Only prescribers and therapists may ${action}`);
-  }
-
-  requireAdmin(): void {
-    if (this.clinician.role !== Role.ADMIN) throw forbidden('Only an admin may read the audit log');
+  /** FORBIDDEN unless the caller's role may do `action` (`ROLE_RULES`): admins manage nothing clinical. */
+  requireRole(action: RoleAction): void {
+    const refusal = actionRefusal(this.clinician.role, action);
+    if (refusal) throw forbidden(refusal);
   }
 }

@@ -1,4 +1,4 @@
-import { Role } from './roles';
+import { ROLE_RULES, type Role } from './roles';
 
 /** How therapy is arranged around dosing sessions (CLINICAL.md, "Treatment plan"). */
 export enum Protocol {
@@ -23,18 +23,9 @@ export enum PlanStatus {
 
 /**
  * The sections of the live treatment-plan document (CONTRACT.md §4), in display order: each is a
- * root-level Y.Text named by its key, changed only by the roles listed. The therapist owns the
- * psychotherapy, the prescriber the medicine; both write the safety plan and notes.
+ * root-level Y.Text named by its key, changed only by the roles listed (`ROLE_RULES.editsSection`).
  */
-export const PLAN_SECTIONS: readonly { key: string; editableBy: readonly Role[] }[] = [
-  { key: 'intentions', editableBy: [Role.THERAPIST] },
-  { key: 'preparation', editableBy: [Role.THERAPIST] },
-  { key: 'integration', editableBy: [Role.THERAPIST] },
-  { key: 'medication', editableBy: [Role.PRESCRIBER] },
-  { key: 'monitoring', editableBy: [Role.PRESCRIBER] },
-  { key: 'safetyPlan', editableBy: [Role.PRESCRIBER, Role.THERAPIST] },
-  { key: 'notes', editableBy: [Role.PRESCRIBER, Role.THERAPIST] },
-];
+export const PLAN_SECTIONS: readonly { key: string; editableBy: readonly Role[] }[] = Object.entries(ROLE_RULES.editsSection).map(([key, editableBy]) => ({ key, editableBy }));
 
 const editors = new Map(PLAN_SECTIONS.map((s) => [s.key, s.editableBy]));
 

@@ -66,7 +66,7 @@ export class AlertRecords {
 
   /** Records who acknowledged and when; acknowledging again keeps the first, and is audited as a read. */
   async acknowledge(id: string): Promise<ScoreAlert> {
-    this.access.requireClinician('acknowledge alerts');
+    this.access.requireRole('acknowledgeAlerts');
     const alertId = parseId(id, 'id');
     return this.scope.write(async (em) => {
       const alert = await em.findOne(ScoreAlert, { id: alertId });

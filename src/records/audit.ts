@@ -16,7 +16,7 @@ export class AuditRecords {
 
   /** Newest first: `first`/`after` page back in time, `last`/`before` forward towards the newest. */
   async list(args: { patientId?: string | null } & PageArguments, paging: { defaultFirst: number; firstGiven: boolean }): Promise<ConnectionShape<AuditEvent>> {
-    this.access.requireAdmin();
+    this.access.requireRole('readAuditLog');
     const page = pageRequest(args, { ...paging, max: MAX_AUDIT_PAGE_SIZE });
     const where: FilterQuery<AuditEvent>[] = [];
     if (args.patientId) where.push({ patientId: parseId(args.patientId, 'patientId') });

@@ -74,7 +74,7 @@ export class MeasureRecords {
    * lock serialises measures of one patient, so baseline, previous and "once" stay consistent.
    */
   async record(input: NewMeasure): Promise<Measure> {
-    this.access.requireClinician('record measures');
+    this.access.requireRole('recordMeasures');
     const patientId = parseId(input.patientId, 'patientId');
     const refusal = responsesRefusal(input.instrument, input.responses);
     if (refusal) throw badInput(refusal);

@@ -1,6 +1,6 @@
 import type { CareTeamAccess } from '../auth/access';
 import { READ_ACTION } from '../domain/audit';
-import { Role } from '../domain/roles';
+import { mayDo } from '../domain/roles';
 import { AuditEvent, Clinician, Consent, EligibilityAssessment, Measure, Prescription, PsychotherapyNote, ScoreAlert, TreatmentCourse, TreatmentSession } from '../entities';
 import { badInput, forbidden } from '../errors';
 import type { Node } from '../schema/Node';
@@ -56,7 +56,7 @@ export class NodeRecords {
   /** `null` for an id nothing has; FORBIDDEN where the caller may not see it. */
   async get(id: string): Promise<Node | null> {
     if (AUDIT_EVENT_ID.test(id)) {
-      this.access.requireAdmin();
+      this.access.requireRole('readAuditLog');
       return this.scope.em.findOne(AuditEvent, { id });
     }
     if (!UUID.test(id)) throw badInput('id is not a valid id');
@@ -97,7 +97,7 @@ export class NodeRecords {
 
   private async clinician(id: string): Promise<Clinician | null> {
     const me = this.scope.clinician;
-    if (id !== me.id && me.role !== Role.ADMIN) {
+    if (id !== me.id && !mayDo(me.role, 'readAnyClinician')) {
       const [shared] = await this.scope.em
         .getConnection()
         .execute<unknown[]>('select 1 from care_team_member mine join care_team_member theirs on theirs.patient_id = mine.patient_id where mine.clinician_id = ? and theirs.clinician_id = ? limit 1', [me.id, id]);

@@ -1,4 +1,4 @@
-import { Role } from '../domain/roles';
+import { actionRefusal } from '../domain/roles';
 import { PsychotherapyNote } from '../entities';
 import { badInput, forbidden } from '../errors';
 import { parseId } from '../ids';
@@ -18,7 +18,8 @@ export class NoteRecords {
   ) {}
 
   async write(sessionId: string, text: string): Promise<PsychotherapyNote> {
-    if (this.scope.clinician.role !== Role.THERAPIST) throw forbidden('Only a therapist writes psychotherapy notes');
+    const refusal = actionRefusal(this.scope.clinician.role, 'writePsychotherapyNotes');
+    if (refusal) throw forbidden(refusal);
     const id = parseId(sessionId, 'sessionId');
     if (text.length > MAX_NOTE_CHARS) throw badInput(`text must be at most ${MAX_NOTE_CHARS} characters`);
     return this.scope.write(async (em) => {

@@ -17,7 +17,6 @@ import {
 import { READ_ACTION } from '../domain/audit';
 import { PatientStatus } from '../domain/patientStatus';
 import type { Route } from '../domain/plans';
-import { Role } from '../domain/roles';
 import { Clinician, Consent, EligibilityAssessment, Prescription, type Patient, type TreatmentCourse } from '../entities';
 import { badInput, conflict, forbidden, notFound } from '../errors';
 import { parseId } from '../ids';
@@ -76,7 +75,7 @@ export class PathwayRecords {
 
   /** PRESCRIBER only. Moves the patient's status as the decision says. */
   async recordAssessment(input: NewAssessment): Promise<EligibilityAssessment> {
-    this.requirePrescriber('record eligibility assessments');
+    this.access.requireRole('recordEligibility');
     const patientId = parseId(input.patientId, 'patientId');
     const problem = implausibleBloodPressure(input.baseline) ?? assessmentInconsistency(input.decision, input.contraindications, input.baseline);
     if (problem) throw badInput(problem);
@@ -106,7 +105,7 @@ export class PathwayRecords {
 
   /** Any clinician on the care team records the consent the patient gave. */
   async recordConsent(input: NewConsent): Promise<Consent> {
-    this.access.requireClinician('record consent');
+    this.access.requireRole('recordConsent');
     const patientId = parseId(input.patientId, 'patientId');
     const textVersion = input.textVersion.trim();
     if (textVersion.length === 0 || textVersion.length > 100) throw badInput('textVersion must be 1 to 100 characters');
@@ -135,7 +134,7 @@ export class PathwayRecords {
    * reason; the consent is kept. No dose follows in its course until a new consent is recorded.
    */
   async withdrawConsent(consentId: string, reason: string): Promise<Consent> {
-    this.access.requireClinician('record a withdrawal of consent');
+    this.access.requireRole('withdrawConsent');
     const id = parseId(consentId, 'consentId');
     const why = reasonText(reason);
     return this.scope.write(async (em) => {
@@ -156,7 +155,7 @@ export class PathwayRecords {
 
   /** PRESCRIBER only, and only after an ELIGIBLE assessment and a consent in the current course. */
   async prescribe(input: NewPrescription): Promise<Prescription> {
-    this.requirePrescriber('prescribe');
+    this.access.requireRole('prescribe');
     const patientId = parseId(input.patientId, 'patientId');
     const problem = prescriptionProblem(input);
     if (problem) throw badInput(problem);
@@ -168,7 +167,7 @@ export class PathwayRecords {
 
   /** PRESCRIBER only: voids a prescription, once, with a reason. */
   async voidPrescription(id: string, reason: string): Promise<Prescription> {
-    this.requirePrescriber('void prescriptions');
+    this.access.requireRole('voidPrescriptions');
     const prescriptionId = parseId(id, 'id');
     const why = reasonText(reason);
     return this.scope.write(async (em) => this.voidLocked(em, prescriptionId, why));
@@ -176,7 +175,7 @@ export class PathwayRecords {
 
   /** PRESCRIBER only: voids a prescription with a reason and writes its replacement, together. */
   async correctPrescription(id: string, reason: string, input: Omit<NewPrescription, 'patientId'>): Promise<Prescription> {
-    this.requirePrescriber('correct prescriptions');
+    this.access.requireRole('correctPrescriptions');
     const prescriptionId = parseId(id, 'id');
     const why = reasonText(reason);
     const problem = prescriptionProblem(input);
@@ -193,7 +192,7 @@ export class PathwayRecords {
    * DISCHARGED closes the current course with its reason; REFERRED after it opens the next.
    */
   async changeStatus(patientId: string, status: PatientStatus, reason?: string | null): Promise<Patient> {
-    this.access.requireClinician('change a patient’s status');
+    this.access.requireRole('changePatientStatus');
     const id = parseId(patientId, 'patientId');
     const why = reason === undefined || reason === null ? undefined : reasonText(reason);
     if (status === PatientStatus.DISCHARGED && why === undefined) throw badInput('a discharge needs a reason');
@@ -290,10 +289,6 @@ export class PathwayRecords {
 
   private auditPrescriptions(rows: Prescription[]): void {
     this.scope.audit(...rows.map((r) => ({ action: READ_ACTION.Prescription, patientId: r.patient.id, entity: 'Prescription', entityId: r.id })));
-  }
-
-  private requirePrescriber(action: string): void {
-    if (this.scope.clinician.role !== Role.PRESCRIBER) throw forbidden(`Only a prescriber may ${action}`);
   }
 }
 

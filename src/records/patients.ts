@@ -75,7 +75,7 @@ export class PatientRecords {
   }
 
   async create(input: NewPatient): Promise<Patient> {
-    this.access.requireClinician('register patients');
+    this.access.requireRole('registerPatients');
     const firstName = personName(input.firstName, 'firstName');
     const lastName = personName(input.lastName, 'lastName');
     const dateOfBirth = birthDate(input.dateOfBirth);
@@ -97,7 +97,7 @@ export class PatientRecords {
   }
 
   async addCareTeamMember(patientId: string, email: string): Promise<Patient> {
-    this.access.requireClinician('change care teams');
+    this.access.requireRole('changeCareTeams');
     const id = parseId(patientId, 'patientId');
     const address = email.trim().toLowerCase();
     if (!/^[^\s@]+@[^\s@]+$/.test(address) || address.length > 320) throw badInput('email is not a valid address');
@@ -128,7 +128,7 @@ export class PatientRecords {
   }
 
   async removeCareTeamMember(patientId: string, clinicianId: string): Promise<Patient> {
-    this.access.requireClinician('change care teams');
+    this.access.requireRole('changeCareTeams');
     const id = parseId(patientId, 'patientId');
     const memberClinician = parseId(clinicianId, 'clinicianId');
     return this.scope.write(async (em) => {

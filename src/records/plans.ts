@@ -41,7 +41,7 @@ export class PlanRecords {
   ) {}
 
   async create(input: NewPlan): Promise<TreatmentPlan> {
-    this.access.requireClinician('create treatment plans');
+    this.access.requireRole('createTreatmentPlans');
     const patientId = parseId(input.patientId, 'patientId');
     const sessions = input.plannedDosingSessions;
     if (!Number.isInteger(sessions) || sessions < 1 || sessions > MAX_PLANNED_DOSING_SESSIONS) {
@@ -97,7 +97,7 @@ export class PlanRecords {
 
   /** `updatePlanSection`: the same rules as the live document, and live editors see it at once. */
   async updateSection(planId: string, key: string, text: string): Promise<PlanSection> {
-    this.access.requireClinician('edit treatment plans');
+    this.access.requireRole('editTreatmentPlans');
     const id = parseId(planId, 'planId');
     if (!isPlanSection(key)) throw badInput(sectionRefusal(this.scope.clinician.role, key)!);
     if (text.length > MAX_SECTION_CHARS) throw badInput(`text must be at most ${MAX_SECTION_CHARS} characters`);
@@ -115,7 +115,7 @@ export class PlanRecords {
 
   /** Who may open the live document: care-team members of the plan's patient. Audited as a read. */
   async openForEditing(planId: string): Promise<{ patientId: string }> {
-    this.access.requireClinician('edit treatment plans');
+    this.access.requireRole('editTreatmentPlans');
     const plan = await this.find(this.scope.em, parseId(planId, 'planId'));
     if (!plan) throw notFound('No treatment plan with that id');
     this.scope.audit({ action: 'plan.open', patientId: plan.patient.id, entity: 'TreatmentPlan', entityId: plan.id });
@@ -128,7 +128,7 @@ export class PlanRecords {
    * issuing is audited, and so is the opening it leads to.
    */
   async issueTicket(planId: string, tokenExpiresAt: Date): Promise<IssuedTicket> {
-    this.access.requireClinician('edit treatment plans');
+    this.access.requireRole('editTreatmentPlans');
     const id = parseId(planId, 'planId');
     return this.scope.write(async (em) => {
       const plan = await this.find(em, id);

@@ -7,7 +7,7 @@ import { AlertKind, AlertLevel } from '../domain/alerts';
 import { doseRecordProblem, doseSpacingConcerns, minutesMonitored, prescriptionUseRefusal, vitalSignsAlarm, type DoseRecord } from '../domain/dosing';
 import { AdverseEvent, integrationOutsideWindow, Medication, SessionKind } from '../domain/pathway';
 import { Protocol, Route } from '../domain/plans';
-import { Role } from '../domain/roles';
+import { sessionCompletionRefusal } from '../domain/roles';
 import { Clinician, Prescription, ScoreAlert, TreatmentPlan, TreatmentSession, type Patient } from '../entities';
 import { badInput, conflict, forbidden, notFound } from '../errors';
 import { notifyOnCommit } from '../events/events';
@@ -36,13 +36,6 @@ export interface DosingRecord extends DoseRecord {
 /** Doses this close to a new one can affect its spacing rules (seven days for esketamine). */
 const SPACING_HORIZON_MS = 7 * 24 * 60 * 60 * 1000;
 
-/** Who completes which kind of session: the prescriber gives doses, the therapist does the therapy. */
-const COMPLETED_BY: Record<SessionKind, readonly Role[]> = {
-  [SessionKind.PREPARATION]: [Role.THERAPIST],
-  [SessionKind.DOSING]: [Role.PRESCRIBER],
-  [SessionKind.INTEGRATION]: [Role.THERAPIST],
-  [SessionKind.FOLLOW_UP]: [Role.PRESCRIBER, Role.THERAPIST],
-};
 
 /** Sessions of a patient's treatment plans. */
 export class SessionRecords {
@@ -60,7 +53,7 @@ export class SessionRecords {
   ) {}
 
   async schedule(input: NewSession): Promise<TreatmentSession> {
-    this.access.requireClinician('schedule sessions');
+    this.access.requireRole('scheduleSessions');
     const planId = parseId(input.planId, 'planId');
     const dosingId = input.dosingSessionId ? parseId(input.dosingSessionId, 'dosingSessionId') : undefined;
     if (dosingId && input.kind !== SessionKind.INTEGRATION) throw badInput('only an integration session refers to a dosing session');
@@ -243,8 +236,8 @@ export class SessionRecords {
   }
 
   private requireRole(kind: SessionKind): void {
-    const roles = COMPLETED_BY[kind];
-    if (!roles.includes(this.scope.clinician.role)) throw forbidden(`A ${kind} session is completed by ${roles.join(' or ')} only`);
+    const refusal = sessionCompletionRefusal(this.scope.clinician.role, kind);
+    if (refusal) throw forbidden(refusal);
   }
 
   private auditRead(rows: TreatmentSession[]) {
