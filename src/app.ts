@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { careTeamDirectory, readCareTeam } from './auth/careTeams';
+import { careTeamDirectory, readCareTeam, readPatientsOf } from './auth/careTeams';
 import { liveFeeds } from './records/live';
 import type { TokenService } from './auth/tokens';
 import type { DemoTokens } from './auth/demoTokens';
@@ -78,7 +78,7 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, webApp
   // wait for a pool full of writes (README, "Alerts under load").
   const delivery = await openSeparatePool(orm, load.deliveryConnections);
   const careTeams = careTeamDirectory(hub, (patientId) => readCareTeam(delivery.em.fork(), patientId));
-  const feeds = liveFeeds(hub, careTeams);
+  const feeds = liveFeeds(hub, careTeams, (clinicianId) => readPatientsOf(delivery.em.fork(), clinicianId));
   const services = { live: { feeds, careTeams }, auditWriter: createAuditWriter(() => orm.em.fork()), rooms, dosing: config.dosing ?? DEFAULT_DOSING };
   const contextFor = contextFactory(orm, tokens, services);
   const subscriptionContextFor = contextFactory(delivery, tokens, { ...services, auditWriter: createAuditWriter(() => delivery.em.fork()) });

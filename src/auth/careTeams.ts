@@ -65,3 +65,9 @@ export async function readCareTeam(em: EntityManager, patientId: string): Promis
   const rows = await em.getConnection().execute<{ clinician_id: string }[]>('select clinician_id from care_team_member where patient_id = ?', [patientId]);
   return rows.map((row) => row.clinician_id);
 }
+
+/** The ids of the patients on whose care teams the clinician is, from the database. */
+export async function readPatientsOf(em: EntityManager, clinicianId: string): Promise<string[]> {
+  const rows = await em.getConnection().execute<{ patient_id: string }[]>('select patient_id from care_team_member where clinician_id = ?', [clinicianId]);
+  return rows.map((row) => row.patient_id);
+}

@@ -7,9 +7,13 @@ import { inOrder } from '../events/inOrder';
 import type { AuditEntry, RequestScope } from './scope';
 
 /**
- * The instance's live subscriptions, fed from one listener on the hub. For each event, the item is
- * read and the patient's care team looked up once, then every subscription the event is for is
- * offered the item in one pass: members of the team are audited and handed it, the others are not.
+ * The instance's live subscriptions, fed from one listener on the hub. An event is for the
+ * subscriptions to its patient and the all-patients subscriptions of the clinicians this instance
+ * knows to be on that patient's team (`SubscribedClinicians`); found by patient, not by a scan of
+ * every subscription. An event that is for none of them costs nothing here: no read of its item or
+ * team, so another instance adds capacity instead of repeating every instance's work. Otherwise the
+ * item is read and the patient's care team looked up once, then every subscription the event is for
+ * is offered the item in one pass: members of the team are handed it, the others are not.
  *
  * One pass, not one waiting consumer per subscription: a thousand clinicians on a patient's team
  * then cost a thousand function calls per alert, not a thousand chains of promises woken one by one
@@ -27,6 +31,8 @@ export interface LiveFeeds {
 interface FeedSubscription {
   readonly type: CareEvent['type'];
   readonly patientId?: string;
+  /** Whose subscription it is. */
+  readonly clinicianId: string;
   matches(event: CareEvent): boolean;
   /** Reads the event's item; the same for every subscription the event is for. */
   load(event: CareEvent): Promise<object | null>;
@@ -38,19 +44,28 @@ interface FeedSubscription {
   fail(error: unknown): void;
 }
 
-export function liveFeeds(hub: EventHub, careTeams: CareTeamDirectory): LiveFeeds {
-  /** By event type and patient id; `''` for the subscriptions to all of a caller's patients. */
-  const feeds = new Map<string, Set<FeedSubscription>>();
+export function liveFeeds(hub: EventHub, careTeams: CareTeamDirectory, patientsOf: (clinicianId: string) => Promise<string[]>): LiveFeeds {
+  /** One-patient subscriptions by event type and patient id; all-patients ones by type and clinician id. */
+  const byPatient = new Map<string, Set<FeedSubscription>>();
+  const byClinician = new Map<string, Set<FeedSubscription>>();
+  const subscribed = new SubscribedClinicians(patientsOf);
+  hub.onReconnect(() => subscribed.reload());
   /**
    * Events offered one at a time per event type: a subscription receives one type, in the order the
    * hub delivered it; the next event's item is read meanwhile but offered only after this one.
    */
   const offerInOrder = inOrder();
   let count = 0;
-  const key = (type: string, patientId = '') => `${type}\n${patientId}`;
+  const key = (type: string, id: string) => `${type}\n${id}`;
 
   hub.listen((event) => {
-    const candidates = [...(feeds.get(key(event.type, event.patientId)) ?? []), ...(feeds.get(key(event.type)) ?? [])].filter((feed) => feed.matches(event));
+    if (event.type === 'careTeamJoined') subscribed.joined(event.clinicianId, event.patientId);
+    if (event.type === 'careTeamLeft') subscribed.left(event.clinicianId, event.patientId);
+    const candidates: FeedSubscription[] = [];
+    for (const feed of byPatient.get(key(event.type, event.patientId)) ?? []) if (feed.matches(event)) candidates.push(feed);
+    for (const clinicianId of subscribed.on(event.patientId)) {
+      for (const feed of byClinician.get(key(event.type, clinicianId)) ?? []) if (feed.matches(event)) candidates.push(feed);
+    }
     if (candidates.length === 0) return;
     const prepared = Promise.all([careTeams.members(event.patientId), candidates[0].load(event)]);
     // Awaited only once the previous event is offered; a failure before then is not unhandled.
@@ -77,25 +92,138 @@ export function liveFeeds(hub: EventHub, careTeams: CareTeamDirectory): LiveFeed
     });
   });
 
+  const indexOf = (feed: FeedSubscription) =>
+    feed.patientId === undefined ? { index: byClinician, k: key(feed.type, feed.clinicianId) } : { index: byPatient, k: key(feed.type, feed.patientId) };
+
   return {
     get count() {
       return count;
     },
     add(feed) {
-      const k = key(feed.type, feed.patientId);
-      let set = feeds.get(k);
-      if (!set) feeds.set(k, (set = new Set()));
-      if (!set.has(feed)) count++;
+      const { index, k } = indexOf(feed);
+      let set = index.get(k);
+      if (!set) index.set(k, (set = new Set()));
+      if (set.has(feed)) return;
       set.add(feed);
+      count++;
+      if (feed.patientId === undefined) subscribed.hold(feed.clinicianId);
     },
     delete(feed) {
-      const k = key(feed.type, feed.patientId);
-      const set = feeds.get(k);
+      const { index, k } = indexOf(feed);
+      const set = index.get(k);
       if (!set?.delete(feed)) return;
       count--;
-      if (set.size === 0) feeds.delete(k);
+      if (set.size === 0) index.delete(k);
+      if (feed.patientId === undefined) subscribed.release(feed.clinicianId);
     },
   };
+}
+
+/**
+ * The patients of every clinician with an all-patients subscription on this instance, and those
+ * clinicians by patient. Read from the database when a clinician's first such subscription starts
+ * (and again after a lost LISTEN connection), then kept current by the hub's care-team events, which
+ * arrive in commit order. It only narrows who is offered an event, never decides who receives it
+ * (that is the care team's check at each delivery), so it may say too much but never too little:
+ * while a clinician's patients are being read, every event is for that clinician, and the changes
+ * heard meanwhile are applied on top of what was read.
+ */
+class SubscribedClinicians {
+  private readonly clinicians = new Map<string, { subscriptions: number; patients?: Set<string>; heard: [joined: boolean, patientId: string][]; reading?: Promise<string[]> }>();
+  private readonly byPatient = new Map<string, Set<string>>();
+  /** Clinicians whose patients are being read: every event is for them meanwhile. */
+  private readonly reading = new Set<string>();
+
+  constructor(private readonly patientsOf: (clinicianId: string) => Promise<string[]>) {}
+
+  /** The clinicians that an event about this patient may be for. */
+  *on(patientId: string): Iterable<string> {
+    yield* this.byPatient.get(patientId) ?? [];
+    yield* this.reading;
+  }
+
+  hold(clinicianId: string): void {
+    const known = this.clinicians.get(clinicianId);
+    if (known) {
+      known.subscriptions++;
+      return;
+    }
+    this.clinicians.set(clinicianId, { subscriptions: 1, heard: [] });
+    this.read(clinicianId);
+  }
+
+  release(clinicianId: string): void {
+    const known = this.clinicians.get(clinicianId);
+    if (!known || --known.subscriptions > 0) return;
+    this.forget(clinicianId);
+    this.clinicians.delete(clinicianId);
+    this.reading.delete(clinicianId);
+  }
+
+  joined(clinicianId: string, patientId: string): void {
+    this.change(clinicianId, true, patientId);
+  }
+
+  left(clinicianId: string, patientId: string): void {
+    this.change(clinicianId, false, patientId);
+  }
+
+  /** Changes may have gone unheard: every clinician's patients are read again. */
+  reload(): void {
+    for (const clinicianId of this.clinicians.keys()) this.read(clinicianId);
+  }
+
+  private change(clinicianId: string, joined: boolean, patientId: string): void {
+    const known = this.clinicians.get(clinicianId);
+    if (!known) return;
+    if (this.reading.has(clinicianId)) known.heard.push([joined, patientId]);
+    else this.apply(clinicianId, joined, patientId);
+  }
+
+  private apply(clinicianId: string, joined: boolean, patientId: string): void {
+    const known = this.clinicians.get(clinicianId)!;
+    if (joined) {
+      known.patients!.add(patientId);
+      let clinicians = this.byPatient.get(patientId);
+      if (!clinicians) this.byPatient.set(patientId, (clinicians = new Set()));
+      clinicians.add(clinicianId);
+    } else {
+      known.patients!.delete(patientId);
+      this.unlink(clinicianId, patientId);
+    }
+  }
+
+  private read(clinicianId: string): void {
+    const known = this.clinicians.get(clinicianId)!;
+    known.heard = [];
+    this.reading.add(clinicianId);
+    const reading = this.patientsOf(clinicianId);
+    reading.then(
+      (patientIds) => {
+        // Released meanwhile, or read again since (after a reconnect): this read is not the one kept.
+        if (this.clinicians.get(clinicianId) !== known || known.reading !== reading) return;
+        this.forget(clinicianId);
+        known.patients = new Set();
+        for (const patientId of patientIds) this.apply(clinicianId, true, patientId);
+        for (const [joined, patientId] of known.heard) this.apply(clinicianId, joined, patientId);
+        known.heard = [];
+        this.reading.delete(clinicianId);
+      },
+      // A failed read leaves the clinician offered every event until the next reconnect re-reads.
+      () => undefined,
+    );
+    known.reading = reading;
+  }
+
+  private forget(clinicianId: string): void {
+    for (const patientId of this.clinicians.get(clinicianId)?.patients ?? []) this.unlink(clinicianId, patientId);
+  }
+
+  private unlink(clinicianId: string, patientId: string): void {
+    const clinicians = this.byPatient.get(patientId);
+    if (!clinicians?.delete(clinicianId)) return;
+    if (clinicians.size === 0) this.byPatient.delete(patientId);
+  }
 }
 
 /** Where live events come from, and who may receive them. */
@@ -119,6 +247,7 @@ export interface LiveSources {
 export class LiveFeed<T extends object> implements AsyncIterableIterator<never>, FeedSubscription {
   readonly type: CareEvent['type'];
   readonly patientId?: string;
+  readonly clinicianId: string;
   private deliver?: (item: T, audit: AuditEntry[]) => void;
   private ended = false;
   private failure?: { error: unknown };
@@ -140,6 +269,7 @@ export class LiveFeed<T extends object> implements AsyncIterableIterator<never>,
   ) {
     this.type = options.type;
     this.patientId = options.patientId;
+    this.clinicianId = scope.clinician.id;
   }
 
   /** Whether items still go to this subscription: false once it ended. */

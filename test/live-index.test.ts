@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Role } from '../src/domain/roles';
+import { AddCareTeamMemberDocument, CreatePatientDocument, MeDocument, RecordMeasureDocument, RemoveCareTeamMemberDocument, ScoreAlertsDocument } from './generated/graphql';
+import { startTestServer, type TestClinician, type TestServer } from './support/server';
+import { collect, eventually } from './support/subscription';
+
+/** Where the measures are written. */
+let writing: TestServer;
+/** Another instance on the same database, where the one subscriber is. */
+let watching: TestServer;
+beforeAll(async () => {
+  writing = await startTestServer();
+  watching = await startTestServer({ databaseUrl: writing.databaseUrl });
+});
+afterAll(async () => {
+  await watching.close();
+  await writing.close();
+});
+
+const CRITICAL = [1, 1, 1, 0, 0, 0, 0, 0, 1];
+
+describe('an instance works for an event only when it has a subscriber on the patient\'s team', () => {
+  it('reads nothing for an alert none of its subscribers may receive, and follows care-team changes', async () => {
+    const writer = await writing.clinician(Role.PRESCRIBER);
+    const watcher = await writing.clinician(Role.THERAPIST);
+    const { me } = await watcher.http.request(MeDocument);
+    const patient = async (team: TestClinician[]) => {
+      const { createPatient } = await writer.http.request(CreatePatientDocument, { input: { firstName: 'Index', lastName: 'Case', dateOfBirth: '1990-09-09' } });
+      for (const member of team) await writer.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: member.email });
+      return createPatient.id;
+    };
+    const watched = await patient([watcher]);
+    const other = await patient([]);
+    const alertOn = async (patientId: string) => (await writer.http.request(RecordMeasureDocument, { input: { patientId, instrument: 'PHQ9', responses: CRITICAL } })).recordMeasure.alerts[0].id;
+
+    const base = watching.app.liveSubscriptions();
+    const live = collect(watching.ws(watcher.token), ScoreAlertsDocument, {});
+    await eventually(() => watching.app.liveSubscriptions() === base + 1);
+    const received = () => live.received.map((r) => r.scoreAlert.id);
+
+    // What one delivered alert costs the watching instance, its patient's team already known.
+    const warm = await alertOn(watched);
+    await eventually(() => received().includes(warm));
+    let mark = watching.queries.length;
+    const one = await alertOn(watched);
+    await eventually(() => received().includes(one));
+    const delivery = watching.queries.slice(mark);
+    expect(delivery.length).toBeGreaterThan(0);
+
+    // An alert on a patient whose team has no subscriber here, then one on the watched patient: the
+    // first cost the watching instance no statement at all.
+    mark = watching.queries.length;
+    const unseen = await alertOn(other);
+    const seen = await alertOn(watched);
+    await eventually(() => received().includes(seen));
+    expect(watching.queries.slice(mark).length).toBe(delivery.length);
+
+    // Joining a team is heard: the next alert on that patient reaches the subscriber.
+    await writer.http.request(AddCareTeamMemberDocument, { patientId: other, email: watcher.email });
+    const joined = await alertOn(other);
+    await eventually(() => received().includes(joined));
+
+    // Leaving one is too: its alerts cost the watching instance nothing and reach no one there.
+    await writer.http.request(RemoveCareTeamMemberDocument, { patientId: watched, clinicianId: me.id });
+    mark = watching.queries.length;
+    const left = await alertOn(watched);
+    const marker = await alertOn(other);
+    await eventually(() => received().includes(marker));
+    expect(watching.queries.slice(mark).length).toBe(delivery.length);
+
+    expect(received()).toEqual([warm, one, seen, joined, marker]);
+    expect(received()).not.toContain(unseen);
+    expect(received()).not.toContain(left);
+    live.stop();
+  });
+});
