@@ -8,6 +8,7 @@ import { Migration20261123050000_audit_without_fk } from './Migration20261123050
 import { Migration20261201174500_collab_tickets } from './Migration20261201174500_collab_tickets';
 import { Migration20261201175300_courses } from './Migration20261201175300_courses';
 import { Migration20261201181500_dose_records } from './Migration20261201181500_dose_records';
+import { Migration20261201212436_announce_measures } from './Migration20261201212436_announce_measures';
 
 /** Every migration, in order. Listed explicitly so they run the same from source and from dist. */
 export const migrationsList: MigrationObject[] = [
@@ -20,4 +21,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201174500_collab_tickets', class: Migration20261201174500_collab_tickets },
   { name: 'Migration20261201175300_courses', class: Migration20261201175300_courses },
   { name: 'Migration20261201181500_dose_records', class: Migration20261201181500_dose_records },
+  { name: 'Migration20261201212436_announce_measures', class: Migration20261201212436_announce_measures },
 ];

@@ -79,6 +79,23 @@ describe('recordMeasure', () => {
     expect(await server.sql('select 1 from measure where patient_id = $1', [patientId])).toEqual([]);
   });
 
+  it('stores a measure and its alerts in at most 6 statements, the request\'s authentication included', async () => {
+    const patientId = await newPatient();
+    await record(prescriber, patientId, phq9(12));
+    const mark = server.queries.length;
+    // With a baseline and a previous measure to compare with, raising several alerts; an answer that
+    // reads nothing more, so only the write is counted.
+    const { recordMeasure } = await prescriber.http.request(`mutation ($input: RecordMeasureInput!) { recordMeasure(input: $input) { id } }`, {
+      input: { patientId, instrument: 'PHQ9', responses: phq9(22, 2) },
+    });
+    const statements = server.queries.slice(mark);
+    const [{ alerts }] = await server.sql<{ alerts: number }>('select count(*)::int as alerts from score_alert where measure_id = $1', [recordMeasure.id]);
+    expect(alerts).toBeGreaterThanOrEqual(2);
+    // The clinician, the patient locked with the membership, the course with the history, the
+    // measure, its alerts, the audit; the database announces the measure and alerts itself.
+    expect(statements.length, statements.join('\n')).toBeLessThanOrEqual(6);
+  });
+
   it('refuses non-integers, future times and clinicians off the care team', async () => {
     const patientId = await newPatient();
     await expectCode(record(prescriber, patientId, [0, 0, 0, 0, 0, 0, 0, 0, 1.5]), 'BAD_USER_INPUT');

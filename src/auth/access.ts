@@ -1,5 +1,4 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
-import { LockMode } from '@mikro-orm/core';
 import { actionRefusal, type RoleAction } from '../domain/roles';
 import { CareTeamMember, Patient, type Clinician } from '../entities';
 import { forbidden, notFound } from '../errors';
@@ -23,12 +22,19 @@ export class CareTeamAccess {
    */
   async findPatient(em: EntityManager, id: string, options: { lock?: boolean } = {}): Promise<Patient | null> {
     if (options.lock) {
-      // Row lock first (PostgreSQL cannot lock through the outer join of the membership filter).
-      const patient = await em.findOne(Patient, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (patient && !(await this.isOnTeam(em, id))) {
-        throw this.notOnTeam();
-      }
-      return patient;
+      // The patient's row locked and the membership read in one statement (PostgreSQL cannot lock
+      // through the outer join of the membership filter, so membership is a column).
+      const [row] = await em.getConnection().execute<Record<string, unknown>[]>(
+        `select p.*, exists (select 1 from care_team_member m where m.patient_id = p.id and m.clinician_id = ?) as on_team
+         from patient p where p.id = ? for update of p`,
+        [this.clinician.id, id],
+        'all',
+        em.getTransactionContext(),
+      );
+      if (!row) return null;
+      const { on_team: onTeam, ...patient } = row;
+      if (!onTeam) throw this.notOnTeam();
+      return em.map(Patient, patient);
     }
     const patient = await em.findOne(Patient, { $and: [{ id }, this.myPatients()] });
     if (patient) return patient;

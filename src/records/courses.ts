@@ -25,8 +25,30 @@ export class CourseRecords {
    * (what is recorded after a discharge, such as a follow-up measure, belongs to that course). Read
    * in the caller's transaction, under the patient's row lock.
    */
-  current(em: EntityManager, patientId: string): Promise<TreatmentCourse> {
-    return em.findOneOrFail(TreatmentCourse, { patient: patientId }, { orderBy: { number: 'desc' } });
+  async current(em: EntityManager, patientId: string): Promise<TreatmentCourse> {
+    return (await this.currentWith(em, patientId, {}, [])).course;
+  }
+
+  /**
+   * The current course, with more columns computed in the same statement from the course row
+   * \`c\` (\`columns\`: name to SQL expression, its \`?\` bound from \`params\` in order).
+   */
+  async currentWith<C extends string>(em: EntityManager, patientId: string, columns: Record<C, string>, params: unknown[]): Promise<{ course: TreatmentCourse; extra: Record<C, unknown> }> {
+    const names = Object.keys(columns) as C[];
+    const select = ['c.*', ...names.map((name) => `(${columns[name]}) as "${name}"`)].join(', ');
+    const [row] = await em.getConnection().execute<Record<string, unknown>[]>(
+      `select ${select} from treatment_course c where c.patient_id = ? order by c.number desc limit 1`,
+      [...params, patientId],
+      'all',
+      em.getTransactionContext(),
+    );
+    if (!row) throw new Error(`Patient ${patientId} has no course of treatment`);
+    const extra = {} as Record<C, unknown>;
+    for (const name of names) {
+      extra[name] = row[name];
+      delete row[name];
+    }
+    return { course: em.map(TreatmentCourse, row), extra };
   }
 
   /** Course 1, opened with the patient. */

@@ -7,7 +7,6 @@ import { happenedAtRefusal } from '../domain/clinicalTime';
 import { Instrument, responsesRefusal, scoreMeasure } from '../domain/instruments';
 import { Measure, ScoreAlert, type Patient } from '../entities';
 import { badInput } from '../errors';
-import { notifyOnCommit, type CareEvent } from '../events/events';
 import { isId, parseId } from '../ids';
 import { pageRequest, toConnection, type ConnectionShape, type PageArguments, type PageRequest } from '../schema/connection';
 import { LiveFeed, type LiveSources } from './live';
@@ -86,8 +85,7 @@ export class MeasureRecords {
       const patient = await this.access.requirePatient(em, patientId, { lock: true });
       const refusal = happenedAtRefusal('administeredAt', administeredAt, { now: new Date(), bornOn: patient.dateOfBirth });
       if (refusal) throw badInput(refusal);
-      const course = await this.courses.current(em, patientId);
-      const history = await this.history(em, course.id, input.instrument, administeredAt);
+      const { course, history } = await this.courseAndHistory(em, patientId, input.instrument, administeredAt);
       const measure = em.create(Measure, {
         patient,
         course,
@@ -100,12 +98,8 @@ export class MeasureRecords {
       });
       const decisions = decideAlerts({ instrument: input.instrument, responses: input.responses, total, severity, ...history });
       const alerts = decisions.map((d) => em.create(ScoreAlert, { patient, course, measure, instrument: input.instrument, ...d }));
+      // Announced by the database as they are inserted (measureRecorded, scoreAlert), at commit.
       await em.flush();
-      const events: CareEvent[] = [
-        { type: 'measureRecorded', id: measure.id, patientId },
-        ...alerts.map((a) => ({ type: 'scoreAlert' as const, id: a.id, patientId })),
-      ];
-      await notifyOnCommit(em, events);
       this.scope.audit(
         { action: 'measure.create', patientId, entity: 'Measure', entityId: measure.id },
         ...alerts.map((a) => ({ action: 'alert.create' as const, patientId, entity: 'ScoreAlert', entityId: a.id })),
@@ -199,18 +193,32 @@ export class MeasureRecords {
     this.scope.audit(...measures.map(measureRead));
   }
 
-  /** Previous, baseline and once-only alerts: all within the course, which starts afresh. */
-  private async history(em: EntityManager, courseId: string, instrument: Instrument, administeredAt: Date) {
-    const earlier = { course: courseId, instrument, administeredAt: { $lte: administeredAt } };
-    const previous = await em.findOne(Measure, earlier, { orderBy: [{ administeredAt: 'desc' }, { id: 'desc' }] });
-    const baseline = await em.findOne(Measure, earlier, { orderBy: [{ administeredAt: 'asc' }, { id: 'asc' }] });
-    const raised = await em.find(ScoreAlert, { course: courseId, instrument, kind: { $in: [...ONCE_PER_COURSE] } });
+  /**
+   * The current course with the measure's previous, baseline and once-only alerts, all within that
+   * course (which starts afresh), in one statement.
+   */
+  private async courseAndHistory(em: EntityManager, patientId: string, instrument: Instrument, administeredAt: Date) {
+    const earlier = 'm.course_id = c.id and m.instrument = ? and m.administered_at <= ?';
+    const { course, extra } = await this.courses.currentWith(
+      em,
+      patientId,
+      {
+        previous: `select m.total_score from measure m where ${earlier} order by m.administered_at desc, m.id desc limit 1`,
+        baseline: `select m.total_score from measure m where ${earlier} order by m.administered_at asc, m.id asc limit 1`,
+        raised: `select coalesce(array_agg(a.kind::text), '{}') from score_alert a where a.course_id = c.id and a.instrument = ? and a.kind::text in (${ONCE_PER_COURSE.map(() => '?').join(', ')})`,
+      },
+      [instrument, administeredAt, instrument, administeredAt, instrument, ...ONCE_PER_COURSE],
+    );
     return {
-      previousTotal: previous?.totalScore,
-      baselineTotal: baseline?.totalScore,
-      alreadyRaised: new Set<AlertKind>(raised.map((a) => a.kind)),
+      course,
+      history: {
+        previousTotal: (extra.previous as number | null) ?? undefined,
+        baselineTotal: (extra.baseline as number | null) ?? undefined,
+        alreadyRaised: new Set(extra.raised as AlertKind[]),
+      },
     };
   }
+
 }
 
 const measureRead = (measure: Measure): AuditEntry => ({ action: READ_ACTION.Measure, patientId: measure.patient.id, entity: 'Measure', entityId: measure.id });

@@ -10,7 +10,6 @@ import { Protocol, Route } from '../domain/plans';
 import { sessionCompletionRefusal } from '../domain/roles';
 import { Clinician, Prescription, ScoreAlert, TreatmentPlan, TreatmentSession, type Patient } from '../entities';
 import { badInput, conflict, forbidden, notFound } from '../errors';
-import { notifyOnCommit } from '../events/events';
 import { parseId } from '../ids';
 import type { CourseRecords } from './courses';
 import type { PathwayRecords } from './pathway';
@@ -164,8 +163,8 @@ export class SessionRecords {
       });
       const alarm = vitalSignsAlarm(input);
       const alert = alarm ? em.create(ScoreAlert, { patient, course, session, kind: AlertKind.VITAL_SIGNS, level: AlertLevel.CRITICAL, message: alarm }) : undefined;
+      // The alert is announced by the database as it is inserted (scoreAlert), at commit.
       await em.flush();
-      if (alert) await notifyOnCommit(em, [{ type: 'scoreAlert', id: alert.id, patientId: patient.id }]);
       this.scope.audit(
         { action: 'dose.administer', patientId: patient.id, entity: 'TreatmentSession', entityId: session.id },
         ...(alert ? [{ action: 'alert.create' as const, patientId: patient.id, entity: 'ScoreAlert', entityId: alert.id }] : []),
