@@ -10,7 +10,7 @@ import { badInput } from '../errors';
 import { isId, parseId } from '../ids';
 import { pageRequest, toConnection, type ConnectionShape, type PageArguments, type PageRequest } from '../schema/connection';
 import { LiveFeed, type LiveSources } from './live';
-import { PerPatient, readTogether } from './perPatient';
+import { mapRow, PerPatient, readTogether } from './perPatient';
 import type { CourseRecords } from './courses';
 import type { AuditEntry, RequestScope } from './scope';
 
@@ -186,7 +186,7 @@ export class MeasureRecords {
        ) numbered where page_row <= ? order by patient_id, page_row`,
       params: [...params, page.size + 1],
     });
-    return rows.map(({ page_row: _, ...row }) => this.scope.em.map(Measure, row));
+    return rows.map(({ page_row: _, ...row }) => mapRow(this.scope, Measure, row));
   }
 
   private auditRead(measures: Measure[]) {

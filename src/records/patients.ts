@@ -1,4 +1,4 @@
-import type { EntityDictionary, FilterQuery } from '@mikro-orm/postgresql';
+import type { FilterQuery } from '@mikro-orm/postgresql';
 import type { CareTeamAccess } from '../auth/access';
 import { READ_ACTION } from '../domain/audit';
 import type { PatientStatus } from '../domain/patientStatus';
@@ -10,7 +10,7 @@ import { parseId } from '../ids';
 import { pageRequest, toConnection, type ConnectionShape } from '../schema/connection';
 import { parseCalendarDate } from '../schema/scalars';
 import type { CourseRecords } from './courses';
-import { PerPatient } from './perPatient';
+import { mapRow, PerPatient } from './perPatient';
 import type { RequestScope } from './scope';
 
 export interface NewPatient {
@@ -28,9 +28,15 @@ export class PatientRecords {
             where m.patient_id = any(?::uuid[]) order by m.patient_id, m.added_at, m.id`,
       params: [ids],
     });
+    // The page's members share a few clinicians: each is mapped once.
+    const clinicians = new Set<string>();
     return rows.map(({ clinician, ...member }) => {
-      this.scope.em.map(Clinician, clinician as EntityDictionary<Clinician>);
-      return this.scope.em.map(CareTeamMember, member as EntityDictionary<CareTeamMember>);
+      const row = clinician as Record<string, unknown>;
+      if (!clinicians.has(row.id as string)) {
+        clinicians.add(row.id as string);
+        mapRow(this.scope, Clinician, row);
+      }
+      return mapRow(this.scope, CareTeamMember, member);
     });
   }, (member) => member.patient.id);
 
