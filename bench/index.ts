@@ -1,6 +1,7 @@
 import { alertFanout, formatFanout } from './alertFanout';
 import { collabOpen, formatOpen } from './collabOpen';
 import { collabRelay, formatRelay } from './collabRelay';
+import { formatDashboard, graphqlDashboard } from './graphqlDashboard';
 import { machine } from './support';
 
 /**
@@ -11,6 +12,7 @@ const benchmarks: Record<string, (log: (line: string) => void) => Promise<string
   alerts: async (log) => formatFanout(await alertFanout(log)),
   collab: async (log) => formatRelay(await collabRelay(log)),
   'collab-open': async (log) => formatOpen(await collabOpen(log)),
+  graphql: async (log) => formatDashboard(await graphqlDashboard(log)),
 };
 
 async function main() {
