@@ -6,7 +6,7 @@ import { careTeamDirectory, readCareTeam, readPatientsOf } from './auth/careTeam
 import { liveFeeds } from './records/live';
 import type { TokenService } from './auth/tokens';
 import type { DemoTokens } from './auth/demoTokens';
-import { DEFAULT_DOSING, DEFAULT_LOAD, type Config } from './config/config';
+import { DEFAULT_DOSING, DEFAULT_LOAD, DEFAULT_PRESENCE_LIMITS, DEFAULT_SOCKET_LIMITS, type Config } from './config/config';
 import { openSeparatePool, type Orm } from './db/orm';
 import { Admission } from './graphql/admission';
 import { createApollo } from './graphql/apollo';
@@ -18,7 +18,7 @@ import { committedSince } from './events/catchUp';
 import { startEventHub } from './events/hub';
 import { graphqlCors } from './http/cors';
 import { createMetrics, type Metrics } from './http/metrics';
-import { DEFAULT_SOCKET_LIMITS, keepAlive } from './http/sockets';
+import { keepAlive } from './http/sockets';
 import { loadGraphiQL } from './http/graphiql';
 import { loadWebApp } from './http/webApp';
 import { createAuditWriter } from './records/auditWriter';
@@ -26,12 +26,12 @@ import { redeemCollabTicket } from './auth/collabTickets';
 import { provisionClinician } from './auth/provision';
 import { Clinician } from './entities';
 import { PlanStore } from './collab/persistence';
-import { CollabCloseCode, DEFAULT_PRESENCE_LIMITS } from './collab/protocol';
+import { CollabCloseCode } from './collab/protocol';
 import { Rooms } from './collab/rooms';
 import { collabTransport } from './collab/transport';
 import { recordsFor } from './records';
 import { clip, type Logger } from './logger';
-import { buildGraphQLSchema } from './schema/build';
+import { buildGraphQLSchema } from './resolvers/schema';
 
 export interface AppDeps {
   config: Pick<Config, 'production' | 'host' | 'port'> & Partial<Pick<Config, 'collabMaxMessageBytes' | 'collabPresence' | 'sockets' | 'corsOrigins' | 'dosing' | 'load'>>;
@@ -68,7 +68,7 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, webApp
   const apollo = createApollo(schema, { production: config.production, logger });
   await apollo.start();
   const hub = await startEventHub({
-    databaseUrl: orm.config.get('clientUrl')!,
+    databaseUrl: orm.config.get('clientUrl'),
     logger,
     catchUp: (since) => committedSince(orm, since),
   });

@@ -1,7 +1,7 @@
 import { parse, validate, type GraphQLSchema, type OperationDefinitionNode, type ValidationContext } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
-import { buildGraphQLSchema } from '../src/schema/build';
+import { buildGraphQLSchema } from '../src/resolvers/schema';
 import { operationCost, UNPAGED_LIST_ITEMS } from '../src/graphql/cost';
 import { operationLimits } from '../src/graphql/limits';
 import { MAX_AUDIT_PAGE_SIZE } from '../src/schema/pageSize';

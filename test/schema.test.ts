@@ -3,7 +3,7 @@ import path from 'node:path';
 import { getNamedType, isInterfaceType, isNonNullType, isObjectType } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { NODE_TYPES } from '../src/records/nodes';
-import { buildGraphQLSchema, printGraphQLSchema } from '../src/schema/build';
+import { buildGraphQLSchema, printGraphQLSchema } from '../src/resolvers/schema';
 
 describe('src/schema/schema.graphql', () => {
   it('is what the resolvers emit (run `npm run schema` and `npm run codegen` after changing them)', async () => {

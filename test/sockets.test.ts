@@ -55,8 +55,9 @@ const HEARTBEAT = { heartbeatMs: 1_000, maxBufferedBytes: 8 * 1024 * 1024 };
 
 describe('WebSocket heartbeat', () => {
   it('pings a /graphql socket at one cadence only, the configured heartbeat (graphql-ws pings no more of its own)', async () => {
-    // 7 s: past graphql-ws's default keep-alive of 12 s by the second beat, so its pings would show
-    // as a ping between the two (gaps of 5 s and 2 s) instead of two pings 7 s apart.
+    // The heartbeat ticks for every socket from the server's start, graphql-ws's keep-alive would
+    // ping 12 s after the connection: any ping of its own falls between two beats, making a gap of
+    // at most half a beat. Watched until a ping comes after those 12 s.
     const heartbeatMs = 7_000;
     server = await startTestServer({ sockets: { ...HEARTBEAT, heartbeatMs } });
     const { prescriber, patientId } = await careTeam(server);
@@ -71,11 +72,9 @@ describe('WebSocket heartbeat', () => {
     const watching = collect(server.ws(prescriber.token, { webSocketImpl: PingCountingWebSocket }), ScoreAlertsDocument, { patientId });
     const s = server;
     await eventually(() => s.app.liveSubscriptions() === 1);
-    // Until a ping comes after graphql-ws's 12 s would have passed (the second heartbeat, about 14 s in).
-    await eventually(() => pings.some((at) => at - opened >= 13_000), 40_000);
+    await eventually(() => pings.length >= 2 && pings.some((at) => at - opened >= 13_000), 40_000);
     const gaps = pings.slice(1).map((at, i) => at - pings[i]);
-    expect(pings.length).toBe(2);
-    expect(gaps.every((gap) => gap >= heartbeatMs / 2)).toBe(true);
+    expect(gaps.every((gap) => gap >= heartbeatMs * 0.6), `gaps between pings: ${gaps.join(', ')} ms`).toBe(true);
     expect(watching.errors).toEqual([]);
   });
 

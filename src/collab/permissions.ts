@@ -1,39 +1,7 @@
 import * as Y from 'yjs';
 import { isPlanSection, PLAN_SECTIONS, sectionRefusal } from '../domain/plans';
 import type { Role } from '../domain/roles';
-import { neutralisedUpdate, restoreDeleted, senderRevert } from './refusal';
-
-/** A clock range of one client's structs. */
-export interface IdRange {
-  client: number;
-  clock: number;
-  length: number;
-}
-
-/** A struct the update put into the document, as Yjs integrated it, and where it landed. */
-export interface Integrated {
-  struct: Y.Item | Y.GC;
-  /** The root type it sits in; null for a garbage-collected placeholder. */
-  root: string | null;
-  /** True when it sits inside a nested type rather than directly in the root. */
-  nested: boolean;
-  /** True when it may stand in the document as a deleted item of its section (see `neutralisedUpdate`). */
-  keepsPlace: boolean;
-}
-
-/** What an update did once Yjs integrated it into a copy of the document. */
-export interface UpdateEffect {
-  /** Root types it inserted into or deleted from. */
-  roots: Set<string>;
-  /** Why it is refused whatever the author's role (structure, not sections); undefined when it is not. */
-  malformed: string | undefined;
-  /** False when it wrote as a Yjs client another editor owns: then nothing of it may be kept. */
-  ownClients: boolean;
-  /** The structs it added, per client in clock order, as integrated. */
-  fresh: Integrated[];
-  /** Visible items of the document that it deleted. */
-  deletes: IdRange[];
-}
+import { neutralisedUpdate, restoreDeleted, senderRevert, type UpdateEffect } from './refusal';
 
 /** Kinds of content a section (a Y.Text) holds: text, formatting marks, embeds, nested types. */
 const TEXT_CONTENT = [Y.ContentString, Y.ContentFormat, Y.ContentEmbed, Y.ContentType, Y.ContentDeleted];
@@ -189,7 +157,7 @@ function inspect(doc: Y.Doc, transaction: Y.Transaction, mayWrite: (client: numb
     if (Y.getState(doc.store, client) <= before) continue;
     if (!mayWrite(client)) effect.ownClients = false;
     for (let i = Y.findIndexSS(structs, before); i < structs.length; i++) {
-      const struct = structs[i] as Y.Item | Y.GC;
+      const struct = structs[i];
       if (!(struct instanceof Y.Item)) {
         effect.fresh.push({ struct, root: null, nested: false, keepsPlace: false });
         continue;

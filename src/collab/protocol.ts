@@ -52,16 +52,6 @@ export interface ReceivedAwareness extends AwarenessEntry {
   bytes: number;
 }
 
-/** Bounds on what one connection may keep in a document's presence. */
-export interface PresenceLimits {
-  /** Largest presence state (cursor, selection, user) a client may announce, as JSON bytes. */
-  maxStateBytes: number;
-  /** How many presence client ids one connection may announce (a stock client uses one). */
-  maxClientsPerConnection: number;
-}
-
-export const DEFAULT_PRESENCE_LIMITS: PresenceLimits = { maxStateBytes: 4096, maxClientsPerConnection: 4 };
-
 export type ClientMessage =
   | { type: 'syncStep1'; stateVector: Uint8Array }
   /** Sync step 2 and incremental updates: both carry a Yjs update the client wants applied. */

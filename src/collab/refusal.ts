@@ -1,6 +1,37 @@
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
-import type { IdRange, UpdateEffect } from './permissions';
+
+/** A clock range of one client's structs. */
+export interface IdRange {
+  client: number;
+  clock: number;
+  length: number;
+}
+
+/** A struct the update put into the document, as Yjs integrated it, and where it landed. */
+export interface Integrated {
+  struct: Y.Item | Y.GC;
+  /** The root type it sits in; null for a garbage-collected placeholder. */
+  root: string | null;
+  /** True when it sits inside a nested type rather than directly in the root. */
+  nested: boolean;
+  /** True when it may stand in the document as a deleted item of its section (see `neutralisedUpdate`). */
+  keepsPlace: boolean;
+}
+
+/** What an update did once Yjs integrated it into a copy of the document. */
+export interface UpdateEffect {
+  /** Root types it inserted into or deleted from. */
+  roots: Set<string>;
+  /** Why it is refused whatever the author's role (structure, not sections); undefined when it is not. */
+  malformed: string | undefined;
+  /** False when it wrote as a Yjs client another editor owns: then nothing of it may be kept. */
+  ownClients: boolean;
+  /** The structs it added, per client in clock order, as integrated. */
+  fresh: Integrated[];
+  /** Visible items of the document that it deleted. */
+  deletes: IdRange[];
+}
 
 /**
  * What the server does with a refused update, so that its content never enters the document and yet

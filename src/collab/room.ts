@@ -2,7 +2,8 @@ import * as Y from 'yjs';
 import type { Role } from '../domain/roles';
 import { KeyedSerial } from '../events/inOrder';
 import type { Logger } from '../logger';
-import { CollabCloseCode, ProtocolError, awarenessMessage, permissionDeniedMessage, syncStep1Message, syncStep2Message, updateMessage, type AwarenessEntry, type ClientMessage, type PresenceLimits, type ReceivedAwareness } from './protocol';
+import { CollabCloseCode, ProtocolError, awarenessMessage, permissionDeniedMessage, syncStep1Message, syncStep2Message, updateMessage, type AwarenessEntry, type ClientMessage, type ReceivedAwareness } from './protocol';
+import type { PresenceLimits } from '../config/config';
 import { UpdateGate, captureUpdate } from './permissions';
 import type { PlanChange, PlanStore } from './persistence';
 

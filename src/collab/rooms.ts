@@ -1,7 +1,7 @@
 import type { EventHub } from '../events/hub';
 import type { Logger } from '../logger';
 import type { PlanStore } from './persistence';
-import type { PresenceLimits } from './protocol';
+import type { PresenceLimits } from '../config/config';
 import { Room, type Peer } from './room';
 
 /**

@@ -1,6 +1,31 @@
 import path from 'node:path';
-import { DEFAULT_PRESENCE_LIMITS, type PresenceLimits } from '../collab/protocol';
-import { DEFAULT_SOCKET_LIMITS, type SocketLimits } from '../http/sockets';
+
+/**
+ * Limits on the server's WebSockets, for the two kinds of peer that never say goodbye. One that
+ * vanished without closing (a laptop put to sleep, a dropped network) leaves no trace on its socket:
+ * its subscriptions would go on being served, and its presence in a document go on showing to the
+ * others, for as long as the process lives. One that stops reading makes the server hold everything
+ * sent to it, without bound. Either is cut; a client that comes back reconnects and catches up
+ * (`alerts(after:)`, the document's sync).
+ */
+export interface SocketLimits {
+  /** How often each socket is pinged. One that has not answered the previous ping by then is cut. */
+  heartbeatMs: number;
+  /** Bytes a socket may have waiting to be sent, past what the kernel took, before it is cut. */
+  maxBufferedBytes: number;
+}
+
+export const DEFAULT_SOCKET_LIMITS: SocketLimits = { heartbeatMs: 30_000, maxBufferedBytes: 8 * 1024 * 1024 };
+
+/** Bounds on what one connection may keep in a document's presence. */
+export interface PresenceLimits {
+  /** Largest presence state (cursor, selection, user) a client may announce, as JSON bytes. */
+  maxStateBytes: number;
+  /** How many presence client ids one connection may announce (a stock client uses one). */
+  maxClientsPerConnection: number;
+}
+
+export const DEFAULT_PRESENCE_LIMITS: PresenceLimits = { maxStateBytes: 4096, maxClientsPerConnection: 4 };
 
 /**
  * All configuration, read once at start from the environment. Nothing else in the code base reads
@@ -21,11 +46,11 @@ export interface Config {
   logLevel: LogLevel;
   /** Largest WebSocket message a client may send to the live document before it is disconnected. */
   collabMaxMessageBytes: number;
-  /** Bounds on each editor's presence in a live document (src/collab/protocol.ts). */
+  /** Bounds on each editor's presence in a live document (`PresenceLimits`). */
   collabPresence: PresenceLimits;
   /** What the clinic sets for dosing sessions. */
   dosing: DosingSettings;
-  /** Heartbeat and send-buffer bound of every WebSocket (src/http/sockets.ts). */
+  /** Heartbeat and send-buffer bound of every WebSocket (`SocketLimits`, src/http/sockets.ts). */
   sockets: SocketLimits;
   /**
    * Web origins whose pages may call `/graphql` (CORS): `scheme://host[:port]`, a port of `*` for

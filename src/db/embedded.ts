@@ -121,7 +121,7 @@ async function startPostmaster(dataDir: string, port: number, asRoot: boolean, o
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const recent: string[] = [];
   await new Promise<void>((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       const message = chunk.toString('utf8');
       log.debug({ postgres: message.trim() }, 'embedded postgres');
       recent.push(message.trim());

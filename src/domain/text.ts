@@ -7,7 +7,9 @@
  */
 export type TextKind = 'line' | 'freeText';
 
+// eslint-disable-next-line no-control-regex -- control characters are what these refuse
 const LINE = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+// eslint-disable-next-line no-control-regex -- control characters are what these refuse
 const FREE_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Why `text` cannot be stored as `kind`, or undefined when it can. */

@@ -1,9 +1,9 @@
 import { Entity, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
 import { Field, ID, ObjectType } from 'type-graphql';
 import type { AuditAction } from '../domain/audit';
-import { DateTimeScalar } from '../schema/scalars';
+import { DateTimeScalar } from './scalars';
 import { Clinician } from './Clinician';
-import { Node } from '../schema/Node';
+import { Node } from './Node';
 
 /**
  * One access to patient data (HIPAA §164.312(b) audit controls). Append-only: the database refuses

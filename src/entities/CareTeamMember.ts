@@ -2,7 +2,7 @@ import { Entity, Enum, ManyToOne, OptionalProps, PrimaryKey, Property, type Ref,
 import { Field, ObjectType } from 'type-graphql';
 import { Role } from '../domain/roles';
 import { newId } from '../ids';
-import { DateTimeScalar } from '../schema/scalars';
+import { DateTimeScalar } from './scalars';
 import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
 

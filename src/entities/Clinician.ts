@@ -2,7 +2,7 @@ import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/co
 import { Field, ID, ObjectType } from 'type-graphql';
 import { Role } from '../domain/roles';
 import { newId } from '../ids';
-import { Node } from '../schema/Node';
+import { Node } from './Node';
 
 /** A user of the system, provisioned just in time from the claims of their token (keyed by `sub`). */
 @ObjectType({ implements: Node })

@@ -1,11 +1,11 @@
 import { OptionalProps, Entity, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { newId } from '../ids';
-import { DateScalar, DateTimeScalar } from '../schema/scalars';
+import { DateScalar, DateTimeScalar } from './scalars';
 import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
 import type { TreatmentCourse } from './TreatmentCourse';
-import { Node } from '../schema/Node';
+import { Node } from './Node';
 
 /** Informed consent to KAP: which text the patient read, when, and what they acknowledged. */
 @ObjectType({ implements: Node })

@@ -2,11 +2,11 @@ import { OptionalProps, Entity, Enum, ManyToOne, PrimaryKey, Property, type Ref 
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Contraindication, EligibilityDecision } from '../domain/pathway';
 import { newId } from '../ids';
-import { DateTimeScalar } from '../schema/scalars';
+import { DateTimeScalar } from './scalars';
 import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
 import type { TreatmentCourse } from './TreatmentCourse';
-import { Node } from '../schema/Node';
+import { Node } from './Node';
 
 /** The prescriber's screening of a patient for ketamine or esketamine. Never changed; a new one supersedes it. */
 @ObjectType({ implements: Node })

@@ -2,12 +2,12 @@ import { Collection, Entity, Enum, ManyToOne, OneToMany, OptionalProps, PrimaryK
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Instrument, SeverityBand } from '../domain/instruments';
 import { newId } from '../ids';
-import { DateTimeScalar } from '../schema/scalars';
+import { DateTimeScalar } from './scalars';
 import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
 import type { TreatmentCourse } from './TreatmentCourse';
 import type { ScoreAlert } from './ScoreAlert';
-import { Node } from '../schema/Node';
+import { Node } from './Node';
 
 /** One administration of a standardized outcome measure, scored on the server. */
 @ObjectType({ implements: Node })

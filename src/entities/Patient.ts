@@ -2,10 +2,10 @@ import { Collection, Entity, Enum, ManyToOne, OneToMany, OptionalProps, PrimaryK
 import { Field, ID, ObjectType } from 'type-graphql';
 import { PatientStatus } from '../domain/patientStatus';
 import { newId } from '../ids';
-import { DateScalar } from '../schema/scalars';
+import { DateScalar } from './scalars';
 import { CareTeamMember } from './CareTeamMember';
 import { Clinician } from './Clinician';
-import { Node } from '../schema/Node';
+import { Node } from './Node';
 
 @ObjectType({ implements: Node })
 @Entity({ tableName: 'patient' })

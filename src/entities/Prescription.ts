@@ -3,11 +3,11 @@ import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { Medication } from '../domain/pathway';
 import { Route } from '../domain/plans';
 import { newId } from '../ids';
-import { DateTimeScalar } from '../schema/scalars';
+import { DateTimeScalar } from './scalars';
 import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
 import type { TreatmentCourse } from './TreatmentCourse';
-import { Node } from '../schema/Node';
+import { Node } from './Node';
 
 /**
  * A Schedule III prescription. Never deleted and never edited: a correction voids it with a reason

@@ -1,10 +1,10 @@
 import { Entity, ManyToOne, OptionalProps, PrimaryKey, Property, type Ref, Unique } from '@mikro-orm/core';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { newId } from '../ids';
-import { DateTimeScalar } from '../schema/scalars';
+import { DateTimeScalar } from './scalars';
 import { Clinician } from './Clinician';
 import type { TreatmentSession } from './TreatmentSession';
-import { Node } from '../schema/Node';
+import { Node } from './Node';
 
 /**
  * A therapist's own notes on a session (HIPAA "psychotherapy notes"): read and written by their

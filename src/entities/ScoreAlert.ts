@@ -3,13 +3,13 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { AlertKind, AlertLevel } from '../domain/alerts';
 import { Instrument } from '../domain/instruments';
 import { newId } from '../ids';
-import { DateTimeScalar } from '../schema/scalars';
+import { DateTimeScalar } from './scalars';
 import { Clinician } from './Clinician';
 import type { Measure } from './Measure';
 import type { Patient } from './Patient';
 import type { TreatmentSession } from './TreatmentSession';
 import type { TreatmentCourse } from './TreatmentCourse';
-import { Node } from '../schema/Node';
+import { Node } from './Node';
 
 /** An alert raised by a stored measure or a dosing session's vital signs, for the care team to act on and acknowledge. */
 @ObjectType({ implements: Node })

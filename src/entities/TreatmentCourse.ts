@@ -1,10 +1,10 @@
 import { Entity, ManyToOne, OptionalProps, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { newId } from '../ids';
-import { DateTimeScalar } from '../schema/scalars';
+import { DateTimeScalar } from './scalars';
 import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
-import { Node } from '../schema/Node';
+import { Node } from './Node';
 
 /**
  * One course of treatment, from referral to discharge (CLINICAL.md, "Courses and dosing safety").

@@ -2,11 +2,11 @@ import { Entity, Enum, ManyToOne, OptionalProps, PrimaryKey, Property, type Ref 
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { PlanStatus, Protocol, Route } from '../domain/plans';
 import { newId } from '../ids';
-import { DateTimeScalar } from '../schema/scalars';
+import { DateTimeScalar } from './scalars';
 import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
 import type { TreatmentCourse } from './TreatmentCourse';
-import { Node } from '../schema/Node';
+import { Node } from './Node';
 
 /**
  * A patient's treatment plan. Its sections are the live document (src/collab), stored as an update

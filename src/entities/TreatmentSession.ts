@@ -3,13 +3,13 @@ import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { AdverseEvent, SessionKind } from '../domain/pathway';
 import { Route } from '../domain/plans';
 import { newId } from '../ids';
-import { DateTimeScalar } from '../schema/scalars';
+import { DateTimeScalar } from './scalars';
 import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
 import type { TreatmentCourse } from './TreatmentCourse';
 import type { Prescription } from './Prescription';
 import type { TreatmentPlan } from './TreatmentPlan';
-import { Node } from '../schema/Node';
+import { Node } from './Node';
 
 /**
  * A preparation, dosing, integration or follow-up session of a treatment plan. A completed dosing

@@ -5,7 +5,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
 import { bearerToken, type TokenService } from '../auth/tokens';
 import { AppError } from '../errors';
-import { closeAtExpiry, sendWithin, type SocketLimits } from '../http/sockets';
+import type { SocketLimits } from '../config/config';
+import { closeAtExpiry, sendWithin } from '../http/sockets';
 import { clip, type Logger } from '../logger';
 import type { Admission } from './admission';
 import type { GraphQLContext } from './context';
@@ -124,7 +125,7 @@ export function serveGraphQLWs(
         // Audited before the data leaves, as over HTTP.
         await (args.contextValue as GraphQLContext).records.scope.flushAudit();
         if (!result.errors) return result;
-        return { ...result, errors: result.errors.map((error) => format(error as GraphQLError)) };
+        return { ...result, errors: result.errors.map((error) => format(error)) };
       },
       onError: (_ctx, _id, _payload, errors) => errors.map(format),
       onClose: (ctx, code) => logger.info({ connectionId: ctx.extra.connectionId, clinicianSub: ctx.extra.clinicianSub, code }, 'graphql-ws closed'),

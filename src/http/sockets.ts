@@ -1,22 +1,6 @@
 import type { WebSocket, WebSocketServer } from 'ws';
+import type { SocketLimits } from '../config/config';
 import type { Logger } from '../logger';
-
-/**
- * Limits on the server's WebSockets, for the two kinds of peer that never say goodbye. One that
- * vanished without closing (a laptop put to sleep, a dropped network) leaves no trace on its socket:
- * its subscriptions would go on being served, and its presence in a document go on showing to the
- * others, for as long as the process lives. One that stops reading makes the server hold everything
- * sent to it, without bound. Either is cut; a client that comes back reconnects and catches up
- * (`alerts(after:)`, the document's sync).
- */
-export interface SocketLimits {
-  /** How often each socket is pinged. One that has not answered the previous ping by then is cut. */
-  heartbeatMs: number;
-  /** Bytes a socket may have waiting to be sent, past what the kernel took, before it is cut. */
-  maxBufferedBytes: number;
-}
-
-export const DEFAULT_SOCKET_LIMITS: SocketLimits = { heartbeatMs: 30_000, maxBufferedBytes: 8 * 1024 * 1024 };
 
 /**
  * Pings every socket of `wss` every `heartbeatMs` and cuts those that did not answer the ping

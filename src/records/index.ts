@@ -2,7 +2,6 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { CareTeamAccess } from '../auth/access';
 import type { DosingSettings } from '../config/config';
 import type { Clinician } from '../entities';
-import type { Rooms } from '../collab/rooms';
 import { AlertRecords } from './alerts';
 import { AuditRecords } from './audit';
 import { CourseRecords } from './courses';
@@ -13,7 +12,7 @@ import { NodeRecords } from './nodes';
 import { NoteRecords } from './notes';
 import { PathwayRecords } from './pathway';
 import { PatientRecords } from './patients';
-import { PlanRecords } from './plans';
+import { PlanRecords, type LiveDocuments } from './plans';
 import { RequestScope } from './scope';
 import { SessionRecords } from './sessions';
 import { TimelineRecords } from './timeline';
@@ -41,7 +40,7 @@ export interface Records {
 export interface RecordServices {
   live: LiveSources;
   auditWriter: AuditWriter;
-  rooms: Rooms;
+  rooms: LiveDocuments;
   dosing: DosingSettings;
 }
 

@@ -3,13 +3,13 @@ import { READ_ACTION } from '../domain/audit';
 import { mayDo } from '../domain/roles';
 import { AuditEvent, Clinician, Consent, EligibilityAssessment, Measure, Prescription, PsychotherapyNote, ScoreAlert, TreatmentCourse, TreatmentSession } from '../entities';
 import { badInput, forbidden } from '../errors';
-import type { Node } from '../schema/Node';
+import type { Node } from '../entities/Node';
 import type { PatientRecords } from './patients';
 import type { PlanRecords } from './plans';
 import type { RequestScope } from './scope';
 
 /**
- * Every type that implements Node (src/schema/Node.ts), with where its rows live: a test checks the
+ * Every type that implements Node (src/entities/Node.ts), with where its rows live: a test checks the
  * schema's implementations against this table. A record of a patient is reached under the same
  * care-team check and audited as the same read as through its other fields; a psychotherapy note
  * only by its author; a clinician by one who shares a care team with them (or an admin); an audit
@@ -82,7 +82,7 @@ export class NodeRecords {
       default: {
         const source = PATIENT_RECORDS[row.type];
         await this.access.requirePatient(this.scope.em, row.patient_id!);
-        const record = (await this.scope.em.findOne(source.entity, { id: key } as never)) as Node | null;
+        const record = (await this.scope.em.findOne(source.entity, { id: key })) as Node | null;
         if (record) this.scope.audit({ action: READ_ACTION[row.type], patientId: row.patient_id!, entity: row.type, entityId: key });
         return record;
       }

@@ -8,7 +8,7 @@ import { badInput, conflict, notFound } from '../errors';
 import { notifyOnCommit } from '../events/events';
 import { parseId } from '../ids';
 import { pageRequest, toConnection, type ConnectionShape } from '../schema/connection';
-import { parseCalendarDate } from '../schema/scalars';
+import { parseCalendarDate } from '../entities/scalars';
 import type { CourseRecords } from './courses';
 import { mapRow, PerPatient } from './perPatient';
 import type { RequestScope } from './scope';

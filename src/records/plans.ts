@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { CareTeamAccess } from '../auth/access';
 import { issueCollabTicket, type IssuedTicket } from '../auth/collabTickets';
-import type { Rooms } from '../collab/rooms';
 import { READ_ACTION } from '../domain/audit';
 import { MAX_PLANNED_DOSING_SESSIONS, PLAN_SECTIONS, isPlanSection, mayEditSection, sectionRefusal, type Protocol, type Route } from '../domain/plans';
 import type { Role } from '../domain/roles';
@@ -25,6 +24,21 @@ export interface NewPlan {
 /** A section holds a plan's prose, not a record dump: a generous limit that stops accidents. */
 const MAX_SECTION_CHARS = 100_000;
 
+/**
+ * The live documents, as the records use them: implemented by the collab rooms (src/collab/rooms.ts),
+ * which sit above the records, so the records name only what they need.
+ */
+export interface LiveDocuments {
+  with<T>(planId: string, patientId: string, work: (document: LiveDocument) => Promise<T>): Promise<T>;
+}
+
+export interface LiveDocument {
+  /** The sections' text as stored. */
+  sectionTexts(keys: readonly string[]): Promise<Map<string, string>>;
+  /** Replaces a section's text on behalf of a clinician whose permission was checked; resolves once stored. */
+  replaceSection(key: string, text: string, by: { clinicianId: string; requestId: string }): Promise<void>;
+}
+
 /** Treatment plans and their live document, as one clinician may see and change them. */
 export class PlanRecords {
   private readonly ofPatients = new PerPatient(
@@ -35,7 +49,7 @@ export class PlanRecords {
   constructor(
     private readonly scope: RequestScope,
     private readonly access: CareTeamAccess,
-    private readonly rooms: Rooms,
+    private readonly rooms: LiveDocuments,
     private readonly live: LiveSources,
     private readonly courses: CourseRecords,
   ) {}

@@ -100,6 +100,7 @@ export class SessionRecords {
         { ...input, bloodPressureOverrideReason: bloodPressureReason },
         {
           medication: prescription.medication,
+          // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- a numeric column arrives as a string
           prescribedDoseMg: Number(prescription.doseMg),
           scheduledAt: session.scheduledAt,
           now: new Date(),

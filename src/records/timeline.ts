@@ -118,7 +118,7 @@ export class TimelineRecords {
     for (const row of rows) byKind.set(row.kind, [...(byKind.get(row.kind) ?? []), row.id]);
     await Promise.all(
       [...byKind].map(async ([kind, ids]) => {
-        const found = (await em.find(SOURCES[kind].entity, { id: { $in: ids } } as never)) as TimelineRecord[];
+        const found = (await em.find(SOURCES[kind].entity, { id: { $in: ids } })) as TimelineRecord[];
         for (const record of found) loaded.set(`${kind}:${record.id}`, record);
       }),
     );

@@ -48,6 +48,6 @@ export class AlertResolver {
 
   @FieldResolver(() => Clinician, { nullable: true })
   acknowledgedBy(@Root() alert: ScoreAlert): Promise<Clinician | null> {
-    return alert.acknowledgedBy ? (alert.acknowledgedBy.load() as Promise<Clinician>) : Promise.resolve(null);
+    return alert.acknowledgedBy ? (alert.acknowledgedBy.load()) : Promise.resolve(null);
   }
 }

@@ -24,4 +24,5 @@ function courseOf<T extends { course: { load(): Promise<TreatmentCourse | null> 
 }
 
 const recordTypes: ClassType<{ course: { load(): Promise<TreatmentCourse | null> } }>[] = [EligibilityAssessment, Consent, Prescription, TreatmentPlan, TreatmentSession, Measure, ScoreAlert];
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- type-graphql's own type for resolver classes
 export const recordCourseResolvers: Function[] = recordTypes.map((type) => courseOf(type));

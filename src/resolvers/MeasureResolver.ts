@@ -2,7 +2,7 @@ import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, Resolver,
 import { Instrument } from '../domain/instruments';
 import { Clinician, Measure, Patient, ScoreAlert } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
-import { DateTimeScalar } from '../schema/scalars';
+import { DateTimeScalar } from '../entities/scalars';
 
 @InputType()
 class RecordMeasureInput {

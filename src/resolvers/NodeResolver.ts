@@ -1,7 +1,7 @@
 import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
 import type { GraphQLContext } from '../graphql/context';
 import { MAX_NODES } from '../records/nodes';
-import { Node } from '../schema/Node';
+import { Node } from '../entities/Node';
 
 @Resolver()
 export class NodeResolver {

@@ -4,7 +4,7 @@ import { PatientStatus } from '../domain/patientStatus';
 import { Route } from '../domain/plans';
 import { Clinician, Consent, EligibilityAssessment, Patient, Prescription } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
-import { DateScalar } from '../schema/scalars';
+import { DateScalar } from '../entities/scalars';
 
 @InputType()
 class BloodPressureInput {
@@ -134,7 +134,7 @@ export class PathwayResolver {
 export class ConsentResolver {
   @FieldResolver(() => Clinician, { nullable: true })
   withdrawnBy(@Root() consent: Consent): Promise<Clinician | null> {
-    return consent.withdrawnBy ? (consent.withdrawnBy.load() as Promise<Clinician>) : Promise.resolve(null);
+    return consent.withdrawnBy ? (consent.withdrawnBy.load()) : Promise.resolve(null);
   }
 }
 
@@ -152,6 +152,6 @@ export class PrescriptionResolver {
 
   @FieldResolver(() => Clinician, { nullable: true })
   voidedBy(@Root() prescription: Prescription): Promise<Clinician | null> {
-    return prescription.voidedBy ? (prescription.voidedBy.load() as Promise<Clinician>) : Promise.resolve(null);
+    return prescription.voidedBy ? (prescription.voidedBy.load()) : Promise.resolve(null);
   }
 }

@@ -5,7 +5,7 @@ import { Instrument } from '../domain/instruments';
 import { CareTeamMember, Clinician, Consent, EligibilityAssessment, Measure, Patient, Prescription, ScoreAlert, TreatmentCourse, TreatmentPlan, TreatmentSession } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
 import { argumentGiven, Connection, type ConnectionShape } from '../schema/connection';
-import { DateScalar } from '../schema/scalars';
+import { DateScalar } from '../entities/scalars';
 import { TimelineEntry } from '../schema/TimelineEntry';
 
 const PatientConnection = Connection('Patient', Patient);

@@ -2,7 +2,7 @@ import { Arg, Ctx, Field, FieldResolver, Float, ID, InputType, Int, Mutation, Qu
 import { AdverseEvent, SessionKind } from '../domain/pathway';
 import { Clinician, Prescription, PsychotherapyNote, TreatmentPlan, TreatmentSession } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
-import { DateTimeScalar } from '../schema/scalars';
+import { DateTimeScalar } from '../entities/scalars';
 
 @InputType()
 class ScheduleSessionInput {
@@ -115,7 +115,7 @@ export class SessionResolver {
 
   @FieldResolver(() => Clinician, { nullable: true, description: 'For a completed dosing session: the prescriber who gave the dose.' })
   administeredBy(@Root() session: TreatmentSession): Promise<Clinician | null> {
-    return session.administeredBy ? (session.administeredBy.load() as Promise<Clinician>) : Promise.resolve(null);
+    return session.administeredBy ? (session.administeredBy.load()) : Promise.resolve(null);
   }
 
   @FieldResolver(() => Prescription, { nullable: true, description: 'For a completed dosing session: the prescription dosed under.' })

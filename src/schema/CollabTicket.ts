@@ -1,5 +1,5 @@
 import { Field, ObjectType } from 'type-graphql';
-import { DateTimeScalar } from './scalars';
+import { DateTimeScalar } from '../entities/scalars';
 
 @ObjectType({ description: 'Opens one plan’s live document once: `/collab/<planId>?ticket=<ticket>` (y-websocket `params: { ticket }`).' })
 export class CollabTicket {

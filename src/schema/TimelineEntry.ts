@@ -1,6 +1,6 @@
 import { createUnionType, Field, ObjectType, registerEnumType } from 'type-graphql';
 import { Consent, EligibilityAssessment, Measure, Prescription, ScoreAlert, TreatmentCourse, TreatmentSession } from '../entities';
-import { DateTimeScalar } from './scalars';
+import { DateTimeScalar } from '../entities/scalars';
 
 export enum TimelineKind {
   COURSE_OPENED = 'COURSE_OPENED',

@@ -10,7 +10,7 @@ import { createTokenService, type TokenService } from '../../src/auth/tokens';
 import { demoTokenIssuer, type DemoClinician } from '../../src/auth/demoTokens';
 import { DEVELOPMENT_CORS_ORIGINS } from '../../src/config/config';
 import { openOrm, type Orm } from '../../src/db/orm';
-import type { SocketLimits } from '../../src/http/sockets';
+import type { SocketLimits } from '../../src/config/config';
 import { DEFAULT_LOAD, type DosingSettings, type LoadSettings } from '../../src/config/config';
 import { Role } from '../../src/domain/roles';
 import { createLogger } from '../../src/logger';

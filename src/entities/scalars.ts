@@ -52,9 +52,9 @@ function parseInstant(value: unknown): Date {
   const [, day, hour, minute, second = '0', offsetHours = '0', offsetMinutes = '0'] = match;
   // `Date` would roll 31 February over into March, and 24:00 into tomorrow.
   if (!isCalendarDate(day) || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59 || Number(offsetHours) > 23 || Number(offsetMinutes) > 59) {
-    throw invalid(`DateTime ${value} is not a real instant`);
+    throw invalid(`DateTime ${String(value)} is not a real instant`);
   }
   const date = new Date(value as string);
-  if (Number.isNaN(date.getTime())) throw invalid(`DateTime ${value} is not a real instant`);
+  if (Number.isNaN(date.getTime())) throw invalid(`DateTime ${String(value)} is not a real instant`);
   return date;
 }

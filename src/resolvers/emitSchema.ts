@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildGraphQLSchema, printGraphQLSchema } from './build';
+import { buildGraphQLSchema, printGraphQLSchema } from './schema';
 
 /** `npm run schema`: rewrites src/schema/schema.graphql from the resolvers. */
 async function main() {

@@ -1,18 +1,18 @@
 import 'reflect-metadata';
-import './enums';
+import '../schema/enums';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
-import { guardTextInputs } from './textInputs';
-import { AlertResolver } from '../resolvers/AlertResolver';
-import { AuditResolver } from '../resolvers/AuditResolver';
-import { ClinicianResolver } from '../resolvers/ClinicianResolver';
-import { CourseResolver, recordCourseResolvers } from '../resolvers/CourseResolver';
-import { MeasureResolver } from '../resolvers/MeasureResolver';
-import { NodeResolver } from '../resolvers/NodeResolver';
-import { SessionResolver } from '../resolvers/SessionResolver';
-import { ConsentResolver, PathwayResolver, PrescriptionResolver } from '../resolvers/PathwayResolver';
-import { PlanResolver, PlanSectionResolver } from '../resolvers/PlanResolver';
-import { CareTeamMemberResolver, PatientResolver } from '../resolvers/PatientResolver';
+import { guardTextInputs } from '../schema/textInputs';
+import { AlertResolver } from './AlertResolver';
+import { AuditResolver } from './AuditResolver';
+import { ClinicianResolver } from './ClinicianResolver';
+import { CourseResolver, recordCourseResolvers } from './CourseResolver';
+import { MeasureResolver } from './MeasureResolver';
+import { NodeResolver } from './NodeResolver';
+import { SessionResolver } from './SessionResolver';
+import { ConsentResolver, PathwayResolver, PrescriptionResolver } from './PathwayResolver';
+import { PlanResolver, PlanSectionResolver } from './PlanResolver';
+import { CareTeamMemberResolver, PatientResolver } from './PatientResolver';
 
 const resolvers = [
   ClinicianResolver,
