@@ -32,6 +32,46 @@ const POSTGRAPHILE_DASHBOARD = `query Dashboard($first: Int!) { patients: allPat
   latestMeasures: latestMeasuresList { instrument totalScore severity administeredAt } } }
   pageInfo { hasNextPage endCursor } } }`;
 
+/** One patient's view (issue 15): care team, 20 newest measures, open alerts. */
+export const PATIENT = `query Patient($id: ID!) { patient(id: $id) { id firstName lastName status careTeam { role clinician { name } }
+  measures(first: 20) { edges { node { id instrument totalScore severity administeredAt } } } alerts { id kind level message } } }`;
+const POSTGRAPHILE_PATIENT = `query Patient($id: UUID!) { patient: patientById(id: $id) { id firstName lastName status
+  careTeam: careTeamMembersByPatientIdList(orderBy: [ADDED_AT_ASC, ID_ASC]) { role clinician: clinicianByClinicianId { name } }
+  measures: measuresByPatientId(first: 20, orderBy: [ADMINISTERED_AT_DESC, ID_DESC]) { edges { node { id instrument totalScore severity administeredAt } } }
+  alerts: scoreAlertsByPatientIdList(condition: { acknowledgedAt: null }, orderBy: [ID_DESC]) { id kind level message } } }`;
+
+/** A workload: the operation as this server (and the floor) and as PostGraphile spell it. */
+interface Workload {
+  title: string;
+  query: string;
+  postgraphileQuery: string;
+  variables(patientId: string): Record<string, unknown>;
+  /** What the answer shows, in a form the three servers must agree on. */
+  shape(data: any): unknown;
+}
+
+const WORKLOADS: Record<'dashboard' | 'patient', Workload> = {
+  dashboard: {
+    title: `Dashboard page: ${PAGE} of ${PATIENTS} patients (care team, latest measures; ${MEASURES} measures each)`,
+    query: DASHBOARD,
+    postgraphileQuery: POSTGRAPHILE_DASHBOARD,
+    variables: () => ({ first: PAGE }),
+    shape: (data) => shape(data),
+  },
+  patient: {
+    title: `One patient's view (care team, measures(first: 20) of its ${MEASURES}, open alerts), of ${PATIENTS} patients`,
+    query: PATIENT,
+    postgraphileQuery: POSTGRAPHILE_PATIENT,
+    variables: (id) => ({ id }),
+    shape: ({ patient }) => ({
+      id: patient.id,
+      careTeam: patient.careTeam.map((m: any) => `${m.role} ${m.clinician.name}`),
+      measures: patient.measures.edges.map(({ node }: any) => `${node.id} ${node.totalScore} ${new Date(node.administeredAt).toISOString()}`),
+      alerts: patient.alerts.map((a: any) => `${a.id} ${a.kind} ${a.level} ${a.message}`),
+    }),
+  },
+};
+
 /**
  * 2,000 patients on one prescriber's care teams, each with the prescriber and a therapist and ten
  * PHQ-9/GAD-7 measures, written straight into the server's tables (the API would take minutes).
@@ -48,6 +88,9 @@ select uuidv7(), c.patient_id, c.id, case when k % 2 = 0 then 'PHQ9' else 'GAD7'
   case when k % 2 = 0 then '[1,1,1,1,1,1,1,1,0]'::jsonb else '[1,1,1,1,1,1,0]'::jsonb end,
   case when k % 2 = 0 then 8 else 6 end, 'MILD', now() - (k || ' days')::interval, $1, now()
 from treatment_course c cross join generate_series(1, ${MEASURES}) k;
+insert into score_alert (id, patient_id, course_id, measure_id, instrument, kind, level, message, created_at)
+select distinct on (m.patient_id) uuidv7(), m.patient_id, m.course_id, m.id, m.instrument, 'SEVERE_SYMPTOMS', 'WARNING', 'Severe symptoms', m.administered_at
+from measure m order by m.patient_id, m.administered_at desc;
 analyze;`.replaceAll('$1', `'${prescriber}'::uuid`).replaceAll('$2', `'${therapist}'::uuid`);
 
 /**
@@ -59,7 +102,7 @@ analyze;`.replaceAll('$1', `'${prescriber}'::uuid`).replaceAll('$2', `'${therapi
 const POSTGRAPHILE_SETUP = `
 create role kap_bench_clinician nologin;
 grant usage on schema public to kap_bench_clinician;
-grant select on patient, care_team_member, clinician, measure to kap_bench_clinician;
+grant select on patient, care_team_member, clinician, measure, score_alert to kap_bench_clinician;
 create function bench_my_patients() returns setof uuid stable security definer language sql as $$
   select m.patient_id from care_team_member m join clinician c on c.id = m.clinician_id where c.sub = current_setting('jwt.claims.sub', true)
 $$;
@@ -69,9 +112,11 @@ $$;
 alter table patient enable row level security;
 alter table care_team_member enable row level security;
 alter table measure enable row level security;
+alter table score_alert enable row level security;
 create policy care_team on patient for select using (id in (select bench_my_patients()));
 create policy care_team on care_team_member for select using (patient_id in (select bench_my_patients()));
-create policy care_team on measure for select using (patient_id in (select bench_my_patients()));`;
+create policy care_team on measure for select using (patient_id in (select bench_my_patients()));
+create policy care_team on score_alert for select using (patient_id in (select bench_my_patients()));`;
 
 export interface ServerRound {
   name: string;
@@ -89,6 +134,7 @@ export interface ServerRound {
 }
 
 export interface DashboardResult {
+  title: string;
   load: string;
   rounds: ServerRound[][];
 }
@@ -189,7 +235,8 @@ function shape(data: any): unknown {
  * stores the audit rows; autocannon with 10 connections, rounds alternating between the three.
  * Before timing, checks that the three answer the same page.
  */
-export async function graphqlDashboard(log: (line: string) => void): Promise<DashboardResult> {
+export async function graphqlDashboard(log: (line: string) => void, which: keyof typeof WORKLOADS = 'dashboard'): Promise<DashboardResult> {
+  const workload = WORKLOADS[which];
   const db = await benchDatabase();
   const children: ChildProcess[] = [];
   const admin = new pg.Client({ connectionString: db.url });
@@ -213,20 +260,23 @@ export async function graphqlDashboard(log: (line: string) => void): Promise<Das
     children.push(floor.child);
 
     const targets: Target[] = [
-      { name: 'this server', url: ours.url, child: ours.child, query: DASHBOARD },
-      { name: 'PostGraphile 4.14 (RLS, no audit)', url: postgraphile.url, child: postgraphile.child, query: POSTGRAPHILE_DASHBOARD },
-      { name: 'node:http + pg, one statement with audit', url: floor.url, child: floor.child, query: DASHBOARD },
+      { name: 'this server', url: ours.url, child: ours.child, query: workload.query },
+      { name: 'PostGraphile 4.14 (RLS, no audit)', url: postgraphile.url, child: postgraphile.child, query: workload.postgraphileQuery },
+      { name: 'node:http + pg, one statement with audit', url: floor.url, child: floor.child, query: workload.query },
     ];
-    const answers = await Promise.all(targets.map(async (target) => JSON.stringify(shape(await graphql(target.url, prescriber, target.query, { first: PAGE })))));
+    // The patient view reads a patient from the middle of the list.
+    const patientId = (await admin.query<{ id: string }>('select id from patient order by id offset $1 limit 1', [Math.floor(PATIENTS / 2)])).rows[0].id;
+    const variables = workload.variables(patientId);
+    const answers = await Promise.all(targets.map(async (target) => JSON.stringify(workload.shape(await graphql(target.url, prescriber, target.query, variables)))));
     for (const [i, answer] of answers.entries()) {
       if (answer !== answers[0]) throw new Error(`${targets[i].name} answers another page than ${targets[0].name}:\n${answer.slice(0, 600)}\n${answers[0].slice(0, 600)}`);
     }
-    if (!answers[0].includes('THERAPIST Bench Therapist')) throw new Error(`unexpected page: ${answers[0].slice(0, 300)}`);
-    log(`  the three answer the same ${PAGE} patients`);
+    if (!answers[0].includes('THERAPIST Bench Therapist')) throw new Error(`unexpected answer: ${answers[0].slice(0, 300)}`);
+    log(`  the three answer the same: ${answers[0].slice(0, 120)}…`);
 
     const transactions = async () =>
       Number((await admin.query<{ n: string }>('select (xact_commit + xact_rollback)::text as n from pg_stat_database where datname = current_database()')).rows[0].n);
-    const body = (query: string) => JSON.stringify({ query, variables: { first: PAGE } });
+    const body = (query: string) => JSON.stringify({ query, variables });
     const load = (target: Target, seconds: number) =>
       autocannon({
         url: `${target.url}/graphql`,
@@ -271,7 +321,7 @@ export async function graphqlDashboard(log: (line: string) => void): Promise<Das
       }
       rounds.push(results);
     }
-    return { load: `${loadBefore} before, ${uptime()} after (1, 5, 15 min; ${os.cpus().length} cores)`, rounds };
+    return { title: workload.title, load: `${loadBefore} before, ${uptime()} after (1, 5, 15 min; ${os.cpus().length} cores)`, rounds };
   } finally {
     await admin.end().catch(() => undefined);
     await Promise.all(children.map((child) => stopChild(child)));
@@ -285,7 +335,7 @@ export function formatDashboard(result: DashboardResult): string[] {
   const names = result.rounds[0].map((r) => r.name);
   const med = (i: number, pick: (r: ServerRound) => number) => median(result.rounds.map((round) => pick(round[i])));
   const lines = [
-    `Dashboard page: ${PAGE} of ${PATIENTS} patients (care team, latest measures; ${MEASURES} measures each), autocannon ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${ROUND_SECONDS} s; medians of the rounds. Load average: ${result.load}.`,
+    `${result.title}, autocannon ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${ROUND_SECONDS} s; medians of the rounds. Load average: ${result.load}.`,
     '',
     '| server | req/s | p50 | p99 | server CPU / req | PostgreSQL CPU / req | transactions / req | RSS | failed |',
     '|---|---|---|---|---|---|---|---|---|',

@@ -12,7 +12,8 @@ const benchmarks: Record<string, (log: (line: string) => void) => Promise<string
   alerts: async (log) => formatFanout(await alertFanout(log)),
   collab: async (log) => formatRelay(await collabRelay(log)),
   'collab-open': async (log) => formatOpen(await collabOpen(log)),
-  graphql: async (log) => formatDashboard(await graphqlDashboard(log)),
+  graphql: async (log) => formatDashboard(await graphqlDashboard(log, 'dashboard')),
+  'graphql-patient': async (log) => formatDashboard(await graphqlDashboard(log, 'patient')),
 };
 
 async function main() {
