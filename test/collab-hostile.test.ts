@@ -5,10 +5,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { updateMessage } from '../src/collab/protocol';
 import { PLAN_SECTIONS } from '../src/domain/plans';
 import { Role } from '../src/domain/roles';
-import { AddCareTeamMemberDocument, CreatePatientDocument, CreateTreatmentPlanDocument, MeDocument, TreatmentPlanDocument } from './generated/graphql';
+import { MeDocument, TreatmentPlanDocument } from './generated/graphql';
 import { collabClient, type CollabClient } from './support/collab';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 import { eventually } from './support/subscription';
+import { planWithTeam } from './support/careTeam';
 import { craftUpdate, lastClock, textItem } from './support/yjsCraft';
 
 /**
@@ -31,14 +32,7 @@ afterEach(() => {
 });
 afterAll(() => server.close());
 
-async function newPlan(): Promise<string> {
-  const { createPatient } = await prescriber.http.request(CreatePatientDocument, { input: { firstName: 'Hostile', lastName: 'Editor', dateOfBirth: '1981-03-03' } });
-  await prescriber.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: therapist.email });
-  const { createTreatmentPlan } = await prescriber.http.request(CreateTreatmentPlanDocument, {
-    input: { patientId: createPatient.id, protocol: 'CONCURRENT', route: 'IM', plannedDosingSessions: 6 },
-  });
-  return createTreatmentPlan.id;
-}
+const newPlan = async () => (await planWithTeam(prescriber, therapist, { firstName: 'Hostile', lastName: 'Editor', dateOfBirth: '1981-03-03' }, 'CONCURRENT')).planId;
 
 async function open(planId: string, who: TestClinician): Promise<CollabClient> {
   const client = await collabClient(server.url, planId, who.token);

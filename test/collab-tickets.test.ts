@@ -3,18 +3,11 @@ import { GraphQLClient } from 'graphql-request';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
-import {
-  AddCareTeamMemberDocument,
-  CollabTicketDocument,
-  CreatePatientDocument,
-  CreateTreatmentPlanDocument,
-  MeDocument,
-  RemoveCareTeamMemberDocument,
-  TreatmentPlanDocument,
-} from './generated/graphql';
+import { CollabTicketDocument, MeDocument, RemoveCareTeamMemberDocument, TreatmentPlanDocument } from './generated/graphql';
 import { collabClient, refusedProvider, type CollabClient } from './support/collab';
 import { expectCode } from './support/expect';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
+import { planWithTeam } from './support/careTeam';
 import { eventually } from './support/subscription';
 
 let server: TestServer;
@@ -37,14 +30,7 @@ afterEach(() => {
 });
 afterAll(() => server.close());
 
-async function newPlan(): Promise<{ planId: string; patientId: string }> {
-  const { createPatient } = await prescriber.http.request(CreatePatientDocument, { input: { firstName: 'Kim', lastName: 'Ticket', dateOfBirth: '1985-03-04' } });
-  await prescriber.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: therapist.email });
-  const { createTreatmentPlan } = await prescriber.http.request(CreateTreatmentPlanDocument, {
-    input: { patientId: createPatient.id, protocol: 'SEPARATE_DAY', route: 'IM', plannedDosingSessions: 6 },
-  });
-  return { planId: createTreatmentPlan.id, patientId: createPatient.id };
-}
+const newPlan = () => planWithTeam(prescriber, therapist, { firstName: 'Kim', lastName: 'Ticket', dateOfBirth: '1985-03-04' });
 
 const ticketFor = async (who: TestClinician, planId: string) => (await who.http.request(CollabTicketDocument, { planId })).collabTicket;
 

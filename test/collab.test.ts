@@ -2,8 +2,6 @@ import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
 import {
-  AddCareTeamMemberDocument,
-  CreatePatientDocument,
   CreateTreatmentPlanDocument,
   MeDocument,
   PatientPlansDocument,
@@ -15,6 +13,7 @@ import {
 import { collabClient, refusedProvider, type CollabClient } from './support/collab';
 import { expectCode } from './support/expect';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
+import { planWithTeam } from './support/careTeam';
 import { collect, eventually } from './support/subscription';
 
 let server: TestServer;
@@ -35,14 +34,7 @@ afterEach(() => {
 });
 afterAll(() => server.close());
 
-async function newPlan(): Promise<{ planId: string; patientId: string }> {
-  const { createPatient } = await prescriber.http.request(CreatePatientDocument, { input: { firstName: 'Robin', lastName: 'Plan', dateOfBirth: '1979-09-09' } });
-  await prescriber.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: therapist.email });
-  const { createTreatmentPlan } = await prescriber.http.request(CreateTreatmentPlanDocument, {
-    input: { patientId: createPatient.id, protocol: 'SEPARATE_DAY', route: 'IM', plannedDosingSessions: 6 },
-  });
-  return { planId: createTreatmentPlan.id, patientId: createPatient.id };
-}
+const newPlan = () => planWithTeam(prescriber, therapist, { firstName: 'Robin', lastName: 'Plan', dateOfBirth: '1979-09-09' });
 
 async function open(planId: string, who: TestClinician): Promise<CollabClient> {
   const client = await collabClient(server.url, planId, who.token);

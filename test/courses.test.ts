@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
 import {
-  AddCareTeamMemberDocument,
   ChangePatientStatusDocument,
   CompleteDosingSessionDocument,
-  CreatePatientDocument,
   CreateTreatmentPlanDocument,
   MeDocument,
   PatientCoursesDocument,
@@ -20,6 +18,7 @@ import {
 import { expectCode } from './support/expect';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 import { daysAgo, fromNow, HOUR } from './support/time';
+import { patientWithTeam } from './support/careTeam';
 import { dosingInput } from './support/dosing';
 
 let server: TestServer;
@@ -38,11 +37,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function newPatient(): Promise<string> {
-  const { createPatient } = await prescriber.http.request(CreatePatientDocument, { input: { firstName: 'Cora', lastName: 'Course', dateOfBirth: '1979-04-04' } });
-  await prescriber.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: therapist.email });
-  return createPatient.id;
-}
+const newPatient = () => patientWithTeam(prescriber, therapist, { firstName: 'Cora', lastName: 'Course', dateOfBirth: '1979-04-04' });
 
 const assess = (patientId: string, decision: EligibilityDecision = 'ELIGIBLE') =>
   prescriber.http.request(RecordEligibilityAssessmentDocument, {

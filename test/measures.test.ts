@@ -15,6 +15,7 @@ import {
 } from './generated/graphql';
 import { expectCode } from './support/expect';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
+import { patientWithTeam } from './support/careTeam';
 import { collect, eventually } from './support/subscription';
 
 let server: TestServer;
@@ -31,13 +32,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function newPatient(): Promise<string> {
-  const { createPatient } = await prescriber.http.request(CreatePatientDocument, {
-    input: { firstName: 'Sam', lastName: 'Measure', dateOfBirth: '1988-04-04' },
-  });
-  await prescriber.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: therapist.email });
-  return createPatient.id;
-}
+const newPatient = () => patientWithTeam(prescriber, therapist, { firstName: 'Sam', lastName: 'Measure', dateOfBirth: '1988-04-04' });
 
 /** PHQ-9 responses with the given total, item 9 answered `item9`. */
 function phq9(total: number, item9 = 0): number[] {
