@@ -7,8 +7,8 @@ import type { GraphQLContext } from './context';
 /**
  * Subscription events executed once per group of alike subscriptions instead of once per
  * subscriber, and sent to the group's recipients in one loop. A thousand clinicians watching one
- * patient's alerts with the same operation get one execution per alert, not a thousand (each costs
- * tens of microseconds of resolver work), so the fan-out is bounded by the sockets, not by GraphQL.
+ * patient's alerts with the same operation get one execution per alert, not a thousand, so the
+ * fan-out is bounded by the sockets, not by GraphQL (BENCHMARKS.md, "alerts — score-alert fan-out").
  *
  * Alike means: the same event item, the same operation text, variables and operation name, and the
  * same role. Whoever receives an event has just been checked to be on the patient's care team

@@ -25,7 +25,7 @@ export const INSERT_AUDIT_ROWS = `insert into audit_event (at, clinician_id, act
 /**
  * Rows as the statement takes them: grouped by what was done to what, each group listing who did it
  * and under which request. A thousand clinicians receiving one alert are two groups (the alert and
- * its measure), not two thousand objects for PostgreSQL to parse, which halves the insert.
+ * its measure), not two thousand objects for PostgreSQL to parse (BENCHMARKS.md, "alerts — score-alert fan-out").
  */
 export function encodeAuditRows(rows: AuditRow[]): string {
   const groups = new Map<string, { action: AuditAction; patientId?: string; entity: string; entityId?: string; clinicians: string[]; requestIds: string[] }>();

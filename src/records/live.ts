@@ -17,7 +17,7 @@ import type { AuditEntry, RequestScope } from './scope';
  *
  * One pass, not one waiting consumer per subscription: a thousand clinicians on a patient's team
  * then cost a thousand function calls per alert, not a thousand chains of promises woken one by one
- * (each several microseconds under Node 20's async hooks, and the last subscriber waits for all).
+ * (the last subscriber would wait for all; BENCHMARKS.md, alert fan-out).
  */
 export interface LiveFeeds {
   /** Subscriptions started and not yet ended on this instance. */
