@@ -3,7 +3,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { benchDatabase, cpuMeter, Deferred, graphql, ms, signer, startServerProcess, stopChild, summarize, type CpuSample, type Summary } from './support';
+import { benchDatabase, cpuMeter, Deferred, graphql, inBatches, ms, signer, sleep, startServerProcess, stopChild, summarize, withTimeout, type CpuSample, type Summary } from './support';
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
 const MEASURES = Number(process.env.BENCH_MEASURES ?? 100);
@@ -219,22 +219,6 @@ async function openFloor(payload: string) {
     await close();
     throw error;
   }
-}
-
-async function inBatches<T>(items: T[], size: number, work: (item: T, index: number) => Promise<unknown>) {
-  for (let i = 0; i < items.length; i += size) {
-    await Promise.all(items.slice(i, i + size).map((item, j) => work(item, i + j)));
-  }
-}
-
-const sleep = (msec: number) => new Promise((resolve) => setTimeout(resolve, msec));
-
-function withTimeout<T>(promise: Promise<T>, msec: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: timed out after ${msec} ms`)), msec))),
-  ]);
 }
 
 export function formatFanout(result: FanoutResult): string[] {

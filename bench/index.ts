@@ -1,4 +1,5 @@
 import { alertFanout, formatFanout } from './alertFanout';
+import { alertsNetwork, formatNetwork } from './alertsNetwork';
 import { collabOpen, formatOpen } from './collabOpen';
 import { collabRelay, formatRelay } from './collabRelay';
 import { formatDashboard, graphqlDashboard } from './graphqlDashboard';
@@ -10,6 +11,7 @@ import { machine } from './support';
  */
 const benchmarks: Record<string, (log: (line: string) => void) => Promise<string[]>> = {
   alerts: async (log) => formatFanout(await alertFanout(log)),
+  'alerts-network': async (log) => formatNetwork(await alertsNetwork(log)),
   collab: async (log) => formatRelay(await collabRelay(log)),
   'collab-open': async (log) => formatOpen(await collabOpen(log)),
   graphql: async (log) => formatDashboard(await graphqlDashboard(log, 'dashboard')),

@@ -163,3 +163,19 @@ function readStat(pid: number): { comm: string; ppid: number; ms: number } | und
 
 /** Linux's USER_HZ, the unit of /proc's CPU times: 100 on every architecture Node runs on. */
 const CLOCK_TICKS = 100;
+
+export async function inBatches<T>(items: T[], size: number, work: (item: T, index: number) => Promise<unknown>) {
+  for (let i = 0; i < items.length; i += size) {
+    await Promise.all(items.slice(i, i + size).map((item, j) => work(item, i + j)));
+  }
+}
+
+export const sleep = (msec: number) => new Promise((resolve) => setTimeout(resolve, msec));
+
+export function withTimeout<T>(promise: Promise<T>, msec: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: timed out after ${msec} ms`)), msec))),
+  ]);
+}
