@@ -9,6 +9,7 @@ import { Migration20261201174500_collab_tickets } from './Migration2026120117450
 import { Migration20261201175300_courses } from './Migration20261201175300_courses';
 import { Migration20261201181500_dose_records } from './Migration20261201181500_dose_records';
 import { Migration20261201212436_announce_measures } from './Migration20261201212436_announce_measures';
+import { Migration20261201220700_plan_clients } from './Migration20261201220700_plan_clients';
 
 /** Every migration, in order. Listed explicitly so they run the same from source and from dist. */
 export const migrationsList: MigrationObject[] = [
@@ -22,4 +23,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201175300_courses', class: Migration20261201175300_courses },
   { name: 'Migration20261201181500_dose_records', class: Migration20261201181500_dose_records },
   { name: 'Migration20261201212436_announce_measures', class: Migration20261201212436_announce_measures },
+  { name: 'Migration20261201220700_plan_clients', class: Migration20261201220700_plan_clients },
 ];

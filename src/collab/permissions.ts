@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
 import { isPlanSection, PLAN_SECTIONS, sectionRefusal } from '../domain/plans';
 import type { Role } from '../domain/roles';
+import type { ClientOwners } from './persistence';
 import { neutralisedUpdate, restoreDeleted, senderRevert, type UpdateEffect } from './refusal';
 
 /** Kinds of content a section (a Y.Text) holds: text, formatting marks, embeds, nested types. */
@@ -20,20 +21,27 @@ const TEXT_CONTENT = [Y.ContentString, Y.ContentFormat, Y.ContentEmbed, Y.Conten
  * as. An accepted update is then applied to the document itself; after a refusal the trial, which
  * took the refused structs, is rebuilt from the document before the next update.
  *
- * Yjs client ids are claimed: by the editor who first writes or announces presence with one in this
- * open document, and the server's own. An update that writes as another editor's client id would
- * take clock values that editor's next edits need (they would be dropped as already known), so it is
- * refused and nothing of it is kept.
+ * Yjs client ids are claimed: by the editor who first writes or announces presence with one, and
+ * the server's own. An update that writes as another editor's client id would take clock values that
+ * editor's next edits need (they would be dropped as already known), so it is refused and nothing of
+ * it is kept. Claims are stored with the next update (`takeClaims`), so they hold after a reload and
+ * on every instance: `stored` are the owners as loaded, `adopt` takes what other instances stored.
  */
 export class UpdateGate {
   private trial: Y.Doc;
   private stale = false;
-  /** Yjs client id -> the clinician who owns it; SERVER for the document's own. */
+  /** Yjs client id -> the clinician who owns it; SERVER for the server's (this and earlier loads). */
   private readonly owners = new Map<number, string>();
+  /** Client ids whose owner is stored. */
+  private readonly saved = new Set<number>();
 
-  constructor(private readonly doc: Y.Doc) {
+  constructor(
+    private readonly doc: Y.Doc,
+    stored: ClientOwners = new Map(),
+  ) {
     this.trial = replicaOf(doc);
-    this.owners.set(doc.clientID, SERVER);
+    this.adopt(stored);
+    if (!this.owners.has(doc.clientID)) this.owners.set(doc.clientID, SERVER);
     // Whatever else changes the document (the server's own edits, other instances' updates) reaches
     // the trial too; an accepted client update is applied to the trial first.
     doc.on('update', (update: Uint8Array, origin: unknown) => {
@@ -47,6 +55,28 @@ export class UpdateGate {
     const owner = this.owners.get(client);
     if (owner === undefined) this.owners.set(client, clinicianId);
     return owner === undefined || owner === clinicianId;
+  }
+
+  /**
+   * Owners as stored (by this instance or another): an id nobody here claimed yet takes its stored
+   * owner. One claimed here meanwhile keeps its claim; the stored one wins once this is reloaded.
+   */
+  adopt(stored: ClientOwners): void {
+    for (const [client, owner] of stored) {
+      if (!this.owners.has(client)) this.owners.set(client, owner ?? SERVER);
+      this.saved.add(client);
+    }
+  }
+
+  /** Claims not stored yet, for the next append (null: the server's); they count as stored after. */
+  takeClaims(): ClientOwners {
+    const claims: ClientOwners = new Map();
+    for (const [client, owner] of this.owners) {
+      if (this.saved.has(client)) continue;
+      claims.set(client, owner === SERVER ? null : owner);
+      this.saved.add(client);
+    }
+    return claims;
   }
 
   /**

@@ -12,10 +12,15 @@ export interface PlanChange {
   requestId: string;
 }
 
+/** Who a Yjs client id of a plan's document belongs to: a clinician's id, or null for the server. */
+export type ClientOwners = Map<number, string | null>;
+
 export interface LoadedPlan {
   doc: Y.Doc;
   /** Stored updates applied on top of the snapshot: compaction is due when they pile up. */
   tail: number;
+  /** The owners of the client ids the document was written under (the `UpdateGate` refuses others). */
+  owners: ClientOwners;
 }
 
 /**
@@ -26,26 +31,45 @@ export interface LoadedPlan {
 export class PlanStore {
   constructor(private readonly knex: Knex) {}
 
-  /** The document as stored: snapshot, then every later update in order. */
+  /**
+   * The document as stored: snapshot, then every later update in order, and its client ids' owners.
+   * Read as of one moment (repeatable read), so a compaction committing in between cannot delete
+   * updates after the snapshot was read and before the log was.
+   */
   async load(planId: string): Promise<LoadedPlan> {
-    const { doc, tail } = await readStored(this.knex, planId);
+    const { doc, tail, owners } = await this.knex.transaction(async (trx) => ({ ...(await readStored(trx, planId)), owners: await ownersOf(trx, planId) }), {
+      isolationLevel: 'repeatable read',
+      readOnly: true,
+    });
     // Root types exist untyped until asked for; the sections are Y.Text, which restoring refused
     // deletions relies on.
     for (const { key } of PLAN_SECTIONS) doc.getText(key);
-    return { doc, tail: tail.length };
+    return { doc, tail: tail.length, owners };
+  }
+
+  /** The owners of the plan's client ids as stored (what other instances claimed included). */
+  async owners(planId: string): Promise<ClientOwners> {
+    return ownersOf(this.knex, planId);
   }
 
   /**
-   * Appends changes in one transaction, with the NOTIFY that tells other instances (ids only), and
+   * Appends changes in one transaction, with the owners of client ids not stored before (a claim
+   * already stored keeps its owner) and the NOTIFY that tells other instances (ids only), and
    * returns their ids. Committed before anyone is sent them.
    */
-  async append(planId: string, patientId: string, changes: PlanChange[], sections: string[]): Promise<string[]> {
+  async append(planId: string, patientId: string, changes: PlanChange[], sections: string[], claims: ClientOwners = new Map()): Promise<string[]> {
     return this.knex.transaction(async (trx) => {
       const inserted = await trx.raw<{ rows: { id: string }[] }>(
         `insert into plan_update (plan_id, update, clinician_id) values ${changes.map(() => '(?, ?, ?)').join(', ')} returning id`,
         changes.flatMap((c) => [planId, Buffer.from(c.update), c.clinicianId]),
       );
       const ids = inserted.rows.map((r) => r.id);
+      if (claims.size > 0) {
+        await trx.raw(
+          `insert into plan_client (plan_id, client_id, clinician_id) values ${[...claims].map(() => '(?, ?, ?)').join(', ')} on conflict do nothing`,
+          [...claims].flatMap(([client, owner]) => [planId, client, owner]),
+        );
+      }
       await trx.raw('update treatment_plan set updated_at = now() where id = ?', [planId]);
       // One audit entry per sender and connection (or request) in the batch, in the same transaction.
       const authors = new Map(changes.filter((c) => c.clinicianId !== null).map((c) => [`${c.clinicianId} ${c.requestId}`, c]));
@@ -85,6 +109,11 @@ export class PlanStore {
       doc.destroy();
     });
   }
+}
+
+async function ownersOf(db: Knex | Knex.Transaction, planId: string): Promise<ClientOwners> {
+  const rows = await db.raw<{ rows: { client_id: string; clinician_id: string | null }[] }>('select client_id, clinician_id from plan_client where plan_id = ?', [planId]);
+  return new Map(rows.rows.map((r) => [Number(r.client_id), r.clinician_id]));
 }
 
 /** Snapshot and later updates of a plan, applied to a fresh document with garbage collection on. */

@@ -5,7 +5,7 @@ import type { Logger } from '../logger';
 import { CollabCloseCode, ProtocolError, awarenessMessage, permissionDeniedMessage, syncStep1Message, syncStep2Message, updateMessage, type AwarenessEntry, type ClientMessage, type ReceivedAwareness } from './protocol';
 import type { PresenceLimits } from '../config/config';
 import { UpdateGate, captureUpdate } from './permissions';
-import type { PlanChange, PlanStore } from './persistence';
+import type { ClientOwners, PlanChange, PlanStore } from './persistence';
 
 /**
  * A batch as stored: one merged update per author and connection (Yjs updates commute, so nothing
@@ -66,9 +66,10 @@ export class Room {
     readonly patientId: string,
     readonly doc: Y.Doc,
     private tail: number,
+    owners: ClientOwners,
     private readonly options: { store: PlanStore; logger: Logger; compactAfter: number; presenceLimits: PresenceLimits; onFailure: (room: Room) => void },
   ) {
-    this.gate = new UpdateGate(doc);
+    this.gate = new UpdateGate(doc, owners);
   }
 
   get size(): number {
@@ -147,11 +148,16 @@ export class Room {
     });
   }
 
-  /** Updates another instance stored: already checked there, applied and relayed here. */
+  /**
+   * Updates another instance stored: already checked there, applied and relayed here. The owners of
+   * the client ids they were written under, stored with them, are read first, so nobody here can
+   * write under them.
+   */
   applyStored(ids: string[]): Promise<void> {
     const foreign = ids.filter((id) => !this.own.delete(id));
     if (foreign.length === 0) return Promise.resolve();
     return this.exclusive(async () => {
+      this.gate.adopt(await this.options.store.owners(this.planId));
       for (const stored of await this.options.store.fetch(foreign)) {
         const update = captureUpdate(this.doc, () => Y.applyUpdate(this.doc, stored));
         if (update) this.broadcast(updateMessage(update));
@@ -196,7 +202,7 @@ export class Room {
         const sections = new Set(batch.flatMap((c) => [...c.sections]));
         let ids: string[];
         try {
-          ids = await this.options.store.append(this.planId, this.patientId, byAuthor(batch), [...sections]);
+          ids = await this.options.store.append(this.planId, this.patientId, byAuthor(batch), [...sections], this.gate.takeClaims());
         } catch (error) {
           this.fail(error);
           return;

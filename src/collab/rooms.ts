@@ -67,8 +67,8 @@ export class Rooms {
     let entry = this.open.get(planId);
     if (!entry) {
       const room = this.store.load(planId).then(
-        ({ doc, tail }) =>
-          new Room(planId, patientId, doc, tail, {
+        ({ doc, tail, owners }) =>
+          new Room(planId, patientId, doc, tail, owners, {
             store: this.store,
             logger: this.logger,
             compactAfter: this.compactAfter,

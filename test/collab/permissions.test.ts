@@ -164,6 +164,31 @@ describe('hand-encoded updates (issue 13)', () => {
     expect(server.getText('notes').toString()).toBe('mine');
   });
 
+  it('knows the owners stored with earlier updates, and hands on each new claim once, to be stored', () => {
+    const { server, gate, rx } = setup();
+    const claims = gate.takeClaims();
+    expect([...claims.values()].sort()).toEqual([null, 'prescriber', 'therapist'].sort());
+    expect(claims.get(server.clientID)).toBeNull();
+    expect(claims.get(rx.clientID)).toBe('prescriber');
+    expect(gate.takeClaims().size).toBe(0);
+
+    // The same document reloaded: a new gate, with what was stored.
+    const reloaded = new Y.Doc();
+    for (const { key } of PLAN_SECTIONS) reloaded.getText(key);
+    Y.applyUpdate(reloaded, Y.encodeStateAsUpdate(server));
+    const again = new UpdateGate(reloaded, claims);
+    const state = Y.getState(reloaded.store, rx.clientID);
+    expect(again.receive(THERAPIST, craftUpdate([textItem(Y.createID(rx.clientID, state), 'as you', { parent: 'notes' })])).refusal).toContain('another editor');
+    // An earlier load's server id stays the server's; the new one is claimed for storing.
+    expect(again.receive(THERAPIST, craftUpdate([textItem(Y.createID(server.clientID, Y.getState(reloaded.store, server.clientID)), 'as server', { parent: 'notes' })])).refusal).toContain('another editor');
+    expect([...again.takeClaims()]).toEqual([[reloaded.clientID, null]]);
+    // Claims another instance stored arrive with its updates.
+    const elsewhere = 0x7000_0001;
+    again.adopt(new Map([[elsewhere, 'prescriber']]));
+    expect(again.receive(THERAPIST, craftUpdate([textItem(Y.createID(elsewhere, 0), 'as you', { parent: 'notes' })])).refusal).toContain('another editor');
+    expect(again.takeClaims().size).toBe(0);
+  });
+
   it('refuses content a section cannot hold and map entries on a section', () => {
     const { gate } = setup();
     const other = new Y.Doc();

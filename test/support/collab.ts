@@ -20,9 +20,10 @@ export interface CollabClient {
 
 /**
  * `credential` is a bearer token, or `{ ticket }` from `collabTicket`. `socket` passes options to the
- * client's `ws` socket, e.g. `autoPong: false` for a peer that has gone silent.
+ * client's `ws` socket, e.g. `autoPong: false` for a peer that has gone silent. `doc` is the replica,
+ * a fresh one unless an earlier client's (whose provider was destroyed) reconnects with its own.
  */
-export async function collabClient(serverUrl: string, planId: string, credential: string | { ticket: string }, socket: WebSocket.ClientOptions = {}): Promise<CollabClient> {
+export async function collabClient(serverUrl: string, planId: string, credential: string | { ticket: string }, socket: WebSocket.ClientOptions = {}, doc = new Y.Doc()): Promise<CollabClient> {
   const frames: Buffer[] = [];
   class RecordingWebSocket extends WebSocket {
     constructor(address: string, protocols?: string | string[]) {
@@ -30,7 +31,6 @@ export async function collabClient(serverUrl: string, planId: string, credential
       this.on('message', (data: Buffer) => frames.push(Buffer.from(data)));
     }
   }
-  const doc = new Y.Doc();
   const provider = new WebsocketProvider(`${serverUrl.replace(/^http/, 'ws')}/collab`, planId, doc, {
     params: typeof credential === 'string' ? { token: credential } : credential,
     WebSocketPolyfill: RecordingWebSocket as unknown as typeof globalThis.WebSocket,
