@@ -188,6 +188,7 @@ export async function alertsNetwork(log: (line: string) => void): Promise<Networ
         const onTeam = known.map((team) => new Set(team.members));
         const byMeasure = new Map<string, Receipt[]>();
         let lastReceiptAt = 0;
+        const heard = new Set<number>();
         const sign = await signer();
         log(`  ${instances} instance(s): opening ${CLINICIANS} graphql-ws subscriptions…`);
         await inBatches(
@@ -215,6 +216,7 @@ export async function alertsNetwork(log: (line: string) => void): Promise<Networ
                   list.push({ clinician, at });
                   byMeasure.set(result.data.scoreAlert.measure.id, list);
                   lastReceiptAt = at;
+                  heard.add(clinician);
                 },
                 error: (error) => log(`  subscription failed: ${String(error)}`),
                 complete: () => undefined,
@@ -225,25 +227,22 @@ export async function alertsNetwork(log: (line: string) => void): Promise<Networ
         );
         const urls = servers.map((s) => s.url);
 
-        // Warm-up until every subscription is live (graphql-ws does not acknowledge a subscribe): the
-        // first 40 % of the patients' teams cover every clinician.
+        // Warm-up until every subscription is live (graphql-ws does not acknowledge a subscribe): any
+        // 40 % of the patients' teams cover every clinician.
         const warmPatients = Math.ceil((CLINICIANS / 2.5) * 1.01);
-        for (let round = 0; ; round++) {
+        for (let round = 0; heard.size < CLINICIANS; round++) {
+          if (round >= 6) throw new Error(`only ${heard.size} of ${CLINICIANS} subscribers live`);
           const { writes } = await writer.step({
             urls,
             patients,
             start: next,
-            rate: 50,
-            seconds: warmPatients / 50,
+            rate: 25,
+            seconds: warmPatients / 25,
           });
           next += writes.length;
-          await sleep(2_000);
-          const heard = new Set<number>();
-          for (const w of writes)
-            for (const r of (w.measureId && byMeasure.get(w.measureId)) || []) heard.add(r.clinician);
+          const quietFrom = epochNow();
+          while (epochNow() - Math.max(quietFrom, lastReceiptAt) < 2_000) await sleep(100);
           log(`  warm-up ${round + 1}: ${heard.size} of ${CLINICIANS} subscribers heard`);
-          if (heard.size === CLINICIANS) break;
-          if (round >= 5) throw new Error(`only ${heard.size} of ${CLINICIANS} subscribers live`);
         }
         byMeasure.clear();
 
