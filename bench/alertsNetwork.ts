@@ -1,4 +1,5 @@
 import { execSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
@@ -28,6 +29,17 @@ const DRAIN_SECONDS = Number(process.env.BENCH_DRAIN_SECONDS ?? 20);
 const INSTANCES = (process.env.BENCH_INSTANCES ?? '1,2').split(',').map(Number);
 /** By default the ladder stops at the first saturated step; `BENCH_FULL_LADDER=1` climbs it all. */
 const FULL_LADDER = process.env.BENCH_FULL_LADDER === '1';
+/**
+ * Which instance a clinician's socket lands on: by a hash of the clinician, as a balancer with sticky
+ * sessions would (a team of 2 spans both of two instances half the time, of 3 three times in four), or
+ * `BENCH_PLACEMENT=alternate`: clinician i on instance i mod n, so that with the consecutive teams every
+ * team spans both instances and each alert is worked on by both, the worst case for the subscriber index.
+ */
+const PLACEMENT = process.env.BENCH_PLACEMENT === 'alternate' ? 'alternate' : 'hash';
+const instanceOf = (clinician: number, instances: number) =>
+  PLACEMENT === 'alternate'
+    ? clinician % instances
+    : createHash('sha256').update(`bench-${clinician}`).digest()[0] % instances;
 /** A step is saturated when its p99 (write's answer → receipt) exceeds this. */
 const P99_LIMIT_MS = 100;
 
@@ -62,6 +74,7 @@ export interface NetworkResult {
   patients: number;
   memberships: number;
   stepSeconds: number;
+  placement: string;
   load: { before: string; after: string };
   steps: StepResult[];
 }
@@ -198,7 +211,7 @@ export async function alertsNetwork(log: (line: string) => void): Promise<Networ
             const token = await sign(claimsOf(clinician));
             const opened = new Deferred();
             const client = createClient({
-              url: `${servers[clinician % instances].wsUrl}/graphql`,
+              url: `${servers[instanceOf(clinician, instances)].wsUrl}/graphql`,
               webSocketImpl: WebSocket,
               connectionParams: { authorization: `Bearer ${token}` },
               retryAttempts: 0,
@@ -340,6 +353,7 @@ export async function alertsNetwork(log: (line: string) => void): Promise<Networ
       patients: PATIENTS,
       memberships,
       stepSeconds: STEP_SECONDS,
+      placement: PLACEMENT === 'alternate' ? 'clinician number mod instances' : 'a hash of the clinician',
       load: { before: loadBefore, after: uptime() },
       steps,
     };
@@ -374,7 +388,7 @@ export function formatNetwork(result: NetworkResult): string[] {
   });
   return [
     `${result.clinicians} clinicians, ${result.patients} patients (${result.memberships} care-team memberships), one \`scoreAlert\` subscription per clinician; ` +
-      `PHQ-9 measures (one SUICIDAL_IDEATION alert each) from a writer process, ${result.stepSeconds} s per step. Load average ${result.load.before} before, ${result.load.after} after.`,
+      `PHQ-9 measures (one SUICIDAL_IDEATION alert each) from a writer process, ${result.stepSeconds} s per step; sockets placed on instances by ${result.placement}. Load average ${result.load.before} before, ${result.load.after} after.`,
     ``,
     `| instances | measures/s | written | refused (503) | delivered / expected | duplicates | misdelivered | p50 / p99 / max (answer → receipt) | server CPU per alert | PostgreSQL | writer | subscribers | saturated |`,
     `|---|---|---|---|---|---|---|---|---|---|---|---|---|`,
