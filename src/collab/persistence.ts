@@ -1,8 +1,8 @@
 import type { Knex } from '@mikro-orm/postgresql';
 import * as Y from 'yjs';
 import { PLAN_SECTIONS } from '../domain/plans';
-import { EVENT_CHANNEL, type CareEvent } from '../events/events';
-import { encodeAuditRows, INSERT_AUDIT_ROWS } from '../records/auditWriter';
+import type { CareEvent } from '../events/events';
+import { announce, appendAudit } from '../events/journal';
 
 /** One accepted change to a plan's document, as it is appended to the log. */
 export interface PlanChange {
@@ -73,11 +73,13 @@ export class PlanStore {
       await trx.raw('update treatment_plan set updated_at = now() where id = ?', [planId]);
       // One audit entry per sender and connection (or request) in the batch, in the same transaction.
       const authors = new Map(changes.filter((c) => c.clinicianId !== null).map((c) => [`${c.clinicianId} ${c.requestId}`, c]));
-      const audit = [...authors.values()].map((c) => ({ clinician: c.clinicianId!, action: 'plan.edit' as const, patientId, entity: 'TreatmentPlan', entityId: planId, requestId: c.requestId }));
-      if (audit.length > 0) await trx.raw(INSERT_AUDIT_ROWS, [encodeAuditRows(audit)]);
+      await appendAudit(
+        trx,
+        [...authors.values()].map((c) => ({ clinician: c.clinicianId!, action: 'plan.edit' as const, patientId, entity: 'TreatmentPlan', entityId: planId, requestId: c.requestId })),
+      );
       const events: CareEvent[] = [{ type: 'planUpdated', id: ids.at(-1)!, patientId, planId, updateIds: ids }];
       for (const section of sections) events.push({ type: 'planSectionChanged', id: `${ids.at(-1)}:${section}`, patientId, planId, section });
-      for (const event of events) await trx.raw('select pg_notify(?, ?)', [EVENT_CHANNEL, JSON.stringify(event)]);
+      await announce(trx, events);
       return ids;
     });
   }

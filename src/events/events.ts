@@ -1,5 +1,3 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-
 /** The PostgreSQL channel every instance LISTENs on. */
 export const EVENT_CHANNEL = 'kap_events';
 
@@ -20,16 +18,6 @@ export type CareEvent =
   | { type: 'careTeamLeft'; id: string; patientId: string; clinicianId: string };
 
 const TYPES: readonly CareEvent['type'][] = ['scoreAlert', 'measureRecorded', 'planUpdated', 'planSectionChanged', 'careTeamJoined', 'careTeamLeft'];
-
-/**
- * Queues a NOTIFY in the caller's transaction: PostgreSQL delivers it only if and when that
- * transaction commits, so a rolled-back measure raises nothing.
- */
-export async function notifyOnCommit(em: EntityManager, events: CareEvent[]): Promise<void> {
-  for (const event of events) {
-    await em.getConnection().execute('select pg_notify(?, ?)', [EVENT_CHANNEL, JSON.stringify(event)], 'all', em.getTransactionContext());
-  }
-}
 
 export function parseCareEvent(payload: string | undefined): CareEvent | undefined {
   try {

@@ -1,58 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { AuditAction } from '../domain/audit';
-
-export interface AuditRow {
-  clinician: string;
-  action: AuditAction;
-  patientId?: string;
-  entity: string;
-  entityId?: string;
-  requestId: string;
-}
+import { appendAudit, statementsOf, type AuditRow } from '../events/journal';
 
 /** Appends the audit rows of reads; resolves once they are stored. */
 export type AuditWriter = (rows: AuditRow[]) => Promise<void>;
 
-/**
- * Appends audit rows from one parameter, `encodeAuditRows`' JSON. Stamped by the database's clock,
- * the one clock all instances share.
- */
-export const INSERT_AUDIT_ROWS = `insert into audit_event (at, clinician_id, action, patient_id, entity, entity_id, request_id)
-  select statement_timestamp(), u.clinician, g.action, g."patientId", g.entity, g."entityId", u.request
-  from json_to_recordset(?::json) as g(action text, "patientId" uuid, entity text, "entityId" text, clinicians uuid[], "requestIds" text[])
-  cross join lateral unnest(g.clinicians, g."requestIds") as u(clinician, request)`;
-
-/**
- * Rows as the statement takes them: grouped by what was done to what, each group listing who did it
- * and under which request. A thousand clinicians receiving one alert are two groups (the alert and
- * its measure), not two thousand objects for PostgreSQL to parse (BENCHMARKS.md, "alerts — score-alert fan-out").
- */
-export function encodeAuditRows(rows: AuditRow[]): string {
-  const groups = new Map<string, { action: AuditAction; patientId?: string; entity: string; entityId?: string; clinicians: string[]; requestIds: string[] }>();
-  for (const row of rows) {
-    const key = `${row.action}\n${row.patientId ?? ''}\n${row.entity}\n${row.entityId ?? ''}`;
-    let group = groups.get(key);
-    if (!group) groups.set(key, (group = { action: row.action, patientId: row.patientId, entity: row.entity, entityId: row.entityId, clinicians: [], requestIds: [] }));
-    group.clinicians.push(row.clinician);
-    group.requestIds.push(row.requestId);
-  }
-  return JSON.stringify([...groups.values()]);
-}
-
-/**
- * Appends audit rows in one statement whatever their number: the rows travel as one JSON parameter,
- * which PostgreSQL unpacks, instead of seven bound parameters a row.
- */
-export async function insertAuditRows(em: EntityManager, rows: AuditRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  const params = [encodeAuditRows(rows)];
-  // Through knex with a bound parameter: MikroORM's `execute` would first inline the parameter into
-  // the SQL text, which for a thousand rows costs more than the insert. Still reported to the ORM's
-  // `onQuery` hook like every other statement.
-  const query = em.getConnection().getKnex().raw(em.config.get('onQuery')(INSERT_AUDIT_ROWS, params), params);
-  const transaction = em.getTransactionContext();
-  if (transaction) query.transacting(transaction);
-  await query;
+/** Appends audit rows in the EntityManager's transaction, if it has one (`appendAudit`). */
+export function insertAuditRows(em: EntityManager, rows: AuditRow[]): Promise<void> {
+  return appendAudit(statementsOf(em), rows);
 }
 
 /**

@@ -5,7 +5,7 @@ import type { PatientStatus } from '../domain/patientStatus';
 import { CLINICAL_ROLES } from '../domain/roles';
 import { CareTeamMember, Clinician, Patient } from '../entities';
 import { badInput, conflict, notFound } from '../errors';
-import { notifyOnCommit } from '../events/events';
+import { announce, statementsOf } from '../events/journal';
 import { parseId } from '../ids';
 import { pageRequest, toConnection, type ConnectionShape } from '../schema/connection';
 import { parseCalendarDate } from '../entities/scalars';
@@ -92,7 +92,7 @@ export class PatientRecords {
       // Whoever registers a patient joins the care team, or nobody could reach the record.
       const member = em.create(CareTeamMember, { patient, clinician: me.id, role: me.role, addedBy: me.id });
       await em.flush();
-      await notifyOnCommit(em, [{ type: 'careTeamJoined', id: member.id, patientId: patient.id, clinicianId: me.id }]);
+      await announce(statementsOf(em), [{ type: 'careTeamJoined', id: member.id, patientId: patient.id, clinicianId: me.id }]);
       this.scope.audit(
         { action: 'patient.create', patientId: patient.id, entity: 'Patient', entityId: patient.id },
         { action: 'careTeam.add', patientId: patient.id, entity: 'CareTeamMember', entityId: member.id },
@@ -127,7 +127,7 @@ export class PatientRecords {
       });
       await em.flush();
       // Instances that keep this team in memory (src/auth/careTeams.ts) read it afresh.
-      await notifyOnCommit(em, [{ type: 'careTeamJoined', id: member.id, patientId: id, clinicianId: clinician.id }]);
+      await announce(statementsOf(em), [{ type: 'careTeamJoined', id: member.id, patientId: id, clinicianId: clinician.id }]);
       this.scope.audit({ action: 'careTeam.add', patientId: id, entity: 'CareTeamMember', entityId: member.id });
       return patient;
     });
@@ -148,7 +148,7 @@ export class PatientRecords {
       await em.flush();
       // Open live documents of this patient drop the removed clinician's connections; instances that
       // keep this team in memory read it afresh.
-      await notifyOnCommit(em, [{ type: 'careTeamLeft', id: member.id, patientId: id, clinicianId: memberClinician }]);
+      await announce(statementsOf(em), [{ type: 'careTeamLeft', id: member.id, patientId: id, clinicianId: memberClinician }]);
       this.scope.audit({ action: 'careTeam.remove', patientId: id, entity: 'CareTeamMember', entityId: member.id });
       return patient;
     });

@@ -2,7 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuditAction } from '../domain/audit';
 import type { Clinician } from '../entities';
-import { insertAuditRows, type AuditRow, type AuditWriter } from './auditWriter';
+import type { AuditRow } from '../events/journal';
+import { insertAuditRows, type AuditWriter } from './auditWriter';
 import { Together } from './together';
 
 export interface AuditEntry {
