@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
 import {
-  AddCareTeamMemberDocument,
   ChangePatientStatusDocument,
   CorrectPrescriptionDocument,
-  CreatePatientDocument,
   MeDocument,
   PatientPathwayDocument,
   PatientTimelineDocument,
@@ -16,6 +14,7 @@ import {
   type PrescribeInput,
   type RecordEligibilityAssessmentInput,
 } from './generated/graphql';
+import { patientWithTeam } from './support/careTeam';
 import { expectCode } from './support/expect';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 import { daysAgo } from './support/time';
@@ -34,11 +33,10 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
+/** Registered by the therapist, with the prescriber on the team. */
 async function newPatient(): Promise<string> {
-  const { createPatient } = await therapist.http.request(CreatePatientDocument, { input: { firstName: 'Ari', lastName: 'Pathway', dateOfBirth: '1975-03-03' } });
   await prescriber.http.request(MeDocument);
-  await therapist.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: prescriber.email });
-  return createPatient.id;
+  return patientWithTeam(therapist, prescriber, { firstName: 'Ari', lastName: 'Pathway', dateOfBirth: '1975-03-03' });
 }
 
 const assessment = (patientId: string, change: Partial<RecordEligibilityAssessmentInput> = {}): RecordEligibilityAssessmentInput => ({

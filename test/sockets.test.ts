@@ -2,17 +2,15 @@ import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
 import {
-  AddCareTeamMemberDocument,
   MeDocument,
-  CreatePatientDocument,
-  CreateTreatmentPlanDocument,
   PlanSectionChangedDocument,
   RecordMeasureDocument,
   ScoreAlertsDocument,
   UpdatePlanSectionDocument,
 } from './generated/graphql';
 import { collabClient, type CollabClient } from './support/collab';
-import { startTestServer, type TestClinician, type TestServer } from './support/server';
+import { patientWithTeam, planFor } from './support/careTeam';
+import { startTestServer, type TestServer } from './support/server';
 import { collect, eventually } from './support/subscription';
 
 // Peers that never say goodbye: one gone silent (answers no ping), one that stopped reading.
@@ -37,16 +35,8 @@ async function careTeam(s: TestServer) {
   const prescriber = await s.clinician(Role.PRESCRIBER);
   const therapist = await s.clinician(Role.THERAPIST);
   await therapist.http.request(MeDocument); // signs in once, so the care team can name them
-  const { createPatient } = await prescriber.http.request(CreatePatientDocument, { input: { firstName: 'Sam', lastName: 'Socket', dateOfBirth: '1985-05-05' } });
-  await prescriber.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: therapist.email });
-  return { prescriber, therapist, patientId: createPatient.id };
-}
-
-async function plan(prescriber: TestClinician, patientId: string): Promise<string> {
-  const { createTreatmentPlan } = await prescriber.http.request(CreateTreatmentPlanDocument, {
-    input: { patientId, protocol: 'SEPARATE_DAY', route: 'IM', plannedDosingSessions: 6 },
-  });
-  return createTreatmentPlan.id;
+  const patientId = await patientWithTeam(prescriber, therapist, { firstName: 'Sam', lastName: 'Socket', dateOfBirth: '1985-05-05' });
+  return { prescriber, therapist, patientId };
 }
 
 // A heartbeat short enough to keep the tests quick, long enough that a peer answering from a test
@@ -103,7 +93,7 @@ describe('WebSocket heartbeat', () => {
   it("cuts a live document's peer that stops answering pings, and the others see it leave", async () => {
     server = await startTestServer({ sockets: HEARTBEAT });
     const { prescriber, therapist, patientId } = await careTeam(server);
-    const planId = await plan(prescriber, patientId);
+    const planId = await planFor(prescriber, patientId);
     const present = await collabClient(server.url, planId, prescriber.token);
     collabClients.push(present);
     const silent = await collabClient(server.url, planId, therapist.token, { autoPong: false });
@@ -129,7 +119,7 @@ describe('a peer that stops reading', () => {
   it('is cut once more than the limit waits to be sent to it; its subscriptions end and the others receive everything', async () => {
     server = await startTestServer({ sockets: { heartbeatMs: 60_000, maxBufferedBytes: 256 * 1024 } });
     const { prescriber, therapist, patientId } = await careTeam(server);
-    const planId = await plan(prescriber, patientId);
+    const planId = await planFor(prescriber, patientId);
     const sockets: WebSocket[] = [];
     class PausableWebSocket extends WebSocket {
       constructor(address: string, protocols?: string | string[]) {

@@ -25,8 +25,13 @@ export async function planWithTeam(
   protocol: Protocol = 'SEPARATE_DAY',
 ): Promise<{ planId: string; patientId: string }> {
   const patientId = await patientWithTeam(registrar, colleague, names);
-  const { createTreatmentPlan } = await registrar.http.request(CreateTreatmentPlanDocument, {
+  return { planId: await planFor(registrar, patientId, protocol), patientId };
+}
+
+/** A treatment plan (IM, six dosing sessions) for a patient already on `author`'s care team. */
+export async function planFor(author: TestClinician, patientId: string, protocol: Protocol = 'SEPARATE_DAY'): Promise<string> {
+  const { createTreatmentPlan } = await author.http.request(CreateTreatmentPlanDocument, {
     input: { patientId, protocol, route: 'IM', plannedDosingSessions: 6 },
   });
-  return { planId: createTreatmentPlan.id, patientId };
+  return createTreatmentPlan.id;
 }
