@@ -39,9 +39,9 @@ export default tseslint.config(
     },
   },
   {
-    // Interop with APIs typed `any`: MikroORM's transaction context, tarn's pool internals, type-graphql's
+    // Interop with APIs typed `any`: tarn's pool internals, type-graphql's
     // root arguments, graphql-js execution plumbing.
-    files: ['src/http/metrics.ts', 'src/records/auditWriter.ts', 'src/records/together.ts', 'src/graphql/sharedExecution.ts', 'src/records/nodes.ts', 'src/records/timeline.ts', 'src/resolvers/*.ts', 'src/schema/textInputs.ts'],
+    files: ['src/http/metrics.ts', 'src/records/together.ts', 'src/graphql/sharedExecution.ts', 'src/records/nodes.ts', 'src/records/timeline.ts', 'src/resolvers/*.ts', 'src/schema/textInputs.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',
