@@ -3,7 +3,19 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'test/generated/', 'tools/codegen/', 'web/', 'test/fixtures/', '**/*.mjs', '**/*.mts', 'codegen.ts'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'test/generated/',
+      'tools/codegen/',
+      'web/',
+      'test/fixtures/',
+      '**/*.mjs',
+      '**/*.mts',
+      'codegen.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -41,7 +53,15 @@ export default tseslint.config(
   {
     // Interop with APIs typed `any`: tarn's pool internals, type-graphql's
     // root arguments, graphql-js execution plumbing.
-    files: ['src/http/metrics.ts', 'src/records/together.ts', 'src/graphql/sharedExecution.ts', 'src/records/nodes.ts', 'src/records/timeline.ts', 'src/resolvers/*.ts', 'src/schema/textInputs.ts'],
+    files: [
+      'src/http/metrics.ts',
+      'src/records/together.ts',
+      'src/graphql/sharedExecution.ts',
+      'src/records/nodes.ts',
+      'src/records/timeline.ts',
+      'src/resolvers/*.ts',
+      'src/schema/textInputs.ts',
+    ],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',

@@ -3,7 +3,22 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { benchDatabase, cpuMeter, Deferred, graphql, inBatches, ms, signer, sleep, startServerProcess, stopChild, summarize, withTimeout, type CpuSample, type Summary } from './support';
+import {
+  benchDatabase,
+  cpuMeter,
+  Deferred,
+  graphql,
+  inBatches,
+  ms,
+  signer,
+  sleep,
+  startServerProcess,
+  stopChild,
+  summarize,
+  withTimeout,
+  type CpuSample,
+  type Summary,
+} from './support';
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
 const MEASURES = Number(process.env.BENCH_MEASURES ?? 100);
@@ -41,17 +56,52 @@ export async function alertFanout(log: (line: string) => void): Promise<FanoutRe
   const sign = await signer();
   const clients: Client[] = [];
   try {
-    const prescriber = await sign({ sub: 'bench-prescriber', email: 'prescriber@bench.example', name: 'Bench Prescriber', role: 'prescriber' });
-    const { createPatient } = await graphql(server.url, prescriber, `mutation { createPatient(input: { firstName: "Bench", lastName: "Patient", dateOfBirth: "1980-01-01" }) { id } }`);
+    const prescriber = await sign({
+      sub: 'bench-prescriber',
+      email: 'prescriber@bench.example',
+      name: 'Bench Prescriber',
+      role: 'prescriber',
+    });
+    const { createPatient } = await graphql(
+      server.url,
+      prescriber,
+      `
+        mutation {
+          createPatient(input: { firstName: "Bench", lastName: "Patient", dateOfBirth: "1980-01-01" }) {
+            id
+          }
+        }
+      `,
+    );
     const patientId: string = createPatient.id;
 
     log(`  provisioning ${SUBSCRIBERS} clinicians on one care team…`);
     const tokens: string[] = [];
     for (let i = 0; i < SUBSCRIBERS; i++) {
-      tokens.push(await sign({ sub: `bench-${i}`, email: `clinician${i}@bench.example`, name: `Clinician ${i}`, role: i % 2 ? 'therapist' : 'prescriber' }));
+      tokens.push(
+        await sign({
+          sub: `bench-${i}`,
+          email: `clinician${i}@bench.example`,
+          name: `Clinician ${i}`,
+          role: i % 2 ? 'therapist' : 'prescriber',
+        }),
+      );
     }
     await inBatches(tokens, 20, (token) => graphql(server.url, token, '{ me { id } }'));
-    await inBatches(tokens, 1, (_token, i) => graphql(server.url, prescriber, `mutation ($p: ID!, $e: String!) { addCareTeamMember(patientId: $p, email: $e) { id } }`, { p: patientId, e: `clinician${i}@bench.example` }));
+    await inBatches(tokens, 1, (_token, i) =>
+      graphql(
+        server.url,
+        prescriber,
+        `
+          mutation ($p: ID!, $e: String!) {
+            addCareTeamMember(patientId: $p, email: $e) {
+              id
+            }
+          }
+        `,
+        { p: patientId, e: `clinician${i}@bench.example` },
+      ),
+    );
 
     log(`  opening ${SUBSCRIBERS} graphql-ws subscriptions…`);
     const receipts = new Map<string, number[]>();
@@ -62,10 +112,16 @@ export async function alertFanout(log: (line: string) => void): Promise<FanoutRe
       const list = receipts.get(alert.measure.id) ?? [];
       list.push(at);
       receipts.set(alert.measure.id, list);
-      if (expect && expect.measureId === alert.measure.id && list.length === SUBSCRIBERS) expect.done.resolve();
+      if (expect && expect.measureId === alert.measure.id && list.length === SUBSCRIBERS)
+        expect.done.resolve();
     };
     for (const token of tokens) {
-      const client = createClient({ url: `${server.wsUrl}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+      const client = createClient({
+        url: `${server.wsUrl}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${token}` },
+        retryAttempts: 0,
+      });
       clients.push(client);
       client.subscribe<{ scoreAlert: { measure: { id: string } } }>(
         { query: SUBSCRIPTION, variables: { patientId } },
@@ -83,7 +139,9 @@ export async function alertFanout(log: (line: string) => void): Promise<FanoutRe
     }
 
     const record = async (): Promise<{ measureId: string; respondedAt: number }> => {
-      const { recordMeasure } = await graphql(server.url, prescriber, RECORD, { input: { patientId, instrument: 'PHQ9', responses: RESPONSES } });
+      const { recordMeasure } = await graphql(server.url, prescriber, RECORD, {
+        input: { patientId, instrument: 'PHQ9', responses: RESPONSES },
+      });
       return { measureId: recordMeasure.id, respondedAt: performance.now() };
     };
     // Warm-up rounds until every subscription is live (graphql-ws does not acknowledge a subscribe).
@@ -94,10 +152,13 @@ export async function alertFanout(log: (line: string) => void): Promise<FanoutRe
       if ((receipts.get(measureId)?.length ?? 0) === SUBSCRIBERS) break;
       const ok = await Promise.race([done.promise.then(() => true), sleep(2_000).then(() => false)]);
       if (ok) break;
-      if (warm > 30) throw new Error(`only ${receipts.get(measureId)?.length ?? 0} of ${SUBSCRIBERS} subscribers live`);
+      if (warm > 30)
+        throw new Error(`only ${receipts.get(measureId)?.length ?? 0} of ${SUBSCRIBERS} subscribers live`);
     }
 
-    log(`  opening ${SUBSCRIBERS} bare ws clients for the floor, with the same ${sample!.length}-byte payload…`);
+    log(
+      `  opening ${SUBSCRIBERS} bare ws clients for the floor, with the same ${sample!.length}-byte payload…`,
+    );
     const floor = await openFloor(sample!);
     try {
       await floor.broadcast(); // warm-up
@@ -117,7 +178,8 @@ export async function alertFanout(log: (line: string) => void): Promise<FanoutRe
         expect = { measureId: '', done: pending };
         const { measureId, respondedAt } = await record();
         expect.measureId = measureId;
-        if ((receipts.get(measureId)?.length ?? 0) < SUBSCRIBERS) await withTimeout(pending.promise, 30_000, `round ${round}`);
+        if ((receipts.get(measureId)?.length ?? 0) < SUBSCRIBERS)
+          await withTimeout(pending.promise, 30_000, `round ${round}`);
         addCpu(cpu.graphqlWs, before, meters.graphqlWs?.());
         const received = receipts.get(measureId)!.map((at) => at - respondedAt);
         for (const latency of received) {
@@ -177,7 +239,9 @@ function addCpu(total: CpuSample, before: CpuSample | undefined, after: CpuSampl
  * `broadcast` POSTs the payload and gives each client's receipt, timed from the response.
  */
 async function openFloor(payload: string) {
-  const child = spawn(process.execPath, [path.join(__dirname, 'floorServer.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(__dirname, 'floorServer.js')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const sockets: WebSocket[] = [];
   const close = async () => {
     for (const socket of sockets) socket.close();

@@ -10,10 +10,14 @@ async function main() {
   const which = process.argv[2];
   if (which === 'y-websocket') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { setupWSConnection } = require('@y/websocket-server/utils') as { setupWSConnection: (conn: unknown, req: unknown, options: { docName: string; gc: boolean }) => void };
+    const { setupWSConnection } = require('@y/websocket-server/utils') as {
+      setupWSConnection: (conn: unknown, req: unknown, options: { docName: string; gc: boolean }) => void;
+    };
     const server = createServer();
     const wss = new WebSocketServer({ server });
-    wss.on('connection', (conn, req) => setupWSConnection(conn, req, { docName: (req.url ?? '/').slice(1).split('?')[0], gc: true }));
+    wss.on('connection', (conn, req) =>
+      setupWSConnection(conn, req, { docName: (req.url ?? '/').slice(1).split('?')[0], gc: true }),
+    );
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       console.log(`BASELINE ${typeof address === 'object' && address ? address.port : ''}`);

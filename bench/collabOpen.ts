@@ -20,8 +20,16 @@ export interface OpenResult {
 function openTimed(wsUrl: string, planId: string, token: string): Promise<{ ms: number; close: () => void }> {
   const started = performance.now();
   const doc = new Y.Doc();
-  const provider = new WebsocketProvider(`${wsUrl}/collab`, planId, doc, { params: { token }, WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket, disableBc: true });
-  return new Promise((resolve) => provider.once('sync', () => resolve({ ms: performance.now() - started, close: () => (provider.destroy(), doc.destroy()) })));
+  const provider = new WebsocketProvider(`${wsUrl}/collab`, planId, doc, {
+    params: { token },
+    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    disableBc: true,
+  });
+  return new Promise((resolve) =>
+    provider.once('sync', () =>
+      resolve({ ms: performance.now() - started, close: () => (provider.destroy(), doc.destroy()) }),
+    ),
+  );
 }
 
 async function metric(url: string, name: string): Promise<number> {
@@ -51,10 +59,40 @@ export async function collabOpen(log: (line: string) => void): Promise<OpenResul
   await sql.connect();
   try {
     const sign = await signer();
-    const rx = await sign({ sub: 'bench-rx', email: 'rx@bench.example', name: 'Bench Prescriber', role: 'prescriber' });
-    const { createPatient } = await graphql(server.url, rx, `mutation { createPatient(input: { firstName: "Bench", lastName: "Open", dateOfBirth: "1980-01-01" }) { id } }`);
+    const rx = await sign({
+      sub: 'bench-rx',
+      email: 'rx@bench.example',
+      name: 'Bench Prescriber',
+      role: 'prescriber',
+    });
+    const { createPatient } = await graphql(
+      server.url,
+      rx,
+      `
+        mutation {
+          createPatient(input: { firstName: "Bench", lastName: "Open", dateOfBirth: "1980-01-01" }) {
+            id
+          }
+        }
+      `,
+    );
     const newPlan = async () =>
-      (await graphql(server.url, rx, `mutation ($p: ID!) { createTreatmentPlan(input: { patientId: $p, protocol: CONCURRENT, route: IV, plannedDosingSessions: 6 }) { id } }`, { p: createPatient.id })).createTreatmentPlan.id as string;
+      (
+        await graphql(
+          server.url,
+          rx,
+          `
+            mutation ($p: ID!) {
+              createTreatmentPlan(
+                input: { patientId: $p, protocol: CONCURRENT, route: IV, plannedDosingSessions: 6 }
+              ) {
+                id
+              }
+            }
+          `,
+          { p: createPatient.id },
+        )
+      ).createTreatmentPlan.id as string;
 
     log(`  writing ${STORED_UPDATES} stored updates…`);
     const planId = await newPlan();
@@ -65,7 +103,10 @@ export async function collabOpen(log: (line: string) => void): Promise<OpenResul
     for (let i = 0; i < STORED_UPDATES; i++) text.insert(text.length, String.fromCharCode(97 + (i % 26)));
     for (let i = 0; i < updates.length; i += 1000) {
       const chunk = updates.slice(i, i + 1000);
-      await sql.query(`insert into plan_update (plan_id, update) select $1, unnest($2::bytea[])`, [planId, chunk]);
+      await sql.query(`insert into plan_update (plan_id, update) select $1, unnest($2::bytea[])`, [
+        planId,
+        chunk,
+      ]);
     }
 
     const opens = async () => {
@@ -74,16 +115,37 @@ export async function collabOpen(log: (line: string) => void): Promise<OpenResul
         const opened = await openTimed(server.wsUrl, planId, rx);
         times.push(opened.ms);
         opened.close();
-        await until(async () => (await metric(server.url, 'kap_collab_documents_loaded')) === 0, 'the document to unload');
+        await until(
+          async () => (await metric(server.url, 'kap_collab_documents_loaded')) === 0,
+          'the document to unload',
+        );
       }
       return median(times);
     };
     log('  opening from the log…');
     const openLogMs = await opens();
     // One edit makes the room store, see its long tail and compact.
-    await graphql(server.url, rx, `mutation ($id: ID!) { updatePlanSection(planId: $id, key: "medication", text: "x") { key } }`, { id: planId });
-    await until(async () => (await sql.query('select 1 from plan_snapshot where plan_id = $1', [planId])).rowCount === 1, 'compaction');
-    await until(async () => (await metric(server.url, 'kap_collab_documents_loaded')) === 0, 'the document to unload');
+    await graphql(
+      server.url,
+      rx,
+      `
+        mutation ($id: ID!) {
+          updatePlanSection(planId: $id, key: "medication", text: "x") {
+            key
+          }
+        }
+      `,
+      { id: planId },
+    );
+    await until(
+      async () =>
+        (await sql.query('select 1 from plan_snapshot where plan_id = $1', [planId])).rowCount === 1,
+      'compaction',
+    );
+    await until(
+      async () => (await metric(server.url, 'kap_collab_documents_loaded')) === 0,
+      'the document to unload',
+    );
     log('  opening from the snapshot…');
     const openCompactedMs = await opens();
 
@@ -95,13 +157,30 @@ export async function collabOpen(log: (line: string) => void): Promise<OpenResul
     const before = await heap();
     const open = [];
     for (const id of plans) {
-      await graphql(server.url, rx, `mutation ($id: ID!, $text: String!) { updatePlanSection(planId: $id, key: "notes", text: $text) { key } }`, { id, text: 'Session plan. '.repeat(73) });
+      await graphql(
+        server.url,
+        rx,
+        `
+          mutation ($id: ID!, $text: String!) {
+            updatePlanSection(planId: $id, key: "notes", text: $text) {
+              key
+            }
+          }
+        `,
+        { id, text: 'Session plan. '.repeat(73) },
+      );
       open.push(await openTimed(server.wsUrl, id, rx));
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
     const after = await heap();
     for (const o of open) o.close();
-    return { storedUpdates: STORED_UPDATES, openLogMs, openCompactedMs, idleDocuments: IDLE_DOCUMENTS, bytesPerIdleDocument: (after - before) / IDLE_DOCUMENTS };
+    return {
+      storedUpdates: STORED_UPDATES,
+      openLogMs,
+      openCompactedMs,
+      idleDocuments: IDLE_DOCUMENTS,
+      bytesPerIdleDocument: (after - before) / IDLE_DOCUMENTS,
+    };
   } finally {
     await sql.end();
     await server.stop();

@@ -105,7 +105,10 @@ async function floor(databaseUrl: string, tokens: TokenService) {
     void (async () => {
       const sub = await subOf(tokens, req);
       const body = JSON.parse(await readBody(req)) as { variables?: { first?: number; id?: string } };
-      if (!sub) return res.writeHead(401, { 'content-type': 'application/json' }).end('{"errors":[{"message":"unauthenticated"}]}');
+      if (!sub)
+        return res
+          .writeHead(401, { 'content-type': 'application/json' })
+          .end('{"errors":[{"message":"unauthenticated"}]}');
       const requestId = `floor-${process.pid}-${++requests}`;
       const { rows } = await pool.query<{ body: unknown }>(
         body.variables?.id
@@ -128,8 +131,16 @@ async function floor(databaseUrl: string, tokens: TokenService) {
  * teams (policies from the benchmark's setup), so it answers the same rows as the server, without audit.
  */
 async function postgraphile(databaseUrl: string, tokens: TokenService) {
-  const requireThere = createRequire(path.join(__dirname, '..', '..', 'bench', 'postgraphile', 'package.json'));
-  const { postgraphile: middleware } = requireThere('postgraphile') as { postgraphile: (pool: unknown, schema: string, options: Record<string, unknown>) => (req: IncomingMessage, res: unknown) => void };
+  const requireThere = createRequire(
+    path.join(__dirname, '..', '..', 'bench', 'postgraphile', 'package.json'),
+  );
+  const { postgraphile: middleware } = requireThere('postgraphile') as {
+    postgraphile: (
+      pool: unknown,
+      schema: string,
+      options: Record<string, unknown>,
+    ) => (req: IncomingMessage, res: unknown) => void;
+  };
   const { Pool } = requireThere('pg') as typeof pg;
   const pool = new Pool({ connectionString: databaseUrl, max: 10 });
   const subs = new WeakMap<IncomingMessage, string>();
@@ -140,11 +151,17 @@ async function postgraphile(databaseUrl: string, tokens: TokenService) {
     ignoreRBAC: false,
     setofFunctionsContainNulls: false,
     retryOnInitFail: false,
-    pgSettings: (req: IncomingMessage) => ({ role: 'kap_bench_clinician', 'jwt.claims.sub': subs.get(req) ?? '' }),
+    pgSettings: (req: IncomingMessage) => ({
+      role: 'kap_bench_clinician',
+      'jwt.claims.sub': subs.get(req) ?? '',
+    }),
   });
   const server = createServer((req, res) => {
     void subOf(tokens, req).then((sub) => {
-      if (!sub) return res.writeHead(401, { 'content-type': 'application/json' }).end('{"errors":[{"message":"unauthenticated"}]}');
+      if (!sub)
+        return res
+          .writeHead(401, { 'content-type': 'application/json' })
+          .end('{"errors":[{"message":"unauthenticated"}]}');
       subs.set(req, sub);
       handler(req, res);
     });

@@ -66,7 +66,9 @@ const WORKLOADS: Record<'dashboard' | 'patient', Workload> = {
     shape: ({ patient }) => ({
       id: patient.id,
       careTeam: patient.careTeam.map((m: any) => `${m.role} ${m.clinician.name}`),
-      measures: patient.measures.edges.map(({ node }: any) => `${node.id} ${node.totalScore} ${new Date(node.administeredAt).toISOString()}`),
+      measures: patient.measures.edges.map(
+        ({ node }: any) => `${node.id} ${node.totalScore} ${new Date(node.administeredAt).toISOString()}`,
+      ),
       alerts: patient.alerts.map((a: any) => `${a.id} ${a.kind} ${a.level} ${a.message}`),
     }),
   },
@@ -76,7 +78,8 @@ const WORKLOADS: Record<'dashboard' | 'patient', Workload> = {
  * 2,000 patients on one prescriber's care teams, each with the prescriber and a therapist and ten
  * PHQ-9/GAD-7 measures, written straight into the server's tables (the API would take minutes).
  */
-const seed = (prescriber: string, therapist: string) => `
+const seed = (prescriber: string, therapist: string) =>
+  `
 insert into patient (id, first_name, last_name, date_of_birth, status, created_by_id, created_at, updated_at)
 select uuidv7(), 'Patient' || i, 'Bench', date '1980-01-01' + i, 'ACTIVE', $1, now(), now() from generate_series(1, ${PATIENTS}) i;
 insert into treatment_course (id, patient_id, number, opened_at, opened_by_id) select uuidv7(), id, 1, now() - interval '90 days', $1 from patient;
@@ -91,7 +94,9 @@ from treatment_course c cross join generate_series(1, ${MEASURES}) k;
 insert into score_alert (id, patient_id, course_id, measure_id, instrument, kind, level, message, created_at)
 select distinct on (m.patient_id) uuidv7(), m.patient_id, m.course_id, m.id, m.instrument, 'SEVERE_SYMPTOMS', 'WARNING', 'Severe symptoms', m.administered_at
 from measure m order by m.patient_id, m.administered_at desc;
-analyze;`.replaceAll('$1', `'${prescriber}'::uuid`).replaceAll('$2', `'${therapist}'::uuid`);
+analyze;`
+    .replaceAll('$1', `'${prescriber}'::uuid`)
+    .replaceAll('$2', `'${therapist}'::uuid`);
 
 /**
  * What PostGraphile needs to answer the same rows: a role that row-level security limits to the
@@ -149,10 +154,14 @@ interface Target {
 /** PostGraphile's own install (bench/postgraphile), made on first use. */
 function installPostGraphile() {
   const dir = path.join(__dirname, '..', '..', 'bench', 'postgraphile');
-  if (!existsSync(path.join(dir, 'node_modules', 'postgraphile'))) execSync('npm ci --no-audit --no-fund --loglevel=error', { cwd: dir, stdio: 'inherit' });
+  if (!existsSync(path.join(dir, 'node_modules', 'postgraphile')))
+    execSync('npm ci --no-audit --no-fund --loglevel=error', { cwd: dir, stdio: 'inherit' });
 }
 
-async function startBaseline(which: string, databaseUrl: string): Promise<{ url: string; child: ChildProcess }> {
+async function startBaseline(
+  which: string,
+  databaseUrl: string,
+): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [path.join(__dirname, 'graphqlBaselines.js'), which, databaseUrl], {
     env: { ...process.env, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -177,7 +186,10 @@ function cpuOf(pid: number, withReaped = false): { ppid: number; ms: number } | 
   } catch {
     return undefined;
   }
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ').map(Number);
+  const fields = text
+    .slice(text.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
   const ticks = fields[11] + fields[12] + (withReaped ? fields[13] + fields[14] : 0);
   return { ppid: fields[1], ms: ticks * 10 };
 }
@@ -224,7 +236,12 @@ function shape(data: any): unknown {
       id: node.id,
       name: `${node.firstName} ${node.lastName} ${node.status}`,
       careTeam: node.careTeam.map((m: any) => `${m.role} ${m.clinician.name}`),
-      latest: node.latestMeasures.map((m: any) => `${m.instrument} ${m.totalScore} ${m.severity} ${new Date(m.administeredAt).toISOString()}`).sort(),
+      latest: node.latestMeasures
+        .map(
+          (m: any) =>
+            `${m.instrument} ${m.totalScore} ${m.severity} ${new Date(m.administeredAt).toISOString()}`,
+        )
+        .sort(),
     })),
   };
 }
@@ -235,7 +252,10 @@ function shape(data: any): unknown {
  * stores the audit rows; autocannon with 10 connections, rounds alternating between the three.
  * Before timing, checks that the three answer the same page.
  */
-export async function graphqlDashboard(log: (line: string) => void, which: keyof typeof WORKLOADS = 'dashboard'): Promise<DashboardResult> {
+export async function graphqlDashboard(
+  log: (line: string) => void,
+  which: keyof typeof WORKLOADS = 'dashboard',
+): Promise<DashboardResult> {
   const workload = WORKLOADS[which];
   const db = await benchDatabase();
   const children: ChildProcess[] = [];
@@ -245,8 +265,18 @@ export async function graphqlDashboard(log: (line: string) => void, which: keyof
     const ours = await startServerProcess(db.url, { NODE_ENV: 'production' });
     children.push(ours.child);
     const sign = await signer();
-    const prescriber = await sign({ sub: 'bench-prescriber', email: 'prescriber@bench.test', name: 'Bench Prescriber', role: 'prescriber' });
-    const therapist = await sign({ sub: 'bench-therapist', email: 'therapist@bench.test', name: 'Bench Therapist', role: 'therapist' });
+    const prescriber = await sign({
+      sub: 'bench-prescriber',
+      email: 'prescriber@bench.test',
+      name: 'Bench Prescriber',
+      role: 'prescriber',
+    });
+    const therapist = await sign({
+      sub: 'bench-therapist',
+      email: 'therapist@bench.test',
+      name: 'Bench Therapist',
+      role: 'therapist',
+    });
     const { me: p } = await graphql<{ me: { id: string } }>(ours.url, prescriber, '{ me { id } }');
     const { me: t } = await graphql<{ me: { id: string } }>(ours.url, therapist, '{ me { id } }');
     await admin.connect();
@@ -261,21 +291,49 @@ export async function graphqlDashboard(log: (line: string) => void, which: keyof
 
     const targets: Target[] = [
       { name: 'this server', url: ours.url, child: ours.child, query: workload.query },
-      { name: 'PostGraphile 4.14 (RLS, no audit)', url: postgraphile.url, child: postgraphile.child, query: workload.postgraphileQuery },
-      { name: 'node:http + pg, one statement with audit', url: floor.url, child: floor.child, query: workload.query },
+      {
+        name: 'PostGraphile 4.14 (RLS, no audit)',
+        url: postgraphile.url,
+        child: postgraphile.child,
+        query: workload.postgraphileQuery,
+      },
+      {
+        name: 'node:http + pg, one statement with audit',
+        url: floor.url,
+        child: floor.child,
+        query: workload.query,
+      },
     ];
     // The patient view reads a patient from the middle of the list.
-    const patientId = (await admin.query<{ id: string }>('select id from patient order by id offset $1 limit 1', [Math.floor(PATIENTS / 2)])).rows[0].id;
+    const patientId = (
+      await admin.query<{ id: string }>('select id from patient order by id offset $1 limit 1', [
+        Math.floor(PATIENTS / 2),
+      ])
+    ).rows[0].id;
     const variables = workload.variables(patientId);
-    const answers = await Promise.all(targets.map(async (target) => JSON.stringify(workload.shape(await graphql(target.url, prescriber, target.query, variables)))));
+    const answers = await Promise.all(
+      targets.map(async (target) =>
+        JSON.stringify(workload.shape(await graphql(target.url, prescriber, target.query, variables))),
+      ),
+    );
     for (const [i, answer] of answers.entries()) {
-      if (answer !== answers[0]) throw new Error(`${targets[i].name} answers another page than ${targets[0].name}:\n${answer.slice(0, 600)}\n${answers[0].slice(0, 600)}`);
+      if (answer !== answers[0])
+        throw new Error(
+          `${targets[i].name} answers another page than ${targets[0].name}:\n${answer.slice(0, 600)}\n${answers[0].slice(0, 600)}`,
+        );
     }
-    if (!answers[0].includes('THERAPIST Bench Therapist')) throw new Error(`unexpected answer: ${answers[0].slice(0, 300)}`);
+    if (!answers[0].includes('THERAPIST Bench Therapist'))
+      throw new Error(`unexpected answer: ${answers[0].slice(0, 300)}`);
     log(`  the three answer the same: ${answers[0].slice(0, 120)}…`);
 
     const transactions = async () =>
-      Number((await admin.query<{ n: string }>('select (xact_commit + xact_rollback)::text as n from pg_stat_database where datname = current_database()')).rows[0].n);
+      Number(
+        (
+          await admin.query<{ n: string }>(
+            'select (xact_commit + xact_rollback)::text as n from pg_stat_database where datname = current_database()',
+          )
+        ).rows[0].n,
+      );
     const body = (query: string) => JSON.stringify({ query, variables });
     const load = (target: Target, seconds: number) =>
       autocannon({
@@ -287,7 +345,11 @@ export async function graphqlDashboard(log: (line: string) => void, which: keyof
         body: body(target.query),
       });
     for (const target of targets) await load(target, 3);
-    const uptime = () => execSync('uptime').toString().trim().replace(/.*load average:\s*/, '');
+    const uptime = () =>
+      execSync('uptime')
+        .toString()
+        .trim()
+        .replace(/.*load average:\s*/, '');
     const loadBefore = uptime();
     const rounds: ServerRound[][] = [];
     const postmaster = postmasterPid();
@@ -317,11 +379,17 @@ export async function graphqlDashboard(log: (line: string) => void, which: keyof
           transactions: ((await transactions()) - xacts - 1) / n,
           rssMiB: rssMiB(target.child.pid),
         });
-        log(`  round ${round}, ${target.name}: ${result.requests.average} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`);
+        log(
+          `  round ${round}, ${target.name}: ${result.requests.average} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`,
+        );
       }
       rounds.push(results);
     }
-    return { title: workload.title, load: `${loadBefore} before, ${uptime()} after (1, 5, 15 min; ${os.cpus().length} cores)`, rounds };
+    return {
+      title: workload.title,
+      load: `${loadBefore} before, ${uptime()} after (1, 5, 15 min; ${os.cpus().length} cores)`,
+      rounds,
+    };
   } finally {
     await admin.end().catch(() => undefined);
     await Promise.all(children.map((child) => stopChild(child)));
@@ -333,7 +401,8 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 export function formatDashboard(result: DashboardResult): string[] {
   const names = result.rounds[0].map((r) => r.name);
-  const med = (i: number, pick: (r: ServerRound) => number) => median(result.rounds.map((round) => pick(round[i])));
+  const med = (i: number, pick: (r: ServerRound) => number) =>
+    median(result.rounds.map((round) => pick(round[i])));
   const lines = [
     `${result.title}, autocannon ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${ROUND_SECONDS} s; medians of the rounds. Load average: ${result.load}.`,
     '',

@@ -21,7 +21,9 @@ const benchmarks: Record<string, (log: (line: string) => void) => Promise<string
 async function main() {
   const wanted = process.argv.slice(2);
   const names = wanted.length > 0 ? wanted : Object.keys(benchmarks);
-  for (const name of names) if (!benchmarks[name]) throw new Error(`No benchmark "${name}"; there are: ${Object.keys(benchmarks).join(', ')}`);
+  for (const name of names)
+    if (!benchmarks[name])
+      throw new Error(`No benchmark "${name}"; there are: ${Object.keys(benchmarks).join(', ')}`);
   const log = (line: string) => console.error(line);
   const out = [`Machine: ${machine()}`, ''];
   for (const name of names) {

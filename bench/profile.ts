@@ -21,7 +21,11 @@ function category({ functionName, url }: ProfileNode['callFrame']): string {
 }
 
 function main() {
-  const profile = JSON.parse(readFileSync(process.argv[2], 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+  const profile = JSON.parse(readFileSync(process.argv[2], 'utf8')) as {
+    nodes: ProfileNode[];
+    samples: number[];
+    timeDeltas: number[];
+  };
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const byCategory = new Map<string, number>();
   const byFunction = new Map<string, number>();
@@ -37,9 +41,14 @@ function main() {
   const busy = [...byCategory].reduce((sum, [name, micros]) => (name === 'idle' ? sum : sum + micros), 0);
   const share = (micros: number) => `${((100 * micros) / busy).toFixed(1)} %`;
   console.log(`busy ${(busy / 1000).toFixed(0)} ms`);
-  for (const [name, micros] of [...byCategory].filter(([n]) => n !== 'idle').sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`${share(micros).padStart(7)}  ${name}`);
+  for (const [name, micros] of [...byCategory]
+    .filter(([n]) => n !== 'idle')
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 15))
+    console.log(`${share(micros).padStart(7)}  ${name}`);
   console.log('functions:');
-  for (const [name, micros] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`${share(micros).padStart(7)}  ${name}`);
+  for (const [name, micros] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 15))
+    console.log(`${share(micros).padStart(7)}  ${name}`);
 }
 
 main();

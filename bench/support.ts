@@ -35,10 +35,22 @@ export interface ServerProcess {
  * The built server (`dist/src/main.js`) as its own process, as in production. `BENCH_SERVER_ARGS`
  * passes Node flags to it, e.g. `--cpu-prof` to see where a benchmark's server time goes.
  */
-export async function startServerProcess(databaseUrl: string, extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
+export async function startServerProcess(
+  databaseUrl: string,
+  extraEnv: Record<string, string> = {},
+): Promise<ServerProcess> {
   const nodeArgs = process.env.BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, path.join(__dirname, '..', 'src', 'main.js')], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', JWT_SECRET: BENCH_SECRET, SEED_DEMO: 'false', LOG_LEVEL: 'warn', NODE_ENV: 'development', ...extraEnv },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: '0',
+      JWT_SECRET: BENCH_SECRET,
+      SEED_DEMO: 'false',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'development',
+      ...extraEnv,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -48,7 +60,9 @@ export async function startServerProcess(databaseUrl: string, extraEnv: Record<s
       const match = /GraphQL:\s+(http:\/\/\S+)\/graphql/.exec(out);
       if (match) resolve(match[1]);
     });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code} before it was ready:\n${out}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`server exited with ${code} before it was ready:\n${out}`)),
+    );
   });
   return {
     url,
@@ -68,10 +82,16 @@ export function stopChild(child: ChildProcess): Promise<void> {
 
 export async function signer() {
   const tokens = await createTokenService({ kind: 'secret', secret: BENCH_SECRET }, '/nonexistent');
-  return (claims: { sub: string; email: string; name: string; role: string }) => tokens.sign!(claims as never, 3600);
+  return (claims: { sub: string; email: string; name: string; role: string }) =>
+    tokens.sign!(claims as never, 3600);
 }
 
-export async function graphql<T = any>(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+export async function graphql<T = any>(
+  url: string,
+  token: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
   const response = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -136,8 +156,12 @@ export function cpuMeter(child: ChildProcess): (() => CpuSample) | undefined {
     const stat = readStat(Number(entry));
     if (stat) parents.set(Number(entry), stat.ppid);
   }
-  const postmasters = [...parents].filter(([pid, ppid]) => ppid === process.pid && readStat(pid)?.comm === 'postgres').map(([pid]) => pid);
-  const postgres = [...parents].filter(([pid, ppid]) => postmasters.includes(pid) || postmasters.includes(ppid)).map(([pid]) => pid);
+  const postmasters = [...parents]
+    .filter(([pid, ppid]) => ppid === process.pid && readStat(pid)?.comm === 'postgres')
+    .map(([pid]) => pid);
+  const postgres = [...parents]
+    .filter(([pid, ppid]) => postmasters.includes(pid) || postmasters.includes(ppid))
+    .map(([pid]) => pid);
   return () => {
     const usage = process.cpuUsage();
     return {
@@ -158,13 +182,21 @@ function readStat(pid: number): { comm: string; ppid: number; ms: number } | und
   // "pid (comm) state ppid … utime stime …": comm may hold spaces, so split after its ")".
   const close = text.lastIndexOf(')');
   const fields = text.slice(close + 2).split(' ');
-  return { comm: text.slice(text.indexOf('(') + 1, close), ppid: Number(fields[1]), ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS };
+  return {
+    comm: text.slice(text.indexOf('(') + 1, close),
+    ppid: Number(fields[1]),
+    ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS,
+  };
 }
 
 /** Linux's USER_HZ, the unit of /proc's CPU times: 100 on every architecture Node runs on. */
 const CLOCK_TICKS = 100;
 
-export async function inBatches<T>(items: T[], size: number, work: (item: T, index: number) => Promise<unknown>) {
+export async function inBatches<T>(
+  items: T[],
+  size: number,
+  work: (item: T, index: number) => Promise<unknown>,
+) {
   for (let i = 0; i < items.length; i += size) {
     await Promise.all(items.slice(i, i + size).map((item, j) => work(item, i + j)));
   }
@@ -176,6 +208,9 @@ export function withTimeout<T>(promise: Promise<T>, msec: number, what: string):
   let timer: NodeJS.Timeout;
   return Promise.race([
     promise.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: timed out after ${msec} ms`)), msec))),
+    new Promise<T>(
+      (_, reject) =>
+        (timer = setTimeout(() => reject(new Error(`${what}: timed out after ${msec} ms`)), msec)),
+    ),
   ]);
 }

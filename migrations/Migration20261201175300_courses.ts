@@ -46,14 +46,27 @@ export class Migration20261201175300_courses extends Migration {
       from patient p;
       update treatment_course set closed_at = opened_at where closed_at < opened_at;
     `);
-    for (const table of ['eligibility_assessment', 'consent', 'prescription', 'treatment_plan', 'treatment_session', 'measure', 'score_alert']) {
+    for (const table of [
+      'eligibility_assessment',
+      'consent',
+      'prescription',
+      'treatment_plan',
+      'treatment_session',
+      'measure',
+      'score_alert',
+    ]) {
       this.addSql(`alter table ${table} add column course_id uuid references treatment_course (id);`);
       // Schedule III records refuse edits; filling in the new column is not an edit of what they say.
-      if (table === 'prescription') this.addSql('alter table prescription disable trigger prescription_kept;');
-      if (table === 'treatment_session') this.addSql('alter table treatment_session disable trigger dosing_record_kept;');
-      this.addSql(`update ${table} t set course_id = c.id from treatment_course c where c.patient_id = t.patient_id and c.number = 1;`);
+      if (table === 'prescription')
+        this.addSql('alter table prescription disable trigger prescription_kept;');
+      if (table === 'treatment_session')
+        this.addSql('alter table treatment_session disable trigger dosing_record_kept;');
+      this.addSql(
+        `update ${table} t set course_id = c.id from treatment_course c where c.patient_id = t.patient_id and c.number = 1;`,
+      );
       if (table === 'prescription') this.addSql('alter table prescription enable trigger prescription_kept;');
-      if (table === 'treatment_session') this.addSql('alter table treatment_session enable trigger dosing_record_kept;');
+      if (table === 'treatment_session')
+        this.addSql('alter table treatment_session enable trigger dosing_record_kept;');
       this.addSql(`alter table ${table} alter column course_id set not null;`);
       this.addSql(`create index ${table}_course_idx on ${table} (course_id);`);
     }

@@ -6,7 +6,13 @@ import { careTeamDirectory, readCareTeam, readPatientsOf } from './auth/careTeam
 import { liveFeeds } from './records/live';
 import type { TokenService } from './auth/tokens';
 import type { DemoTokens } from './auth/demoTokens';
-import { DEFAULT_DOSING, DEFAULT_LOAD, DEFAULT_PRESENCE_LIMITS, DEFAULT_SOCKET_LIMITS, type Config } from './config/config';
+import {
+  DEFAULT_DOSING,
+  DEFAULT_LOAD,
+  DEFAULT_PRESENCE_LIMITS,
+  DEFAULT_SOCKET_LIMITS,
+  type Config,
+} from './config/config';
 import { openSeparatePool, type Orm } from './db/orm';
 import { Admission } from './graphql/admission';
 import { createApollo } from './graphql/apollo';
@@ -34,7 +40,10 @@ import { clip, type Logger } from './logger';
 import { buildGraphQLSchema } from './resolvers/schema';
 
 export interface AppDeps {
-  config: Pick<Config, 'production' | 'host' | 'port'> & Partial<Pick<Config, 'collabMaxMessageBytes' | 'collabPresence' | 'sockets' | 'corsOrigins' | 'dosing' | 'load'>>;
+  config: Pick<Config, 'production' | 'host' | 'port'> &
+    Partial<
+      Pick<Config, 'collabMaxMessageBytes' | 'collabPresence' | 'sockets' | 'corsOrigins' | 'dosing' | 'load'>
+    >;
   /** Stored updates of a plan after which its log is folded into a snapshot. */
   compactAfter?: number;
   orm: Orm;
@@ -61,7 +70,15 @@ export interface RunningApp {
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Wires the HTTP routes, GraphQL over HTTP and WebSocket, and operations endpoints. */
-export async function startApp({ config, orm, tokens, logger, demoTokens, webAppDir, compactAfter = 500 }: AppDeps): Promise<RunningApp> {
+export async function startApp({
+  config,
+  orm,
+  tokens,
+  logger,
+  demoTokens,
+  webAppDir,
+  compactAfter = 500,
+}: AppDeps): Promise<RunningApp> {
   const webApp = webAppDir === undefined ? undefined : await loadWebApp(webAppDir);
   const graphiql = config.production ? undefined : await loadGraphiQL();
   const schema = await buildGraphQLSchema();
@@ -72,16 +89,30 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, webApp
     logger,
     catchUp: (since) => committedSince(orm, since),
   });
-  const rooms = new Rooms(new PlanStore(orm.em.getConnection().getKnex()), hub, logger, compactAfter, config.collabPresence ?? DEFAULT_PRESENCE_LIMITS);
+  const rooms = new Rooms(
+    new PlanStore(orm.em.getConnection().getKnex()),
+    hub,
+    logger,
+    compactAfter,
+    config.collabPresence ?? DEFAULT_PRESENCE_LIMITS,
+  );
   const load = config.load ?? DEFAULT_LOAD;
   // Live events are read, executed and audited over connections of their own: an alert does not
   // wait for a pool full of writes (README, "Alerts under load").
   const delivery = await openSeparatePool(orm, load.deliveryConnections);
   const careTeams = careTeamDirectory(hub, (patientId) => readCareTeam(delivery.em.fork(), patientId));
   const feeds = liveFeeds(hub, careTeams, (clinicianId) => readPatientsOf(delivery.em.fork(), clinicianId));
-  const services = { live: { feeds, careTeams }, auditWriter: createAuditWriter(() => orm.em.fork()), rooms, dosing: config.dosing ?? DEFAULT_DOSING };
+  const services = {
+    live: { feeds, careTeams },
+    auditWriter: createAuditWriter(() => orm.em.fork()),
+    rooms,
+    dosing: config.dosing ?? DEFAULT_DOSING,
+  };
   const contextFor = contextFactory(orm, tokens, services);
-  const subscriptionContextFor = contextFactory(delivery, tokens, { ...services, auditWriter: createAuditWriter(() => delivery.em.fork()) });
+  const subscriptionContextFor = contextFactory(delivery, tokens, {
+    ...services,
+    auditWriter: createAuditWriter(() => delivery.em.fork()),
+  });
   const admission = new Admission(load);
   const socketLimits = config.sockets ?? DEFAULT_SOCKET_LIMITS;
   const collab = collabTransport({
@@ -113,10 +144,22 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, webApp
   const metrics = createMetrics(orm, () => rooms.loaded);
 
   const graphqlWss = new WebSocketServer({ noServer: true, maxPayload: operationLimits.maxBodyBytes });
-  const graphqlWs = serveGraphQLWs(graphqlWss, { schema, tokens, contextFor, subscriptionContextFor, admission, production: config.production, limits: socketLimits, logger });
+  const graphqlWs = serveGraphQLWs(graphqlWss, {
+    schema,
+    tokens,
+    contextFor,
+    subscriptionContextFor,
+    admission,
+    production: config.production,
+    limits: socketLimits,
+    logger,
+  });
   trackSockets(graphqlWss, metrics, 'graphql');
   trackSockets(collab.wss, metrics, 'collab');
-  const stopHeartbeats = [keepAlive(graphqlWss, socketLimits, logger, 'graphql'), keepAlive(collab.wss, socketLimits, logger, 'collab')];
+  const stopHeartbeats = [
+    keepAlive(graphqlWss, socketLimits, logger, 'graphql'),
+    keepAlive(collab.wss, socketLimits, logger, 'collab'),
+  ];
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
@@ -131,7 +174,9 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, webApp
         route = 'graphiql';
       } else if (path === '/graphql') {
         route = 'graphql';
-        if (!cors.handle(req, res)) operation = (await handleGraphQLHttp(apollo, contextFor, admission, req, res, requestId)).operationName;
+        if (!cors.handle(req, res))
+          operation = (await handleGraphQLHttp(apollo, contextFor, admission, req, res, requestId))
+            .operationName;
       } else if (path === '/healthz' && req.method === 'GET') {
         route = 'healthz';
         sendJson(res, 200, { status: 'ok' });
@@ -145,7 +190,8 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, webApp
         // Browsers say where a request comes from: another site's page gets nothing (it could not read
         // the answer without CORS, but it should not even mint tokens).
         const site = req.headers['sec-fetch-site'];
-        if (site !== undefined && site !== 'same-origin' && site !== 'none') sendJson(res, 403, { error: 'same-origin only' });
+        if (site !== undefined && site !== 'same-origin' && site !== 'none')
+          sendJson(res, 403, { error: 'same-origin only' });
         else sendJson(res, 200, { clinicians: await demoTokens() });
       } else if (path === '/metrics' && req.method === 'GET') {
         route = 'metrics';
@@ -157,14 +203,29 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, webApp
         sendJson(res, 404, { error: 'not found' });
       }
     } catch (error) {
-      logger.error({ requestId, err: { type: (error as Error).name, stack: (error as Error).stack } }, 'request failed');
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      logger.error(
+        { requestId, err: { type: (error as Error).name, stack: (error as Error).stack } },
+        'request failed',
+      );
+      if (!res.headersSent)
+        sendJson(res, 500, {
+          errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+        });
       else res.destroy();
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.observeRequest(route, operation, res.statusCode, seconds);
       if (route === 'graphql') {
-        logger.info({ requestId, route, operation: clip(operation), status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+        logger.info(
+          {
+            requestId,
+            route,
+            operation: clip(operation),
+            status: res.statusCode,
+            ms: Math.round(seconds * 1000),
+          },
+          'request',
+        );
       }
     }
   };
@@ -200,7 +261,8 @@ export async function startApp({ config, orm, tokens, logger, demoTokens, webApp
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       for (const client of graphqlWss.clients) client.close(1001, 'Server shutting down');
-      for (const client of collab.wss.clients) client.close(CollabCloseCode.GoingAway, 'Server shutting down');
+      for (const client of collab.wss.clients)
+        client.close(CollabCloseCode.GoingAway, 'Server shutting down');
       rooms.close();
       await graphqlWs.dispose();
       // Requests in flight get a grace period; after it, whatever is left is cut.

@@ -3,7 +3,8 @@
  * GraphQL edge (src/graphql/errors.ts) maps it, and everything that is not an AppError becomes an
  * opaque INTERNAL_SERVER_ERROR.
  */
-export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'SERVICE_UNAVAILABLE';
+export type ErrorCode =
+  'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'SERVICE_UNAVAILABLE';
 
 export class AppError extends Error {
   constructor(

@@ -36,7 +36,9 @@ async function main(): Promise<void> {
     let databaseUrl = config.databaseUrl;
     if (databaseUrl === undefined) {
       // Its own process group: Ctrl-C reaches only this process, which drains before stopping it.
-      embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), logger, { ownProcessGroup: true });
+      embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), logger, {
+        ownProcessGroup: true,
+      });
       stopOnFailure.push(embedded.stop);
       databaseUrl = embedded.url;
     }
@@ -45,7 +47,9 @@ async function main(): Promise<void> {
     const tokens = await createTokenService(config.jwt, config.dataDir);
     const seeded = config.seedDemo ? await seedDemoData(orm) : false;
     const demoTokens =
-      config.seedDemo && tokens.sign && (seeded || (await demoDataPresent(orm))) ? demoTokenIssuer(tokens.sign, demoClinicians) : undefined;
+      config.seedDemo && tokens.sign && (seeded || (await demoDataPresent(orm)))
+        ? demoTokenIssuer(tokens.sign, demoClinicians)
+        : undefined;
     const app = await startApp({
       config,
       orm,
@@ -63,7 +67,9 @@ async function main(): Promise<void> {
 
   const wsUrl = app.url.replace(/^http/, 'ws');
   const lines = [
-    ...(config.webApp ? [`Care board: ${app.url}/${demoTokens ? '  (sign in as a demo clinician)' : ''}`] : []),
+    ...(config.webApp
+      ? [`Care board: ${app.url}/${demoTokens ? '  (sign in as a demo clinician)' : ''}`]
+      : []),
     `KAP Care Graph ready in ${Date.now() - started} ms${embedded ? ' (embedded PostgreSQL under ' + path.relative(process.cwd(), path.join(config.dataDir, 'postgres')) + ')' : ''}`,
     `  GraphQL:  ${app.url}/graphql  (WebSocket: ${wsUrl}/graphql)`,
     `  Collab:   ${wsUrl}/collab/<planId>?ticket=<collabTicket(planId) ticket>  (or ?token=<jwt>)`,

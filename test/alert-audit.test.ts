@@ -2,7 +2,12 @@ import { parse } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
-import { AddCareTeamMemberDocument, CreatePatientDocument, MeDocument, RecordMeasureDocument } from './generated/graphql';
+import {
+  AddCareTeamMemberDocument,
+  CreatePatientDocument,
+  MeDocument,
+  RecordMeasureDocument,
+} from './generated/graphql';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 import { collect, eventually, type Collector } from './support/subscription';
 
@@ -23,7 +28,7 @@ afterAll(() => server.close());
 
 /** A small deterministic generator, so a failure replays. */
 function random(seed: number) {
-  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
 describe('audit of live alerts', () => {
@@ -41,18 +46,27 @@ describe('audit of live alerts', () => {
 
     const teams = new Map<string, Set<string>>();
     for (let p = 0; p < 12; p++) {
-      const { createPatient } = await writer.http.request(CreatePatientDocument, { input: { firstName: 'Overlap', lastName: `P${p}`, dateOfBirth: '1980-01-01' } });
+      const { createPatient } = await writer.http.request(CreatePatientDocument, {
+        input: { firstName: 'Overlap', lastName: `P${p}`, dateOfBirth: '1980-01-01' },
+      });
       const team = new Set<string>();
       // Teams of 3 to 10 drawn from the 40: each clinician is on several, each pair of teams shares some.
-      while (team.size < 3 + Math.floor(next() * 8)) team.add(subscribers[Math.floor(next() * subscribers.length)].sub);
-      for (const sub of team) await writer.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: subscribers.find((c) => c.sub === sub)!.email });
+      while (team.size < 3 + Math.floor(next() * 8))
+        team.add(subscribers[Math.floor(next() * subscribers.length)].sub);
+      for (const sub of team)
+        await writer.http.request(AddCareTeamMemberDocument, {
+          patientId: createPatient.id,
+          email: subscribers.find((c) => c.sub === sub)!.email,
+        });
       teams.set(createPatient.id, team);
     }
 
     const base = server.app.liveSubscriptions();
     const startedAt = (await server.sql<{ now: Date }>('select now()'))[0].now;
     const watchers = new Map<string, Collector<Received>>();
-    subscribers.forEach((clinician, i) => watchers.set(clinician.sub, collect(server.ws(clinician.token), OPERATIONS[i % 2], {})));
+    subscribers.forEach((clinician, i) =>
+      watchers.set(clinician.sub, collect(server.ws(clinician.token), OPERATIONS[i % 2], {})),
+    );
     await eventually(() => server.app.liveSubscriptions() === base + subscribers.length);
 
     // 60 measures, 12 at a time, each raising a SUICIDAL_IDEATION alert (and maybe others).
@@ -62,8 +76,15 @@ describe('audit of live alerts', () => {
     await Promise.all(
       Array.from({ length: 12 }, async () => {
         for (let patientId = queue.shift(); patientId; patientId = queue.shift()) {
-          const { recordMeasure } = await writer.http.request(RecordMeasureDocument, { input: { patientId, instrument: 'PHQ9', responses: [1, 1, 1, 0, 0, 0, 0, 0, 1 + Math.floor(next() * 3)] } });
-          for (const alert of recordMeasure.alerts) alerts.push({ id: alert.id, patientId, measureId: recordMeasure.id });
+          const { recordMeasure } = await writer.http.request(RecordMeasureDocument, {
+            input: {
+              patientId,
+              instrument: 'PHQ9',
+              responses: [1, 1, 1, 0, 0, 0, 0, 0, 1 + Math.floor(next() * 3)],
+            },
+          });
+          for (const alert of recordMeasure.alerts)
+            alerts.push({ id: alert.id, patientId, measureId: recordMeasure.id });
         }
       }),
     );
@@ -71,7 +92,14 @@ describe('audit of live alerts', () => {
 
     // Who should receive what: every subscriber on the alert's patient's team, nobody else.
     const expected = new Map<string, string[]>();
-    for (const clinician of subscribers) expected.set(clinician.sub, alerts.filter((a) => teams.get(a.patientId)!.has(clinician.sub)).map((a) => a.id).sort());
+    for (const clinician of subscribers)
+      expected.set(
+        clinician.sub,
+        alerts
+          .filter((a) => teams.get(a.patientId)!.has(clinician.sub))
+          .map((a) => a.id)
+          .sort(),
+      );
     for (const [sub, watcher] of watchers) await watcher.until(expected.get(sub)!.length);
     for (const [sub, watcher] of watchers) {
       expect(watcher.errors).toEqual([]);
@@ -84,7 +112,11 @@ describe('audit of live alerts', () => {
     for (const [sub, watcher] of watchers) {
       for (const { scoreAlert } of watcher.received) {
         const alert = alertById.get(scoreAlert.id)!;
-        receipts.push(`${ids.get(sub)} alert.read ${alert.id}`, `${ids.get(sub)} measure.read ${alert.measureId}`, `${ids.get(sub)} patient.read ${alert.patientId}`);
+        receipts.push(
+          `${ids.get(sub)} alert.read ${alert.id}`,
+          `${ids.get(sub)} measure.read ${alert.measureId}`,
+          `${ids.get(sub)} patient.read ${alert.patientId}`,
+        );
       }
     }
     const rows = await server.sql<{ row: string }>(

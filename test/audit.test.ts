@@ -1,7 +1,14 @@
 import { GraphQLClient } from 'graphql-request';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
-import { AddCareTeamMemberDocument, AuditLogDocument, CreatePatientDocument, MeDocument, PatientDocument, PatientsDocument } from './generated/graphql';
+import {
+  AddCareTeamMemberDocument,
+  AuditLogDocument,
+  CreatePatientDocument,
+  MeDocument,
+  PatientDocument,
+  PatientsDocument,
+} from './generated/graphql';
 import { expectCode } from './support/expect';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 
@@ -19,7 +26,9 @@ afterAll(() => server.close());
 
 /** A client whose requests carry a request id of our choosing, to find their audit rows. */
 const withRequestId = (clinician: TestClinician, requestId: string) =>
-  new GraphQLClient(`${server.url}/graphql`, { headers: { authorization: `Bearer ${clinician.token}`, 'x-request-id': requestId } });
+  new GraphQLClient(`${server.url}/graphql`, {
+    headers: { authorization: `Bearer ${clinician.token}`, 'x-request-id': requestId },
+  });
 
 const rowsOf = (requestId: string) =>
   server.sql<{ action: string; patient_id: string; entity: string; entity_id: string; clinician_id: string }>(
@@ -29,7 +38,9 @@ const rowsOf = (requestId: string) =>
 
 describe('audit events', () => {
   it('records a write with its care-team change, under the request id, in the same transaction', async () => {
-    const { createPatient } = await withRequestId(prescriber, 'req-create-1').request(CreatePatientDocument, { input });
+    const { createPatient } = await withRequestId(prescriber, 'req-create-1').request(CreatePatientDocument, {
+      input,
+    });
     const me = (await prescriber.http.request(MeDocument)).me;
     const rows = await rowsOf('req-create-1');
     expect(rows.map((r) => [r.action, r.entity])).toEqual([
@@ -44,9 +55,16 @@ describe('audit events', () => {
     const { createPatient } = await prescriber.http.request(CreatePatientDocument, { input });
     await withRequestId(prescriber, 'req-read-1').request(PatientDocument, { id: createPatient.id });
     expect(await rowsOf('req-read-1')).toEqual([
-      expect.objectContaining({ action: 'patient.read', patient_id: createPatient.id, entity: 'Patient', entity_id: createPatient.id }),
+      expect.objectContaining({
+        action: 'patient.read',
+        patient_id: createPatient.id,
+        entity: 'Patient',
+        entity_id: createPatient.id,
+      }),
     ]);
-    const { patients } = await withRequestId(prescriber, 'req-list-1').request(PatientsDocument, { first: 100 });
+    const { patients } = await withRequestId(prescriber, 'req-list-1').request(PatientsDocument, {
+      first: 100,
+    });
     const listed = await rowsOf('req-list-1');
     expect(listed.map((r) => r.patient_id)).toEqual(patients.edges.map((e) => e.node.id));
   });
@@ -55,23 +73,34 @@ describe('audit events', () => {
     const { createPatient } = await prescriber.http.request(CreatePatientDocument, { input });
     const client = server.ws(prescriber.token);
     await new Promise<void>((resolve, reject) =>
-      client.subscribe({ query: `{ patient(id: "${createPatient.id}") { id } }` }, { next: () => {}, error: reject, complete: resolve }),
+      client.subscribe(
+        { query: `{ patient(id: "${createPatient.id}") { id } }` },
+        { next: () => {}, error: reject, complete: resolve },
+      ),
     );
-    const rows = await server.sql('select 1 from audit_event where action = $1 and patient_id = $2', ['patient.read', createPatient.id]);
+    const rows = await server.sql('select 1 from audit_event where action = $1 and patient_id = $2', [
+      'patient.read',
+      createPatient.id,
+    ]);
     expect(rows).toHaveLength(1);
   });
 
   it('records nothing for a write that failed', async () => {
     const { createPatient } = await prescriber.http.request(CreatePatientDocument, { input });
     await expectCode(
-      withRequestId(prescriber, 'req-fail-1').request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: prescriber.email }),
+      withRequestId(prescriber, 'req-fail-1').request(AddCareTeamMemberDocument, {
+        patientId: createPatient.id,
+        email: prescriber.email,
+      }),
       'CONFLICT',
     );
     expect(await rowsOf('req-fail-1')).toEqual([]);
   });
 
   it('is append-only in the database itself', async () => {
-    await expect(server.sql('update audit_event set action = $1', ['tampered'])).rejects.toThrow(/append-only/);
+    await expect(server.sql('update audit_event set action = $1', ['tampered'])).rejects.toThrow(
+      /append-only/,
+    );
     await expect(server.sql('delete from audit_event')).rejects.toThrow(/append-only/);
     await expect(server.sql('truncate audit_event')).rejects.toThrow(/append-only/);
     expect(await server.sql("select 1 from audit_event where action = 'tampered'")).toEqual([]);
@@ -89,8 +118,17 @@ describe('auditLog', () => {
     const first = await admin.http.request(AuditLogDocument, { patientId: createPatient.id, first: 2 });
     expect(first.auditLog.edges.map((e) => e.node.action)).toEqual(['patient.read', 'patient.read']);
     expect(first.auditLog.pageInfo.hasNextPage).toBe(true);
-    const rest = await admin.http.request(AuditLogDocument, { patientId: createPatient.id, first: 10, after: first.auditLog.pageInfo.endCursor });
-    expect(rest.auditLog.edges.map((e) => e.node.action)).toEqual(['patient.read', 'course.open', 'careTeam.add', 'patient.create']);
+    const rest = await admin.http.request(AuditLogDocument, {
+      patientId: createPatient.id,
+      first: 10,
+      after: first.auditLog.pageInfo.endCursor,
+    });
+    expect(rest.auditLog.edges.map((e) => e.node.action)).toEqual([
+      'patient.read',
+      'course.open',
+      'careTeam.add',
+      'patient.create',
+    ]);
     const ids = [...first.auditLog.edges, ...rest.auditLog.edges].map((e) => Number(e.node.id));
     expect(ids).toEqual([...ids].sort((a, b) => b - a));
   });

@@ -6,7 +6,15 @@ import { GraphQLClient } from 'graphql-request';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoClinicians, seedDemoData } from '../src/db/seed';
-import { AlertsDocument, CreatePatientDocument, PatientMeasuresDocument, PatientPlansDocument, PatientsDocument, RecordMeasureDocument, TreatmentPlanDocument } from './generated/graphql';
+import {
+  AlertsDocument,
+  CreatePatientDocument,
+  PatientMeasuresDocument,
+  PatientPlansDocument,
+  PatientsDocument,
+  RecordMeasureDocument,
+  TreatmentPlanDocument,
+} from './generated/graphql';
 import { startTestServer, type TestServer } from './support/server';
 
 /**
@@ -32,19 +40,30 @@ const requests: string[] = [];
 beforeAll(async () => {
   server = await startTestServer({ demoClinicians, webAppDir: path.join(root, 'dist', 'web') });
   await seedDemoData(server.orm);
-  const { clinicians } = (await (await fetch(`${server.url}/dev/demo-tokens`)).json()) as { clinicians: { role: string; token: string }[] };
+  const { clinicians } = (await (await fetch(`${server.url}/dev/demo-tokens`)).json()) as {
+    clinicians: { role: string; token: string }[];
+  };
   demoTokens = Object.fromEntries(clinicians.map((c) => [c.role, c.token]));
-  prescriberApi = new GraphQLClient(`${server.url}/graphql`, { headers: { authorization: `Bearer ${demoTokens.PRESCRIBER}` } });
+  prescriberApi = new GraphQLClient(`${server.url}/graphql`, {
+    headers: { authorization: `Bearer ${demoTokens.PRESCRIBER}` },
+  });
   const { patients } = await prescriberApi.request(PatientsDocument, {});
   patientId = patients.edges.find((e) => e.node.firstName === 'Avery')!.node.id;
-  planId = (await prescriberApi.request(PatientPlansDocument, { id: patientId })).patient!.treatmentPlans[0].id;
+  planId = (await prescriberApi.request(PatientPlansDocument, { id: patientId })).patient!.treatmentPlans[0]
+    .id;
   // Two earlier measures, so the chart has more than one point and more than one instrument.
-  await prescriberApi.request(RecordMeasureDocument, { input: { patientId, instrument: 'PHQ9', responses: [2, 2, 2, 1, 1, 1, 1, 1, 0] } });
-  await prescriberApi.request(RecordMeasureDocument, { input: { patientId, instrument: 'GAD7', responses: [1, 1, 1, 1, 0, 0, 0] } });
+  await prescriberApi.request(RecordMeasureDocument, {
+    input: { patientId, instrument: 'PHQ9', responses: [2, 2, 2, 1, 1, 1, 1, 1, 0] },
+  });
+  await prescriberApi.request(RecordMeasureDocument, {
+    input: { patientId, instrument: 'GAD7', responses: [1, 1, 1, 1, 0, 0, 0] },
+  });
 
   // More patients than a page of the list, on the prescriber's care team only.
   for (let i = 1; i <= 10; i++) {
-    await prescriberApi.request(CreatePatientDocument, { input: { firstName: `Later${i}`, lastName: 'Paged', dateOfBirth: '1980-01-01' } });
+    await prescriberApi.request(CreatePatientDocument, {
+      input: { firstName: `Later${i}`, lastName: 'Paged', dateOfBirth: '1980-01-01' },
+    });
   }
 
   browser = await chromium.launch({
@@ -84,7 +103,9 @@ async function signedIn(role: 'PRESCRIBER' | 'THERAPIST', how: 'picker' | 'paste
   if (how === 'picker') {
     await page.locator(`button[data-role="${role}"]`).click({ timeout: WAIT });
   } else {
-    await page.getByLabel('Bearer token (JWT) from your identity provider').fill(`Bearer ${demoTokens[role]}`, { timeout: WAIT });
+    await page
+      .getByLabel('Bearer token (JWT) from your identity provider')
+      .fill(`Bearer ${demoTokens[role]}`, { timeout: WAIT });
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
   // By keyboard: the patient list is buttons.
@@ -101,10 +122,13 @@ const sectionText = (page: Page, key: string) =>
     for (const widget of copy.querySelectorAll('.cm-ySelectionCaret, .cm-widgetBuffer')) widget.remove();
     return [...copy.querySelectorAll('.cm-line')].map((line) => line.textContent).join('\n');
   });
-const docText = (page: Page, key: string) => page.evaluate((k) => window.careBoard!.planDoc.getText(k).toString(), key);
+const docText = (page: Page, key: string) =>
+  page.evaluate((k) => window.careBoard!.planDoc.getText(k).toString(), key);
 const waitForSection = (page: Page, key: string, includes: string) =>
   page.waitForFunction(
-    ([k, text]) => document.querySelector(`.plan-section[data-section="${k}"] .cm-content`)?.textContent?.includes(text) ?? false,
+    ([k, text]) =>
+      document.querySelector(`.plan-section[data-section="${k}"] .cm-content`)?.textContent?.includes(text) ??
+      false,
     [key, includes] as const,
     { timeout: WAIT },
   );
@@ -119,7 +143,10 @@ declare global {
 
 describe('the care board in Chromium', () => {
   it('two clinicians on one patient: live plan with sections locked to the other, a critical alert across, the chart', async () => {
-    const [prescriber, therapist] = await Promise.all([signedIn('PRESCRIBER', 'picker'), signedIn('THERAPIST', 'pasted')]);
+    const [prescriber, therapist] = await Promise.all([
+      signedIn('PRESCRIBER', 'picker'),
+      signedIn('THERAPIST', 'pasted'),
+    ]);
 
     // Nothing about the patient in the title or the address.
     for (const page of [prescriber, therapist]) {
@@ -129,7 +156,8 @@ describe('the care board in Chromium', () => {
     }
 
     // Presence: each sees the other in the document, and where.
-    const present = (page: Page, text: string) => page.locator('.presence li', { hasText: text }).waitFor({ timeout: WAIT });
+    const present = (page: Page, text: string) =>
+      page.locator('.presence li', { hasText: text }).waitFor({ timeout: WAIT });
     await present(prescriber, 'Theo Demo, LMFT (therapist), reading');
     await present(therapist, 'Dr. Dana Demo (prescriber), reading');
 
@@ -158,10 +186,15 @@ describe('the care board in Chromium', () => {
     const refusal = therapist.locator('.refusal');
     await refusal.waitFor({ state: 'visible', timeout: WAIT });
     expect(await refusal.innerText()).toMatch(/refused.*"medication"/);
-    await therapist.waitForFunction((text) => window.careBoard!.planDoc.getText('medication').toString() === text, dose, { timeout: WAIT });
+    await therapist.waitForFunction(
+      (text) => window.careBoard!.planDoc.getText('medication').toString() === text,
+      dose,
+      { timeout: WAIT },
+    );
     await waitForSection(therapist, 'medication', dose);
     expect(await sectionText(therapist, 'medication')).toBe(dose);
-    const stored = (await prescriberApi.request(TreatmentPlanDocument, { id: planId })).treatmentPlan!.sections;
+    const stored = (await prescriberApi.request(TreatmentPlanDocument, { id: planId })).treatmentPlan!
+      .sections;
     expect(stored.find((s) => s.key === 'medication')!.text).toBe(dose);
     expect(await sectionText(prescriber, 'medication')).toBe(dose);
 
@@ -176,7 +209,8 @@ describe('the care board in Chromium', () => {
     });
     const form = therapist.locator('.measure-form');
     const items = [1, 1, 2, 1, 0, 1, 0, 0, 1];
-    for (const [index, value] of items.entries()) await form.locator(`select[data-item="${index + 1}"]`).selectOption(String(value));
+    for (const [index, value] of items.entries())
+      await form.locator(`select[data-item="${index + 1}"]`).selectOption(String(value));
     // Both pages stamp with the one clock of this machine: when the therapist's page shows the
     // measure stored (its mutation answered), when the prescriber's page shows the alert.
     await therapist.evaluate(() => {
@@ -194,19 +228,36 @@ describe('the care board in Chromium', () => {
     const recordedAt = await therapist.evaluate(() => window.recordedAt!);
     await prescriber.locator('.alerts [data-level="CRITICAL"]').waitFor({ timeout: WAIT });
     const shownAt = await prescriber.evaluate(() => window.criticalShownAt!);
-    await writeFile(path.join(OUTPUT, 'alert-latency.json'), JSON.stringify({ shownAfterStoredMs: shownAt - recordedAt, shownAfterClickMs: shownAt - clickedAt }) + '\n');
-    expect(shownAt - recordedAt, `the alert appeared ${shownAt - recordedAt} ms after the measure was stored`).toBeLessThan(1000);
-    expect(await prescriber.locator('.alerts [data-level="CRITICAL"]').innerText()).toMatch(/suicidal ideation/i);
+    await writeFile(
+      path.join(OUTPUT, 'alert-latency.json'),
+      JSON.stringify({ shownAfterStoredMs: shownAt - recordedAt, shownAfterClickMs: shownAt - clickedAt }) +
+        '\n',
+    );
+    expect(
+      shownAt - recordedAt,
+      `the alert appeared ${shownAt - recordedAt} ms after the measure was stored`,
+    ).toBeLessThan(1000);
+    expect(await prescriber.locator('.alerts [data-level="CRITICAL"]').innerText()).toMatch(
+      /suicidal ideation/i,
+    );
     expect(await prescriber.locator('.patient-row .badge.critical').innerText()).toMatch(/critical/);
-    await prescriber.locator('.patient-row[aria-current="true"] .scores', { hasText: 'PHQ-9 7 (mild)' }).waitFor({ timeout: WAIT });
+    await prescriber
+      .locator('.patient-row[aria-current="true"] .scores', { hasText: 'PHQ-9 7 (mild)' })
+      .waitFor({ timeout: WAIT });
 
     // The chart: one point per measure, in both contexts, each instrument with its bands behind.
     const { patient } = await prescriberApi.request(PatientMeasuresDocument, { id: patientId, first: 50 });
     const ids = patient!.measures.edges.map((e) => e.node.id).sort();
     expect(ids).toHaveLength(3);
     for (const page of [prescriber, therapist]) {
-      await page.waitForFunction((n) => document.querySelectorAll('svg.chart circle.point').length === n, ids.length, { timeout: WAIT });
-      const points = await page.locator('svg.chart circle.point').evaluateAll((circles) => circles.map((c) => c.getAttribute('data-measure-id')));
+      await page.waitForFunction(
+        (n) => document.querySelectorAll('svg.chart circle.point').length === n,
+        ids.length,
+        { timeout: WAIT },
+      );
+      const points = await page
+        .locator('svg.chart circle.point')
+        .evaluateAll((circles) => circles.map((c) => c.getAttribute('data-measure-id')));
       expect(points.sort()).toEqual(ids);
       expect(await page.locator('svg.chart[data-instrument="PHQ9"] circle.point').count()).toBe(2);
       expect(await page.locator('svg.chart[data-instrument="PHQ9"] .band rect').count()).toBe(5);
@@ -219,16 +270,25 @@ describe('the care board in Chromium', () => {
     ]);
 
     // The form follows the instrument: every item of each, labelled.
-    for (const [instrument, count] of [['PCL5', 20], ['GAD7', 7], ['PHQ9', 9]] as const) {
+    for (const [instrument, count] of [
+      ['PCL5', 20],
+      ['GAD7', 7],
+      ['PHQ9', 9],
+    ] as const) {
       await form.getByLabel('Instrument').selectOption(instrument);
       expect(await form.locator('select[data-item]').count()).toBe(count);
-      for (const select of await form.locator('select[data-item]').all()) expect(await select.evaluate((el) => (el as HTMLSelectElement).labels?.length)).toBe(1);
+      for (const select of await form.locator('select[data-item]').all())
+        expect(await select.evaluate((el) => (el as HTMLSelectElement).labels?.length)).toBe(1);
     }
 
     // My patients come a page at a time: the prescriber has 13, the therapist the 3 demo ones.
     expect(await prescriber.locator('.patients .patient-row').count()).toBe(10);
     await prescriber.getByRole('button', { name: 'Show more patients' }).click();
-    await prescriber.waitForFunction(() => document.querySelectorAll('.patients .patient-row').length === 13, undefined, { timeout: WAIT });
+    await prescriber.waitForFunction(
+      () => document.querySelectorAll('.patients .patient-row').length === 13,
+      undefined,
+      { timeout: WAIT },
+    );
     expect(await prescriber.getByRole('button', { name: 'Show more patients' }).isHidden()).toBe(true);
     expect(await therapist.locator('.patients .patient-row').count()).toBe(3);
 
@@ -243,7 +303,8 @@ describe('the care board in Chromium', () => {
     expect(await therapist.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await therapist.screenshot({ path: path.join(OUTPUT, 'therapist-narrow.png') });
 
-    for (const page of [prescriber, therapist]) expect((page as Page & { problems?: string[] }).problems).toEqual([]);
+    for (const page of [prescriber, therapist])
+      expect((page as Page & { problems?: string[] }).problems).toEqual([]);
     // The live document was opened with single-use tickets; no address carries a token or a name.
     const collab = sockets.filter((url) => url.includes('/collab/'));
     expect(collab.length).toBeGreaterThanOrEqual(2);

@@ -3,7 +3,12 @@ import path from 'node:path';
 import { GraphQLClient } from 'graphql-request';
 import { afterAll, expect, it } from 'vitest';
 import { createTokenService } from '../src/auth/tokens';
-import { AddCareTeamMemberDocument, CreatePatientDocument, CreateTreatmentPlanDocument, MeDocument } from './generated/graphql';
+import {
+  AddCareTeamMemberDocument,
+  CreatePatientDocument,
+  CreateTreatmentPlanDocument,
+  MeDocument,
+} from './generated/graphql';
 import { childEnv } from './support/childEnv';
 import { collabClient, type CollabClient } from './support/collab';
 import { createTestDatabase, TEST_SECRET } from './support/server';
@@ -18,7 +23,13 @@ afterAll(() => {
 function serve(databaseUrl: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['dist/src/main.js'], {
     cwd: root,
-    env: childEnv({ PORT: '0', DATABASE_URL: databaseUrl, JWT_SECRET: TEST_SECRET, SEED_DEMO: 'false', LOG_LEVEL: 'warn' }),
+    env: childEnv({
+      PORT: '0',
+      DATABASE_URL: databaseUrl,
+      JWT_SECRET: TEST_SECRET,
+      SEED_DEMO: 'false',
+      LOG_LEVEL: 'warn',
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -30,21 +41,35 @@ function serve(databaseUrl: string): Promise<{ child: ChildProcess; url: string 
       if (url) resolve({ child, url });
     });
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`server exited with ${code} before it was ready:\n${output}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`server exited with ${code} before it was ready:\n${output}`)),
+    );
   });
 }
 
 it('keeps every edit an observer saw when the server is killed mid-stream', async () => {
   const databaseUrl = await createTestDatabase();
   const tokens = await createTokenService({ kind: 'secret', secret: TEST_SECRET }, '/nonexistent');
-  const prescriber = await tokens.sign!({ sub: 'crash-rx', email: 'rx@crash.example', name: 'Rx Crash', role: 'PRESCRIBER' as never }, 3600);
-  const therapist = await tokens.sign!({ sub: 'crash-tx', email: 'tx@crash.example', name: 'Tx Crash', role: 'THERAPIST' as never }, 3600);
+  const prescriber = await tokens.sign!(
+    { sub: 'crash-rx', email: 'rx@crash.example', name: 'Rx Crash', role: 'PRESCRIBER' as never },
+    3600,
+  );
+  const therapist = await tokens.sign!(
+    { sub: 'crash-tx', email: 'tx@crash.example', name: 'Tx Crash', role: 'THERAPIST' as never },
+    3600,
+  );
 
   let server = await serve(databaseUrl);
-  const http = (token: string) => new GraphQLClient(`${server.url}/graphql`, { headers: { authorization: `Bearer ${token}` } });
+  const http = (token: string) =>
+    new GraphQLClient(`${server.url}/graphql`, { headers: { authorization: `Bearer ${token}` } });
   await http(therapist).request(MeDocument);
-  const { createPatient } = await http(prescriber).request(CreatePatientDocument, { input: { firstName: 'Kim', lastName: 'Crash', dateOfBirth: '1985-05-05' } });
-  await http(prescriber).request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: 'tx@crash.example' });
+  const { createPatient } = await http(prescriber).request(CreatePatientDocument, {
+    input: { firstName: 'Kim', lastName: 'Crash', dateOfBirth: '1985-05-05' },
+  });
+  await http(prescriber).request(AddCareTeamMemberDocument, {
+    patientId: createPatient.id,
+    email: 'tx@crash.example',
+  });
   const { createTreatmentPlan } = await http(prescriber).request(CreateTreatmentPlanDocument, {
     input: { patientId: createPatient.id, protocol: 'SEQUENTIAL', route: 'IV', plannedDosingSessions: 6 },
   });

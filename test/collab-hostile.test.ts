@@ -32,7 +32,15 @@ afterEach(() => {
 });
 afterAll(() => server.close());
 
-const newPlan = async () => (await planWithTeam(prescriber, therapist, { firstName: 'Hostile', lastName: 'Editor', dateOfBirth: '1981-03-03' }, 'CONCURRENT')).planId;
+const newPlan = async () =>
+  (
+    await planWithTeam(
+      prescriber,
+      therapist,
+      { firstName: 'Hostile', lastName: 'Editor', dateOfBirth: '1981-03-03' },
+      'CONCURRENT',
+    )
+  ).planId;
 
 async function open(planId: string, who: TestClinician): Promise<CollabClient> {
   const client = await collabClient(server.url, planId, who.token);
@@ -41,9 +49,11 @@ async function open(planId: string, who: TestClinician): Promise<CollabClient> {
 }
 
 /** Sends a frame on the client's own socket, bypassing its replica. */
-const sendRaw = (client: CollabClient, frame: Uint8Array) => (client.provider.ws as unknown as WebSocket).send(frame);
+const sendRaw = (client: CollabClient, frame: Uint8Array) =>
+  (client.provider.ws as unknown as WebSocket).send(frame);
 
-const texts = (doc: Y.Doc) => Object.fromEntries(PLAN_SECTIONS.map(({ key }) => [key, doc.getText(key).toString()]));
+const texts = (doc: Y.Doc) =>
+  Object.fromEntries(PLAN_SECTIONS.map(({ key }) => [key, doc.getText(key).toString()]));
 
 async function graphqlTexts(planId: string): Promise<Record<string, string>> {
   const { treatmentPlan } = await prescriber.http.request(TreatmentPlanDocument, { id: planId });
@@ -51,14 +61,27 @@ async function graphqlTexts(planId: string): Promise<Record<string, string>> {
 }
 
 async function storedBytes(planId: string): Promise<Buffer> {
-  const updates = await server.sql<{ update: Buffer }>('select update from plan_update where plan_id = $1', [planId]);
-  const snapshots = await server.sql<{ state: Buffer }>('select state from plan_snapshot where plan_id = $1', [planId]);
+  const updates = await server.sql<{ update: Buffer }>('select update from plan_update where plan_id = $1', [
+    planId,
+  ]);
+  const snapshots = await server.sql<{ state: Buffer }>(
+    'select state from plan_snapshot where plan_id = $1',
+    [planId],
+  );
   return Buffer.concat([...updates.map((r) => r.update), ...snapshots.map((r) => r.state)]);
 }
 
 /** Every replica, GraphQL and a fresh load from PostgreSQL read `expected`. */
-async function everywhere(planId: string, replicas: CollabClient[], expected: Record<string, string>): Promise<void> {
-  for (const replica of replicas) await replica.until(() => JSON.stringify(texts(replica.doc)) === JSON.stringify(texts(replicas[0].doc)), 'the replicas to converge');
+async function everywhere(
+  planId: string,
+  replicas: CollabClient[],
+  expected: Record<string, string>,
+): Promise<void> {
+  for (const replica of replicas)
+    await replica.until(
+      () => JSON.stringify(texts(replica.doc)) === JSON.stringify(texts(replicas[0].doc)),
+      'the replicas to converge',
+    );
   for (const replica of replicas) expect(texts(replica.doc)).toMatchObject(expected);
   expect(await graphqlTexts(planId)).toMatchObject(expected);
   for (const replica of replicas) replica.destroy();
@@ -84,7 +107,9 @@ function awarenessFrame(entries: { clientId: number; clock: number; json: string
 /** A raw connection as the therapist: sends `frames` once open, resolves with its close code. */
 function closeCodeAfter(planId: string, frames: Uint8Array[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/collab/${planId}?token=${therapist.token}`);
+    const ws = new WebSocket(
+      `${server.url.replace(/^http/, 'ws')}/collab/${planId}?token=${therapist.token}`,
+    );
     ws.once('open', () => frames.forEach((f) => ws.send(f)));
     ws.once('close', (code) => resolve(code));
     ws.once('error', reject);
@@ -102,19 +127,27 @@ describe('finding 1: an item whose tail Yjs attaches in another section', () => 
     await tx.until(() => tx.text('medication') === 'Ketamine 0.5 mg/kg IM');
 
     const last = lastClock(tx.doc, rx.doc.clientID);
-    sendRaw(tx, updateMessage(craftUpdate([textItem(Y.createID(rx.doc.clientID, last), 'x 5 mg/kg INJECTED', { parent: 'notes' })])));
+    sendRaw(
+      tx,
+      updateMessage(
+        craftUpdate([textItem(Y.createID(rx.doc.clientID, last), 'x 5 mg/kg INJECTED', { parent: 'notes' })]),
+      ),
+    );
     await eventually(() => tx.denied.length === 1);
     expect(tx.denied[0]).toContain('another editor');
 
     // The prescriber's next characters take exactly the clocks the tail claimed.
     rx.doc.getText('medication').insert(rx.text('medication').length, ' over 40 minutes');
-    await tx.until(() => tx.text('medication').endsWith('over 40 minutes'), "the prescriber's edit to reach the therapist");
+    await tx.until(
+      () => tx.text('medication').endsWith('over 40 minutes'),
+      "the prescriber's edit to reach the therapist",
+    );
     expect((await storedBytes(planId)).includes('INJECTED')).toBe(false);
     expect(Buffer.concat(rx.frames).includes('INJECTED')).toBe(false);
     await everywhere(planId, [rx, tx], { medication: 'Ketamine 0.5 mg/kg IM over 40 minutes', notes: '' });
   });
 
-  it("refuses an item overlapping the placeholder its own refused insert left in medication; its replica converges", async () => {
+  it('refuses an item overlapping the placeholder its own refused insert left in medication; its replica converges', async () => {
     const planId = await newPlan();
     const rx = await open(planId, prescriber);
     const tx = await open(planId, therapist);
@@ -125,17 +158,30 @@ describe('finding 1: an item whose tail Yjs attaches in another section', () => 
     await tx.until(() => tx.text('medication') === 'Esketamine 56 mg', 'the refused insert to be reverted');
 
     const own = tx.doc.clientID;
-    sendRaw(tx, updateMessage(craftUpdate([textItem(Y.createID(own, lastClock(tx.doc, own)), 'x 84 mg INJECTED', { parent: 'notes' })])));
+    sendRaw(
+      tx,
+      updateMessage(
+        craftUpdate([
+          textItem(Y.createID(own, lastClock(tx.doc, own)), 'x 84 mg INJECTED', { parent: 'notes' }),
+        ]),
+      ),
+    );
     await eventually(() => tx.denied.length === 2);
     expect(tx.denied[1]).toContain('"medication"');
 
     rx.doc.getText('medication').insert(16, ' twice weekly');
-    await tx.until(() => tx.text('medication') === 'Esketamine 56 mg twice weekly', "the prescriber's edit to reach the therapist");
+    await tx.until(
+      () => tx.text('medication') === 'Esketamine 56 mg twice weekly',
+      "the prescriber's edit to reach the therapist",
+    );
     tx.doc.getText('notes').insert(0, 'Still editing notes.');
     await rx.until(() => rx.text('notes') === 'Still editing notes.', "the therapist's next permitted edit");
     expect(tx.doc.store.pendingDs).toBeNull();
     expect((await storedBytes(planId)).includes('INJECTED')).toBe(false);
-    await everywhere(planId, [rx, tx], { medication: 'Esketamine 56 mg twice weekly', notes: 'Still editing notes.' });
+    await everywhere(planId, [rx, tx], {
+      medication: 'Esketamine 56 mg twice weekly',
+      notes: 'Still editing notes.',
+    });
   });
 });
 
@@ -154,8 +200,14 @@ describe("finding 2: a deletion reaching past the prescriber's state", () => {
     expect(tx.denied[0]).toContain('does not have');
 
     rx.doc.getText('medication').insert(rx.text('medication').length, ' over 40 minutes');
-    await tx.until(() => tx.text('medication') === 'Ketamine 0.5 mg/kg IV over 40 minutes', "the prescriber's edit to reach the therapist");
-    await everywhere(planId, [rx, tx], { medication: 'Ketamine 0.5 mg/kg IV over 40 minutes', notes: 'Ride home arranged.' });
+    await tx.until(
+      () => tx.text('medication') === 'Ketamine 0.5 mg/kg IV over 40 minutes',
+      "the prescriber's edit to reach the therapist",
+    );
+    await everywhere(planId, [rx, tx], {
+      medication: 'Ketamine 0.5 mg/kg IV over 40 minutes',
+      notes: 'Ride home arranged.',
+    });
   });
 });
 
@@ -165,7 +217,9 @@ describe('finding 3: presence that locks others out, and frames that crashed the
     const rx = await open(planId, prescriber);
     rx.doc.getText('medication').insert(0, 'Ketamine');
     const huge = JSON.stringify({ cursor: 'HUGE-PRESENCE'.padEnd(900_000, '.') });
-    const frames = Array.from({ length: 30 }, (_, i) => awarenessFrame([{ clientId: 1000 + i, clock: 1, json: huge }]));
+    const frames = Array.from({ length: 30 }, (_, i) =>
+      awarenessFrame([{ clientId: 1000 + i, clock: 1, json: huge }]),
+    );
     expect(await closeCodeAfter(planId, frames)).toBe(4400);
     const joiner = await open(planId, therapist);
     expect(joiner.text('medication')).toBe('Ketamine');
@@ -175,7 +229,11 @@ describe('finding 3: presence that locks others out, and frames that crashed the
   it('closes 4400 on a connection announcing more client ids than allowed, before anyone sees them', async () => {
     const planId = await newPlan();
     const rx = await open(planId, prescriber);
-    const entries = Array.from({ length: 5 }, (_, i) => ({ clientId: 2000 + i, clock: 1, json: JSON.stringify({ marker: `MANY-${i}` }) }));
+    const entries = Array.from({ length: 5 }, (_, i) => ({
+      clientId: 2000 + i,
+      clock: 1,
+      json: JSON.stringify({ marker: `MANY-${i}` }),
+    }));
     expect(await closeCodeAfter(planId, [awarenessFrame(entries)])).toBe(4400);
     const joiner = await open(planId, therapist);
     expect(Buffer.concat([...rx.frames, ...joiner.frames]).includes('MANY-')).toBe(false);
@@ -184,7 +242,9 @@ describe('finding 3: presence that locks others out, and frames that crashed the
   it('closes 4400, never 1011, on a presence state nested 150,000 deep', async () => {
     const planId = await newPlan();
     const deep = `{"a":${'['.repeat(150_000)}${']'.repeat(150_000)}}`;
-    expect(await closeCodeAfter(planId, [awarenessFrame([{ clientId: 3000, clock: 1, json: deep }])])).toBe(4400);
+    expect(await closeCodeAfter(planId, [awarenessFrame([{ clientId: 3000, clock: 1, json: deep }])])).toBe(
+      4400,
+    );
     expect(internalErrors()).toEqual([]);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
@@ -198,7 +258,12 @@ describe('finding 3: presence that locks others out, and frames that crashed the
     const own = tx.doc.clientID;
     let code = 0;
     (tx.provider.ws as unknown as WebSocket).once('close', (c: number) => (code = c));
-    sendRaw(tx, updateMessage(craftUpdate([textItem(Y.createID(own, lastClock(tx.doc, own)), 'xy', { parent: 'notes' })])));
+    sendRaw(
+      tx,
+      updateMessage(
+        craftUpdate([textItem(Y.createID(own, lastClock(tx.doc, own)), 'xy', { parent: 'notes' })]),
+      ),
+    );
     await eventually(() => tx.denied.length === 2 || code !== 0);
     expect([0, 4400]).toContain(code);
     expect(internalErrors()).toEqual([]);

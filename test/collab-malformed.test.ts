@@ -4,7 +4,14 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
-import { AddCareTeamMemberDocument, CreatePatientDocument, CreateTreatmentPlanDocument, MeDocument, TreatmentPlanDocument, UpdatePlanSectionDocument } from './generated/graphql';
+import {
+  AddCareTeamMemberDocument,
+  CreatePatientDocument,
+  CreateTreatmentPlanDocument,
+  MeDocument,
+  TreatmentPlanDocument,
+  UpdatePlanSectionDocument,
+} from './generated/graphql';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 import { PATIENCE_MS } from './support/subscription';
 
@@ -18,13 +25,22 @@ beforeAll(async () => {
   prescriber = await server.clinician(Role.PRESCRIBER);
   therapist = await server.clinician(Role.THERAPIST);
   await therapist.http.request(MeDocument);
-  const { createPatient } = await prescriber.http.request(CreatePatientDocument, { input: { firstName: 'Fuzz', lastName: 'Target', dateOfBirth: '1990-01-01' } });
-  await prescriber.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: therapist.email });
+  const { createPatient } = await prescriber.http.request(CreatePatientDocument, {
+    input: { firstName: 'Fuzz', lastName: 'Target', dateOfBirth: '1990-01-01' },
+  });
+  await prescriber.http.request(AddCareTeamMemberDocument, {
+    patientId: createPatient.id,
+    email: therapist.email,
+  });
   const { createTreatmentPlan } = await prescriber.http.request(CreateTreatmentPlanDocument, {
     input: { patientId: createPatient.id, protocol: 'CONCURRENT', route: 'IV', plannedDosingSessions: 6 },
   });
   planId = createTreatmentPlan.id;
-  await prescriber.http.request(UpdatePlanSectionDocument, { planId, key: 'medication', text: 'Ketamine 0.5 mg/kg IV over 40 minutes' });
+  await prescriber.http.request(UpdatePlanSectionDocument, {
+    planId,
+    key: 'medication',
+    text: 'Ketamine 0.5 mg/kg IV over 40 minutes',
+  });
 });
 afterAll(() => server.close());
 
@@ -41,16 +57,31 @@ const wellFormed: Uint8Array[] = (() => {
   const update = Y.encodeStateAsUpdate(doc);
   const awareness = frame((e) => {
     encoding.writeVarUint(e, 1);
-    encoding.writeVarUint8Array(e, frame((inner) => {
-      encoding.writeVarUint(inner, 1);
-      encoding.writeVarUint(inner, doc.clientID);
-      encoding.writeVarUint(inner, 1);
-      encoding.writeVarString(inner, JSON.stringify({ user: { name: 'x' } }));
-    }));
+    encoding.writeVarUint8Array(
+      e,
+      frame((inner) => {
+        encoding.writeVarUint(inner, 1);
+        encoding.writeVarUint(inner, doc.clientID);
+        encoding.writeVarUint(inner, 1);
+        encoding.writeVarString(inner, JSON.stringify({ user: { name: 'x' } }));
+      }),
+    );
   });
   return [
-    frame((e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint(e, 0), encoding.writeVarUint8Array(e, Y.encodeStateVector(doc)))),
-    frame((e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint(e, 2), encoding.writeVarUint8Array(e, update))),
+    frame(
+      (e) => (
+        encoding.writeVarUint(e, 0),
+        encoding.writeVarUint(e, 0),
+        encoding.writeVarUint8Array(e, Y.encodeStateVector(doc))
+      ),
+    ),
+    frame(
+      (e) => (
+        encoding.writeVarUint(e, 0),
+        encoding.writeVarUint(e, 2),
+        encoding.writeVarUint8Array(e, update)
+      ),
+    ),
     awareness,
   ];
 })();
@@ -58,29 +89,51 @@ const wellFormed: Uint8Array[] = (() => {
 /** Frames malformed by construction: each must close its connection with 4400. */
 const malformed: fc.Arbitrary<Uint8Array | string> = fc.oneof(
   // Unknown message types (2, auth, is the server's to send).
-  fc.tuple(fc.oneof(fc.constant(2), fc.integer({ min: 4, max: 127 })), fc.uint8Array({ maxLength: 64 })).map(([type, rest]) => Uint8Array.from([type, ...rest])),
+  fc
+    .tuple(fc.oneof(fc.constant(2), fc.integer({ min: 4, max: 127 })), fc.uint8Array({ maxLength: 64 }))
+    .map(([type, rest]) => Uint8Array.from([type, ...rest])),
   // Truncated: any strict prefix of a well-formed message.
   fc.tuple(fc.constantFrom(...wellFormed), fc.nat()).map(([m, n]) => m.slice(0, n % m.length)),
   // Trailing garbage after a well-formed message.
-  fc.tuple(fc.constantFrom(...wellFormed), fc.uint8Array({ minLength: 1, maxLength: 32 })).map(([m, tail]) => Uint8Array.from([...m, ...tail])),
+  fc
+    .tuple(fc.constantFrom(...wellFormed), fc.uint8Array({ minLength: 1, maxLength: 32 }))
+    .map(([m, tail]) => Uint8Array.from([...m, ...tail])),
   // Unknown sync steps.
-  fc.tuple(fc.integer({ min: 3, max: 127 }), fc.uint8Array({ maxLength: 32 })).map(([step, rest]) => Uint8Array.from([0, step, ...rest])),
+  fc
+    .tuple(fc.integer({ min: 3, max: 127 }), fc.uint8Array({ maxLength: 32 }))
+    .map(([step, rest]) => Uint8Array.from([0, step, ...rest])),
   // An awareness update whose state is not JSON.
-  fc.string({ minLength: 1, maxLength: 16 }).map((s) => frame((e) => {
-    encoding.writeVarUint(e, 1);
-    encoding.writeVarUint8Array(e, frame((inner) => (encoding.writeVarUint(inner, 1), encoding.writeVarUint(inner, 7), encoding.writeVarUint(inner, 1), encoding.writeVarString(inner, `{"${s}`))));
-  })),
+  fc.string({ minLength: 1, maxLength: 16 }).map((s) =>
+    frame((e) => {
+      encoding.writeVarUint(e, 1);
+      encoding.writeVarUint8Array(
+        e,
+        frame(
+          (inner) => (
+            encoding.writeVarUint(inner, 1),
+            encoding.writeVarUint(inner, 7),
+            encoding.writeVarUint(inner, 1),
+            encoding.writeVarString(inner, `{"${s}`)
+          ),
+        ),
+      );
+    }),
+  ),
   // Text frames are not part of the protocol.
   fc.string({ maxLength: 64 }),
 );
 
 function closeCodeFor(data: Uint8Array | string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/collab/${planId}?token=${therapist.token}`);
+    const ws = new WebSocket(
+      `${server.url.replace(/^http/, 'ws')}/collab/${planId}?token=${therapist.token}`,
+    );
     // Still open after a while: the frame was not refused (reported as close code 0).
     const timer = setTimeout(() => (ws.terminate(), resolve(0)), PATIENCE_MS);
     ws.once('close', () => clearTimeout(timer));
-    ws.once('open', () => ws.send(typeof data === 'string' ? data : Buffer.from(data), { binary: typeof data !== 'string' }));
+    ws.once('open', () =>
+      ws.send(typeof data === 'string' ? data : Buffer.from(data), { binary: typeof data !== 'string' }),
+    );
     ws.once('close', (code) => resolve(code));
     ws.once('error', reject);
   });
@@ -88,7 +141,12 @@ function closeCodeFor(data: Uint8Array | string): Promise<number> {
 
 it('closes every connection that sends a malformed frame (10,000 of them), and nothing else changes', async () => {
   const before = await prescriber.http.request(TreatmentPlanDocument, { id: planId });
-  const stored = async () => (await server.sql<{ n: number }>('select count(*)::int as n from plan_update where plan_id = $1', [planId]))[0].n;
+  const stored = async () =>
+    (
+      await server.sql<{ n: number }>('select count(*)::int as n from plan_update where plan_id = $1', [
+        planId,
+      ])
+    )[0].n;
   const updatesBefore = await stored();
   let sent = 0;
   await fc.assert(

@@ -42,11 +42,20 @@ async function newPlan(server: TestServer): Promise<Team> {
   const prescriber = await server.clinician(Role.PRESCRIBER);
   const therapist = await server.clinician(Role.THERAPIST);
   await therapist.http.request(MeDocument);
-  const { planId } = await planWithTeam(prescriber, therapist, { firstName: 'Owned', lastName: 'Ids', dateOfBirth: '1979-09-09' });
+  const { planId } = await planWithTeam(prescriber, therapist, {
+    firstName: 'Owned',
+    lastName: 'Ids',
+    dateOfBirth: '1979-09-09',
+  });
   return { prescriber, therapist, planId };
 }
 
-async function open(server: TestServer, planId: string, who: TestClinician, doc?: Y.Doc): Promise<CollabClient> {
+async function open(
+  server: TestServer,
+  planId: string,
+  who: TestClinician,
+  doc?: Y.Doc,
+): Promise<CollabClient> {
   const client = await collabClient(server.url, planId, who.token, {}, doc);
   clients.push(client);
   return client;
@@ -59,7 +68,8 @@ function offline(client: CollabClient): Y.Doc {
   return client.doc;
 }
 
-const texts = (doc: Y.Doc) => Object.fromEntries(PLAN_SECTIONS.map(({ key }) => [key, doc.getText(key).toString()]));
+const texts = (doc: Y.Doc) =>
+  Object.fromEntries(PLAN_SECTIONS.map(({ key }) => [key, doc.getText(key).toString()]));
 
 async function graphqlTexts(server: TestServer, team: Team): Promise<Record<string, string>> {
   const { treatmentPlan } = await team.prescriber.http.request(TreatmentPlanDocument, { id: team.planId });
@@ -73,20 +83,32 @@ async function graphqlTexts(server: TestServer, team: Team): Promise<Record<stri
 async function writeAsPrescriber(tx: CollabClient, prescriberClient: number): Promise<string> {
   const denied = tx.denied.length;
   const id = Y.createID(prescriberClient, Y.getState(tx.doc.store, prescriberClient));
-  (tx.provider.ws as unknown as WebSocket).send(updateMessage(craftUpdate([textItem(id, 'x INJECTED', { parent: 'notes' })])));
+  (tx.provider.ws as unknown as WebSocket).send(
+    updateMessage(craftUpdate([textItem(id, 'x INJECTED', { parent: 'notes' })])),
+  );
   await eventually(() => tx.denied.length > denied);
   return tx.denied[denied];
 }
 
 /** The prescriber's edit after the attempt is kept on every replica, in GraphQL and in storage. */
-async function prescriberKeepsEditing(server: TestServer, team: Team, rx: CollabClient, tx: CollabClient): Promise<void> {
+async function prescriberKeepsEditing(
+  server: TestServer,
+  team: Team,
+  rx: CollabClient,
+  tx: CollabClient,
+): Promise<void> {
   rx.doc.getText('medication').insert(rx.text('medication').length, ' over 40 minutes');
   const expected = 'Ketamine 0.5 mg/kg IM over 40 minutes';
   await tx.until(() => tx.text('medication') === expected, "the prescriber's edit to reach the therapist");
   tx.doc.getText('notes').insert(0, 'Ride home arranged.');
-  await rx.until(() => rx.text('notes') === 'Ride home arranged.', "the therapist's edit to reach the prescriber");
+  await rx.until(
+    () => rx.text('notes') === 'Ride home arranged.',
+    "the therapist's edit to reach the prescriber",
+  );
   expect(texts(tx.doc)).toEqual(texts(rx.doc));
-  await eventually(async () => JSON.stringify(await graphqlTexts(server, team)) === JSON.stringify(texts(rx.doc)));
+  await eventually(
+    async () => JSON.stringify(await graphqlTexts(server, team)) === JSON.stringify(texts(rx.doc)),
+  );
   expect((await graphqlTexts(server, team)).medication).toBe(expected);
   const stored = await server.sql<{ update: Buffer }>(
     'select update from plan_update where plan_id = $1 union all select state from plan_snapshot where plan_id = $1',
@@ -108,7 +130,14 @@ describe("a therapist writing under the prescriber's Yjs client id", () => {
     const rxDoc = offline(rx);
     await eventually(() => server.app.loadedDocuments() === 0);
     if (compactAfter === 1) {
-      await eventually(async () => (await server.sql('select 1 from plan_update where plan_id = $1 and clinician_id is not null', [team.planId])).length === 0);
+      await eventually(
+        async () =>
+          (
+            await server.sql('select 1 from plan_update where plan_id = $1 and clinician_id is not null', [
+              team.planId,
+            ])
+          ).length === 0,
+      );
     }
 
     const tx = await open(server, team.planId, team.therapist);
@@ -133,7 +162,8 @@ describe("a therapist writing under the prescriber's Yjs client id", () => {
     servers.splice(servers.indexOf(first), 1);
 
     const second = await start({ databaseUrl: first.databaseUrl });
-    const same = (who: TestClinician) => second.clinician(who.role, { sub: who.sub, email: who.email, name: who.name });
+    const same = (who: TestClinician) =>
+      second.clinician(who.role, { sub: who.sub, email: who.email, name: who.name });
     Object.assign(team, { prescriber: await same(team.prescriber), therapist: await same(team.therapist) });
     const tx = await open(second, team.planId, team.therapist);
     expect(tx.text('medication')).toBe('Ketamine 0.5 mg/kg IM');
@@ -150,7 +180,10 @@ describe("a therapist writing under the prescriber's Yjs client id", () => {
     const tx = await open(there, team.planId, team.therapist);
     const rx = await open(here, team.planId, team.prescriber);
     rx.doc.getText('medication').insert(0, 'Ketamine 0.5 mg/kg IM');
-    await tx.until(() => tx.text('medication') === 'Ketamine 0.5 mg/kg IM', "the prescriber's edit on the other instance");
+    await tx.until(
+      () => tx.text('medication') === 'Ketamine 0.5 mg/kg IM',
+      "the prescriber's edit on the other instance",
+    );
 
     expect(await writeAsPrescriber(tx, rx.doc.clientID)).toContain('another editor');
     await prescriberKeepsEditing(here, team, rx, tx);

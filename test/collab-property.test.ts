@@ -7,7 +7,13 @@ import { UpdateGate } from '../src/collab/permissions';
 import { syncStep1Message, updateMessage } from '../src/collab/protocol';
 import { mayEditSection, PLAN_SECTIONS } from '../src/domain/plans';
 import { Role } from '../src/domain/roles';
-import { AddCareTeamMemberDocument, CreatePatientDocument, CreateTreatmentPlanDocument, MeDocument, TreatmentPlanDocument } from './generated/graphql';
+import {
+  AddCareTeamMemberDocument,
+  CreatePatientDocument,
+  CreateTreatmentPlanDocument,
+  MeDocument,
+  TreatmentPlanDocument,
+} from './generated/graphql';
 import { collabClient, type CollabClient } from './support/collab';
 import { hostileRecipe, hostileUpdate, MARKER } from './support/hostileUpdates';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
@@ -23,10 +29,13 @@ const STEPS = 20;
  * 30 s with both cores busy.
  */
 const SOCKET_BURSTS = 20;
-const FORBIDDEN = PLAN_SECTIONS.filter(({ key }) => !mayEditSection(Role.THERAPIST, key)).map(({ key }) => key);
+const FORBIDDEN = PLAN_SECTIONS.filter(({ key }) => !mayEditSection(Role.THERAPIST, key)).map(
+  ({ key }) => key,
+);
 
 /** Sections as the clinic sees them: text with formatting and embeds. */
-const view = (doc: Y.Doc, keys = PLAN_SECTIONS.map((s) => s.key)) => JSON.stringify(keys.map((key) => doc.getText(key).toDelta()));
+const view = (doc: Y.Doc, keys = PLAN_SECTIONS.map((s) => s.key)) =>
+  JSON.stringify(keys.map((key) => doc.getText(key).toDelta()));
 
 /**
  * The server's permission core with real Y.Doc state and three replicas, delivering what the server
@@ -66,7 +75,9 @@ class Session {
     for (const update of given ? [given] : updates) {
       const decision = this.gate.receive(who === 'prescriber' ? PRESCRIBER : THERAPIST, update);
       expect(decision.refusal).toBeUndefined();
-      if (decision.accepted) for (const [name, replica] of Object.entries(this.replicas)) if (name !== who) Y.applyUpdate(replica, decision.accepted);
+      if (decision.accepted)
+        for (const [name, replica] of Object.entries(this.replicas))
+          if (name !== who) Y.applyUpdate(replica, decision.accepted);
     }
   }
 
@@ -82,7 +93,8 @@ class Session {
     // An accepted update is not echoed to its author, whose replica is taken to have made it.
     if (accepted) for (const replica of Object.values(this.replicas)) Y.applyUpdate(replica, accepted);
     if (revert) Y.applyUpdate(this.replicas.therapist, revert);
-    for (const update of [emptied, restored]) if (update) for (const replica of Object.values(this.replicas)) Y.applyUpdate(replica, update);
+    for (const update of [emptied, restored])
+      if (update) for (const replica of Object.values(this.replicas)) Y.applyUpdate(replica, update);
     return decision.refusal === undefined ? 'accepted' : 'refused';
   }
 
@@ -104,62 +116,78 @@ function checkInvariants(session: Session, forbiddenBefore: string): void {
 
 function converged({ server, replicas }: Session): void {
   const expected = view(server);
-  for (const replica of Object.values(replicas)) if (view(replica) !== expected) expect(view(replica)).toBe(expected);
+  for (const replica of Object.values(replicas))
+    if (view(replica) !== expected) expect(view(replica)).toBe(expected);
 }
 
 /** How often the attacker's marker occurs in the document as it would be stored. */
-const markers = (doc: Y.Doc) => Buffer.from(Y.encodeStateAsUpdate(doc)).toString('latin1').split(MARKER).length - 1;
+const markers = (doc: Y.Doc) =>
+  Buffer.from(Y.encodeStateAsUpdate(doc)).toString('latin1').split(MARKER).length - 1;
 
 describe('hostile updates against the permission core (in process, real Y.Doc state)', () => {
-  it('keeps the sections a therapist may not change, converges every replica and keeps the prescriber\'s later edits, over 10,000 updates', () => {
+  it("keeps the sections a therapist may not change, converges every replica and keeps the prescriber's later edits, over 10,000 updates", () => {
     const outcomes = { accepted: 0, refused: 0, unreadable: 0, unencodable: 0 };
     const started = performance.now();
     // Yjs logs each time a replica takes a new client id (its own id came back from the server as a
     // placeholder of a hand-written update); thousands of lines would cost more than the checks.
     const quiet = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     try {
-    fc.assert(
-      fc.property(fc.array(fc.tuple(hostileRecipe, fc.nat({ max: 9 })), { minLength: STEPS, maxLength: STEPS }), (steps) => {
-        const session = new Session();
-        let markersBefore = markers(session.server);
-        try {
-          for (const [recipe, honest] of steps) {
-            const update = hostileUpdate(session.replicas.therapist, session.replicas.therapist.clientID, recipe);
-            if (!update) {
-              outcomes.unencodable++;
-              continue;
+      fc.assert(
+        fc.property(
+          fc.array(fc.tuple(hostileRecipe, fc.nat({ max: 9 })), { minLength: STEPS, maxLength: STEPS }),
+          (steps) => {
+            const session = new Session();
+            let markersBefore = markers(session.server);
+            try {
+              for (const [recipe, honest] of steps) {
+                const update = hostileUpdate(
+                  session.replicas.therapist,
+                  session.replicas.therapist.clientID,
+                  recipe,
+                );
+                if (!update) {
+                  outcomes.unencodable++;
+                  continue;
+                }
+                const forbiddenBefore = view(session.server, FORBIDDEN);
+                const outcome = session.hostile(update);
+                outcomes[outcome]++;
+                checkInvariants(session, forbiddenBefore);
+                // Nothing of a refused update's content is kept.
+                const markersAfter = markers(session.server);
+                if (outcome !== 'accepted') expect(markersAfter).toBeLessThanOrEqual(markersBefore);
+                markersBefore = markersAfter;
+                // The prescriber keeps editing: every edit is accepted and reaches every replica.
+                if (honest < 4) {
+                  session.honest('prescriber', (doc) =>
+                    doc
+                      .getText(honest % 2 ? 'medication' : 'notes')
+                      .insert(honest % 3 ? doc.getText('medication').length : 0, `rx${honest}`),
+                  );
+                  converged(session);
+                  markersBefore = markers(session.server);
+                } else if (honest < 6) {
+                  session.honest('therapist', (doc) => doc.getText('integration').insert(0, `tx${honest}`));
+                  converged(session);
+                  markersBefore = markers(session.server);
+                }
+              }
+            } finally {
+              session.destroy();
             }
-            const forbiddenBefore = view(session.server, FORBIDDEN);
-            const outcome = session.hostile(update);
-            outcomes[outcome]++;
-            checkInvariants(session, forbiddenBefore);
-            // Nothing of a refused update's content is kept.
-            const markersAfter = markers(session.server);
-            if (outcome !== 'accepted') expect(markersAfter).toBeLessThanOrEqual(markersBefore);
-            markersBefore = markersAfter;
-            // The prescriber keeps editing: every edit is accepted and reaches every replica.
-            if (honest < 4) {
-              session.honest('prescriber', (doc) => doc.getText(honest % 2 ? 'medication' : 'notes').insert(honest % 3 ? doc.getText('medication').length : 0, `rx${honest}`));
-              converged(session);
-              markersBefore = markers(session.server);
-            } else if (honest < 6) {
-              session.honest('therapist', (doc) => doc.getText('integration').insert(0, `tx${honest}`));
-              converged(session);
-              markersBefore = markers(session.server);
-            }
-          }
-        } finally {
-          session.destroy();
-        }
-      }),
-      { numRuns: Number(process.env.PROPERTY_RUNS ?? 10_000 / STEPS) },
-    );
+          },
+        ),
+        { numRuns: Number(process.env.PROPERTY_RUNS ?? 10_000 / STEPS) },
+      );
     } finally {
       quiet.mockRestore();
     }
     const seconds = (performance.now() - started) / 1000;
     const total = outcomes.accepted + outcomes.refused + outcomes.unreadable + outcomes.unencodable;
-    console.log(`collab property (in process): ${total} hostile updates in ${seconds.toFixed(1)} s`, outcomes);
+    console.log(
+      `collab property (in process): ${total} hostile updates in ${seconds.toFixed(1)} s`,
+      outcomes,
+    );
     expect(total).toBeGreaterThanOrEqual(10_000);
     expect(outcomes.refused).toBeGreaterThan(1000);
   }, 120_000);
@@ -176,8 +204,13 @@ describe('hostile updates through a real socket', () => {
     prescriber = await server.clinician(Role.PRESCRIBER);
     therapist = await server.clinician(Role.THERAPIST);
     await therapist.http.request(MeDocument);
-    const { createPatient } = await prescriber.http.request(CreatePatientDocument, { input: { firstName: 'Prop', lastName: 'Socket', dateOfBirth: '1977-07-07' } });
-    await prescriber.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: therapist.email });
+    const { createPatient } = await prescriber.http.request(CreatePatientDocument, {
+      input: { firstName: 'Prop', lastName: 'Socket', dateOfBirth: '1977-07-07' },
+    });
+    await prescriber.http.request(AddCareTeamMemberDocument, {
+      patientId: createPatient.id,
+      email: therapist.email,
+    });
     const { createTreatmentPlan } = await prescriber.http.request(CreateTreatmentPlanDocument, {
       input: { patientId: createPatient.id, protocol: 'CONCURRENT', route: 'IM', plannedDosingSessions: 6 },
     });
@@ -220,7 +253,9 @@ describe('hostile updates through a real socket', () => {
           await eventually(async () => {
             const { treatmentPlan } = await prescriber.http.request(TreatmentPlanDocument, { id: planId });
             const stored = Object.fromEntries(treatmentPlan!.sections.map((s) => [s.key, s.text]));
-            return PLAN_SECTIONS.every(({ key }) => stored[key] === rx.text(key) && stored[key] === tx.text(key));
+            return PLAN_SECTIONS.every(
+              ({ key }) => stored[key] === rx.text(key) && stored[key] === tx.text(key),
+            );
           });
           expect(JSON.stringify(rx.doc.getText('medication').toDelta())).toBe(medicationBefore);
           expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
@@ -232,7 +267,9 @@ describe('hostile updates through a real socket', () => {
       rx.destroy();
       tx.destroy();
     }
-    console.log(`collab property (socket): ${sent} hostile updates in ${((performance.now() - started) / 1000).toFixed(1)} s, closes ${JSON.stringify(codes)}`);
+    console.log(
+      `collab property (socket): ${sent} hostile updates in ${((performance.now() - started) / 1000).toFixed(1)} s, closes ${JSON.stringify(codes)}`,
+    );
     expect(codes.every((code) => code === 4400)).toBe(true);
     expect(server.logs.filter((line) => line.includes('collab message failed'))).toEqual([]);
     expect(sent).toBeGreaterThanOrEqual(150);
@@ -246,7 +283,10 @@ describe('hostile updates through a real socket', () => {
 function sendAndSettle(client: CollabClient, update: Uint8Array): Promise<number | undefined> {
   const ws = client.provider.ws as unknown as WebSocket;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer after a hostile update (socket state ${ws.readyState})`)), PATIENCE_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`no answer after a hostile update (socket state ${ws.readyState})`)),
+      PATIENCE_MS,
+    );
     const onClose = (code: number) => {
       clearTimeout(timer);
       ws.off('message', onMessage);
@@ -288,17 +328,27 @@ function caughtUp(client: CollabClient): Promise<void> {
   };
   let before: string | undefined;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no sync step 2 (socket state ${ws.readyState})`)), PATIENCE_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`no sync step 2 (socket state ${ws.readyState})`)),
+      PATIENCE_MS,
+    );
     // Before the provider applies the answer, and after.
     const early = (data: Buffer) => {
-      if (isStep2(data)) before = JSON.stringify([view(client.doc), [...Y.decodeStateVector(Y.encodeStateVector(client.doc))]]);
+      if (isStep2(data))
+        before = JSON.stringify([
+          view(client.doc),
+          [...Y.decodeStateVector(Y.encodeStateVector(client.doc))],
+        ]);
     };
     const late = (data: Buffer) => {
       if (!isStep2(data)) return;
       clearTimeout(timer);
       ws.off('message', early);
       ws.off('message', late);
-      const after = JSON.stringify([view(client.doc), [...Y.decodeStateVector(Y.encodeStateVector(client.doc))]]);
+      const after = JSON.stringify([
+        view(client.doc),
+        [...Y.decodeStateVector(Y.encodeStateVector(client.doc))],
+      ]);
       if (after === before) resolve();
       else reject(new Error(`the sync answer brought what no relay had: ${before} -> ${after}`));
     };

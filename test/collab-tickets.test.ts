@@ -3,7 +3,12 @@ import { GraphQLClient } from 'graphql-request';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
-import { CollabTicketDocument, MeDocument, RemoveCareTeamMemberDocument, TreatmentPlanDocument } from './generated/graphql';
+import {
+  CollabTicketDocument,
+  MeDocument,
+  RemoveCareTeamMemberDocument,
+  TreatmentPlanDocument,
+} from './generated/graphql';
 import { collabClient, refusedProvider, type CollabClient } from './support/collab';
 import { expectCode } from './support/expect';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
@@ -30,9 +35,11 @@ afterEach(() => {
 });
 afterAll(() => server.close());
 
-const newPlan = () => planWithTeam(prescriber, therapist, { firstName: 'Kim', lastName: 'Ticket', dateOfBirth: '1985-03-04' });
+const newPlan = () =>
+  planWithTeam(prescriber, therapist, { firstName: 'Kim', lastName: 'Ticket', dateOfBirth: '1985-03-04' });
 
-const ticketFor = async (who: TestClinician, planId: string) => (await who.http.request(CollabTicketDocument, { planId })).collabTicket;
+const ticketFor = async (who: TestClinician, planId: string) =>
+  (await who.http.request(CollabTicketDocument, { planId })).collabTicket;
 
 /** The close code of a raw connection with this query, and how many frames it got first. */
 function refusal(planId: string, query: string): Promise<{ code: number; frames: number }> {
@@ -62,8 +69,11 @@ describe('collab tickets', () => {
     live.doc.getText('medication').insert(0, 'no');
     await eventually(() => live.denied.length > 0);
     expect(live.denied[0]).toContain('medication');
-    const sectionsNow = async () => (await prescriber.http.request(TreatmentPlanDocument, { id: planId })).treatmentPlan?.sections ?? [];
-    await eventually(async () => (await sectionsNow()).find((s) => s.key === 'intentions')?.text === 'Set with care');
+    const sectionsNow = async () =>
+      (await prescriber.http.request(TreatmentPlanDocument, { id: planId })).treatmentPlan?.sections ?? [];
+    await eventually(
+      async () => (await sectionsNow()).find((s) => s.key === 'intentions')?.text === 'Set with care',
+    );
     expect((await sectionsNow()).find((s) => s.key === 'medication')?.text).toBe('');
 
     // The same ticket again, as a stock provider would on its reconnect: refused, and it gives up.
@@ -75,15 +85,19 @@ describe('collab tickets', () => {
     const { planId } = await newPlan();
     const { ticket } = await ticketFor(prescriber, planId);
     const outcomes = await Promise.all(
-      Array.from({ length: 8 }, () =>
-        new Promise<number | 'accepted'>((resolve) => {
-          const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/collab/${planId}?ticket=${ticket}`);
-          ws.once('message', () => {
-            resolve('accepted');
-            ws.close();
-          });
-          ws.once('close', (code) => resolve(code));
-        }),
+      Array.from(
+        { length: 8 },
+        () =>
+          new Promise<number | 'accepted'>((resolve) => {
+            const ws = new WebSocket(
+              `${server.url.replace(/^http/, 'ws')}/collab/${planId}?ticket=${ticket}`,
+            );
+            ws.once('message', () => {
+              resolve('accepted');
+              ws.close();
+            });
+            ws.once('close', (code) => resolve(code));
+          }),
       ),
     );
     expect(outcomes.filter((o) => o === 'accepted')).toHaveLength(1);
@@ -109,7 +123,10 @@ describe('collab tickets', () => {
     const other = await newPlan();
 
     const expired = await ticketFor(therapist, planId);
-    await server.sql("update collab_ticket set expires_at = statement_timestamp() - interval '1 second' where plan_id = $1", [planId]);
+    await server.sql(
+      "update collab_ticket set expires_at = statement_timestamp() - interval '1 second' where plan_id = $1",
+      [planId],
+    );
     expect(await refusal(planId, `ticket=${expired.ticket}`)).toEqual({ code: 4401, frames: 0 });
 
     const elsewhere = await ticketFor(therapist, other.planId);
@@ -141,7 +158,9 @@ describe('collab tickets', () => {
       { action: 'plan.open', sub: therapist.sub },
     ]);
     // Only the ticket's hash is stored.
-    const stored = await server.sql<{ hash: string }>("select encode(ticket_hash, 'hex') as hash from collab_ticket");
+    const stored = await server.sql<{ hash: string }>(
+      "select encode(ticket_hash, 'hex') as hash from collab_ticket",
+    );
     expect(stored.map((r) => r.hash).join()).not.toContain(Buffer.from(ticket).toString('hex'));
   });
 
@@ -159,9 +178,19 @@ describe('collab tickets', () => {
     const hostile = fc.oneof(
       fc.constant(spent.ticket),
       fc.constant(foreign.ticket),
-      fc.tuple(fc.nat({ max: 42 }), fc.constantFrom(...alphabet)).map(([at, c]) => genuine.ticket.slice(0, at) + (genuine.ticket[at] === c ? (c === 'A' ? 'B' : 'A') : c) + genuine.ticket.slice(at + 1)),
+      fc
+        .tuple(fc.nat({ max: 42 }), fc.constantFrom(...alphabet))
+        .map(
+          ([at, c]) =>
+            genuine.ticket.slice(0, at) +
+            (genuine.ticket[at] === c ? (c === 'A' ? 'B' : 'A') : c) +
+            genuine.ticket.slice(at + 1),
+        ),
       fc.nat({ max: 42 }).map((n) => genuine.ticket.slice(0, n)),
-      fc.string({ maxLength: 3 }).map((s) => genuine.ticket + s).filter((t) => t !== genuine.ticket),
+      fc
+        .string({ maxLength: 3 })
+        .map((s) => genuine.ticket + s)
+        .filter((t) => t !== genuine.ticket),
       fc.string({ maxLength: 80 }),
     );
     await fc.assert(
@@ -179,12 +208,19 @@ describe('collab tickets', () => {
 
   it('ends a ticket connection when the issuing token expires', async () => {
     const { planId } = await newPlan();
-    const shortLived = await server.tokens.sign!({ sub: prescriber.sub, email: prescriber.email, name: prescriber.name, role: Role.PRESCRIBER }, 6);
-    const asShortLived = new GraphQLClient(`${server.url}/graphql`, { headers: { authorization: `Bearer ${shortLived}` } });
+    const shortLived = await server.tokens.sign!(
+      { sub: prescriber.sub, email: prescriber.email, name: prescriber.name, role: Role.PRESCRIBER },
+      6,
+    );
+    const asShortLived = new GraphQLClient(`${server.url}/graphql`, {
+      headers: { authorization: `Bearer ${shortLived}` },
+    });
     const { collabTicket } = await asShortLived.request(CollabTicketDocument, { planId });
     expect(new Date(collabTicket.expiresAt).getTime()).toBeLessThanOrEqual(Date.now() + 6_000);
     const closed = await new Promise<{ code: number; frames: number }>((resolve) => {
-      const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/collab/${planId}?ticket=${collabTicket.ticket}`);
+      const ws = new WebSocket(
+        `${server.url.replace(/^http/, 'ws')}/collab/${planId}?ticket=${collabTicket.ticket}`,
+      );
       let frames = 0;
       ws.on('message', () => frames++);
       ws.once('close', (code) => resolve({ code, frames }));

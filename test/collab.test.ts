@@ -34,7 +34,8 @@ afterEach(() => {
 });
 afterAll(() => server.close());
 
-const newPlan = () => planWithTeam(prescriber, therapist, { firstName: 'Robin', lastName: 'Plan', dateOfBirth: '1979-09-09' });
+const newPlan = () =>
+  planWithTeam(prescriber, therapist, { firstName: 'Robin', lastName: 'Plan', dateOfBirth: '1979-09-09' });
 
 async function open(planId: string, who: TestClinician): Promise<CollabClient> {
   const client = await collabClient(server.url, planId, who.token);
@@ -60,8 +61,13 @@ function connectOutcome(path: string): Promise<number | 'accepted'> {
 
 /** Every stored byte of a plan's document: its update log and its snapshot. */
 async function storedBytes(planId: string): Promise<Buffer> {
-  const updates = await server.sql<{ update: Buffer }>('select update from plan_update where plan_id = $1', [planId]);
-  const snapshots = await server.sql<{ state: Buffer }>('select state from plan_snapshot where plan_id = $1', [planId]);
+  const updates = await server.sql<{ update: Buffer }>('select update from plan_update where plan_id = $1', [
+    planId,
+  ]);
+  const snapshots = await server.sql<{ state: Buffer }>(
+    'select state from plan_snapshot where plan_id = $1',
+    [planId],
+  );
   return Buffer.concat([...updates.map((r) => r.update), ...snapshots.map((r) => r.state)]);
 }
 
@@ -86,28 +92,51 @@ describe('treatment plans over GraphQL', () => {
   it('refuses plans and sections to anyone off the care team, and bad input', async () => {
     const { planId, patientId } = await newPlan();
     await expectCode(outsider.http.request(TreatmentPlanDocument, { id: planId }), 'FORBIDDEN');
-    await expectCode(outsider.http.request(UpdatePlanSectionDocument, { planId, key: 'notes', text: 'x' }), 'FORBIDDEN');
     await expectCode(
-      outsider.http.request(CreateTreatmentPlanDocument, { input: { patientId, protocol: 'CONCURRENT', route: 'IV', plannedDosingSessions: 6 } }),
+      outsider.http.request(UpdatePlanSectionDocument, { planId, key: 'notes', text: 'x' }),
+      'FORBIDDEN',
+    );
+    await expectCode(
+      outsider.http.request(CreateTreatmentPlanDocument, {
+        input: { patientId, protocol: 'CONCURRENT', route: 'IV', plannedDosingSessions: 6 },
+      }),
       'FORBIDDEN',
     );
     for (const sessions of [0, 53]) {
       await expectCode(
-        prescriber.http.request(CreateTreatmentPlanDocument, { input: { patientId, protocol: 'CONCURRENT', route: 'IV', plannedDosingSessions: sessions } }),
+        prescriber.http.request(CreateTreatmentPlanDocument, {
+          input: { patientId, protocol: 'CONCURRENT', route: 'IV', plannedDosingSessions: sessions },
+        }),
         'BAD_USER_INPUT',
       );
     }
-    expect(await prescriber.http.request(TreatmentPlanDocument, { id: '0190a5b4-0000-7000-8000-000000000000' })).toEqual({ treatmentPlan: null });
-    await expectCode(prescriber.http.request(UpdatePlanSectionDocument, { planId, key: 'evil', text: 'x' }), 'BAD_USER_INPUT');
+    expect(
+      await prescriber.http.request(TreatmentPlanDocument, { id: '0190a5b4-0000-7000-8000-000000000000' }),
+    ).toEqual({ treatmentPlan: null });
+    await expectCode(
+      prescriber.http.request(UpdatePlanSectionDocument, { planId, key: 'evil', text: 'x' }),
+      'BAD_USER_INPUT',
+    );
   });
 
   it('audits the creation, reads, opening and edits of a plan', async () => {
     const { planId, patientId } = await newPlan();
     await therapist.http.request(TreatmentPlanDocument, { id: planId });
-    await prescriber.http.request(UpdatePlanSectionDocument, { planId, key: 'monitoring', text: 'BP every 15 minutes' });
+    await prescriber.http.request(UpdatePlanSectionDocument, {
+      planId,
+      key: 'monitoring',
+      text: 'BP every 15 minutes',
+    });
     const live = await open(planId, therapist);
     live.doc.getText('notes').insert(0, 'hello');
-    await eventually(async () => (await server.sql("select 1 from audit_event where entity_id = $1 and action = 'plan.edit'", [planId])).length === 2);
+    await eventually(
+      async () =>
+        (
+          await server.sql("select 1 from audit_event where entity_id = $1 and action = 'plan.edit'", [
+            planId,
+          ])
+        ).length === 2,
+    );
     const rows = await server.sql<{ action: string; sub: string }>(
       `select a.action, c.sub from audit_event a join clinician c on c.id = a.clinician_id
        where a.patient_id = $1 and a.action like 'plan.%' order by a.id`,
@@ -120,7 +149,10 @@ describe('treatment plans over GraphQL', () => {
       'plan.open therapist',
       'plan.edit therapist',
     ]);
-    await expectCode(prescriber.http.request(UpdatePlanSectionDocument, { planId, key: 'notes', text: 'x'.repeat(100_001) }), 'BAD_USER_INPUT');
+    await expectCode(
+      prescriber.http.request(UpdatePlanSectionDocument, { planId, key: 'notes', text: 'x'.repeat(100_001) }),
+      'BAD_USER_INPUT',
+    );
   });
 
   it('applies updatePlanSection under the section rules, live to editors and subscribers', async () => {
@@ -129,13 +161,27 @@ describe('treatment plans over GraphQL', () => {
     const changes = collect(server.ws(therapist.token), PlanSectionChangedDocument, { planId });
     await eventually(() => server.app.liveSubscriptions() > 0);
 
-    const message = await expectCode(therapist.http.request(UpdatePlanSectionDocument, { planId, key: 'medication', text: 'ketamine' }), 'FORBIDDEN');
+    const message = await expectCode(
+      therapist.http.request(UpdatePlanSectionDocument, { planId, key: 'medication', text: 'ketamine' }),
+      'FORBIDDEN',
+    );
     expect(message).toContain('medication');
-    const { updatePlanSection } = await prescriber.http.request(UpdatePlanSectionDocument, { planId, key: 'medication', text: 'Ketamine 0.5 mg/kg IM' });
+    const { updatePlanSection } = await prescriber.http.request(UpdatePlanSectionDocument, {
+      planId,
+      key: 'medication',
+      text: 'Ketamine 0.5 mg/kg IM',
+    });
     expect(updatePlanSection).toEqual({ key: 'medication', text: 'Ketamine 0.5 mg/kg IM', canEdit: true });
-    await live.until(() => live.text('medication') === 'Ketamine 0.5 mg/kg IM', 'the live editor to see the edit');
+    await live.until(
+      () => live.text('medication') === 'Ketamine 0.5 mg/kg IM',
+      'the live editor to see the edit',
+    );
     const [changed] = await changes.until(1);
-    expect(changed.planSectionChanged).toEqual({ key: 'medication', text: 'Ketamine 0.5 mg/kg IM', canEdit: false });
+    expect(changed.planSectionChanged).toEqual({
+      key: 'medication',
+      text: 'Ketamine 0.5 mg/kg IM',
+      canEdit: false,
+    });
   });
 });
 
@@ -146,7 +192,9 @@ describe('the live document', () => {
     expect(await connectOutcome(`/collab/${planId}`)).toBe(4401);
     expect(await connectOutcome(`/collab/${planId}?token=not-a-jwt`)).toBe(4401);
     expect(await connectOutcome(`/collab/${planId}?token=${outsider.token}`)).toBe(4403);
-    expect(await connectOutcome(`/collab/0190a5b4-0000-7000-8000-000000000000?token=${therapist.token}`)).toBe(4404);
+    expect(
+      await connectOutcome(`/collab/0190a5b4-0000-7000-8000-000000000000?token=${therapist.token}`),
+    ).toBe(4404);
     expect(await connectOutcome(`/collab/not-an-id?token=${therapist.token}`)).toBe(4404);
   });
 
@@ -163,13 +211,16 @@ describe('the live document', () => {
     }
   });
 
-  it("lets each role change its own sections, refuses and reverts the rest, and keeps everyone converged", async () => {
+  it('lets each role change its own sections, refuses and reverts the rest, and keeps everyone converged', async () => {
     const { planId } = await newPlan();
     const rx = await open(planId, prescriber);
     const tx = await open(planId, therapist);
 
     rx.doc.getText('medication').insert(0, 'Ketamine 0.5 mg/kg IM');
-    await tx.until(() => tx.text('medication') === 'Ketamine 0.5 mg/kg IM', 'the therapist to see the prescription');
+    await tx.until(
+      () => tx.text('medication') === 'Ketamine 0.5 mg/kg IM',
+      'the therapist to see the prescription',
+    );
 
     // Permitted, refused, permitted: each its own update on one connection.
     tx.doc.getText('integration').insert(0, 'Journal after each session. ');
@@ -178,8 +229,14 @@ describe('the live document', () => {
 
     await eventually(() => tx.denied.length === 1);
     expect(tx.denied[0]).toContain('"medication"');
-    await tx.until(() => tx.text('medication') === 'Ketamine 0.5 mg/kg IM', "the therapist's replica to return");
-    await rx.until(() => rx.text('integration') === 'Journal after each session. Walk outside.', 'both permitted edits to arrive');
+    await tx.until(
+      () => tx.text('medication') === 'Ketamine 0.5 mg/kg IM',
+      "the therapist's replica to return",
+    );
+    await rx.until(
+      () => rx.text('integration') === 'Journal after each session. Walk outside.',
+      'both permitted edits to arrive',
+    );
     expect(rx.text('medication')).toBe('Ketamine 0.5 mg/kg IM');
 
     // The therapist's next permitted edit goes through on the same connection.
@@ -188,7 +245,11 @@ describe('the live document', () => {
 
     const { treatmentPlan } = await prescriber.http.request(TreatmentPlanDocument, { id: planId });
     const view = Object.fromEntries(treatmentPlan!.sections.map((s) => [s.key, s.text]));
-    expect(view).toMatchObject({ medication: 'Ketamine 0.5 mg/kg IM', integration: 'Journal after each session. Walk outside.', notes: 'Shared note.' });
+    expect(view).toMatchObject({
+      medication: 'Ketamine 0.5 mg/kg IM',
+      integration: 'Journal after each session. Walk outside.',
+      notes: 'Shared note.',
+    });
     for (const key of Object.keys(view)) expect(tx.text(key)).toBe(view[key]);
 
     // The refused text is nowhere: not stored, not sent to the prescriber, not in GraphQL.
@@ -207,7 +268,10 @@ describe('the live document', () => {
 
     tx.doc.getText('monitoring').delete(0, 6);
     await eventually(() => tx.denied.length === 1);
-    await tx.until(() => tx.text('monitoring') === 'BP at 0, 40 and 120 minutes', 'the deleted text to come back');
+    await tx.until(
+      () => tx.text('monitoring') === 'BP at 0, 40 and 120 minutes',
+      'the deleted text to come back',
+    );
     expect(rx.text('monitoring')).toBe('BP at 0, 40 and 120 minutes');
 
     tx.doc.getMap('sideChannel').set('secret', 'SIDE-CHANNEL-PAYLOAD');
@@ -226,7 +290,11 @@ describe('the live document', () => {
     const { planId } = await newPlan();
     const rx = await open(planId, prescriber);
     const tx = await open(planId, therapist);
-    tx.provider.awareness.setLocalStateField('user', { id: 'someone-else', name: 'Mallory', role: 'PRESCRIBER' });
+    tx.provider.awareness.setLocalStateField('user', {
+      id: 'someone-else',
+      name: 'Mallory',
+      role: 'PRESCRIBER',
+    });
     tx.provider.awareness.setLocalStateField('cursor', { section: 'notes', index: 3 });
     const therapistId = (await therapist.http.request(MeDocument)).me.id;
     await eventually(() => {
@@ -257,9 +325,17 @@ describe('the live document', () => {
     rx.destroy();
     tx.destroy();
     await eventually(() => server.app.loadedDocuments() === 0);
-    const snapshots = async () => (await server.sql<{ n: number }>('select count(*)::int as n from plan_snapshot where plan_id = $1', [planId]))[0].n;
+    const snapshots = async () =>
+      (
+        await server.sql<{ n: number }>('select count(*)::int as n from plan_snapshot where plan_id = $1', [
+          planId,
+        ])
+      )[0].n;
     await eventually(async () => (await snapshots()) === 1);
-    const log = await server.sql<{ n: number }>('select count(*)::int as n from plan_update where plan_id = $1', [planId]);
+    const log = await server.sql<{ n: number }>(
+      'select count(*)::int as n from plan_update where plan_id = $1',
+      [planId],
+    );
     expect(log[0].n).toBeLessThan(25);
     expect((await storedBytes(planId)).includes('NEVER-STORED')).toBe(false);
 
@@ -273,7 +349,9 @@ describe('the live document', () => {
     rx.doc.getText('notes').insert(0, 'before');
     const closed = (frame: Buffer | string) =>
       new Promise<number>((resolve) => {
-        const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/collab/${planId}?token=${therapist.token}`);
+        const ws = new WebSocket(
+          `${server.url.replace(/^http/, 'ws')}/collab/${planId}?token=${therapist.token}`,
+        );
         ws.once('open', () => ws.send(frame));
         ws.once('close', (code) => resolve(code));
       });
@@ -303,7 +381,10 @@ describe('the live document', () => {
     expect(await removed.closed).toBe(4403);
     expect(await connectOutcome(`/collab/${planId}?token=${therapist.token}`)).toBe(4403);
 
-    const shortLived = await server.tokens.sign!({ sub: prescriber.sub, email: prescriber.email, name: prescriber.name, role: Role.PRESCRIBER }, 2);
+    const shortLived = await server.tokens.sign!(
+      { sub: prescriber.sub, email: prescriber.email, name: prescriber.name, role: Role.PRESCRIBER },
+      2,
+    );
     const expiring = await closeCode(shortLived);
     await expiring.opened;
     expect(await expiring.closed).toBe(4401);
@@ -317,7 +398,10 @@ describe('the live document', () => {
       const remote = await collabClient(other.url, planId, therapist.token);
       clients.push(remote);
       rx.doc.getText('medication').insert(0, 'Esketamine 56 mg');
-      await remote.until(() => remote.text('medication') === 'Esketamine 56 mg', 'the edit on the other instance');
+      await remote.until(
+        () => remote.text('medication') === 'Esketamine 56 mg',
+        'the edit on the other instance',
+      );
       remote.doc.getText('integration').insert(0, 'Integration on day 2');
       await rx.until(() => rx.text('integration') === 'Integration on day 2', 'the edit back');
     } finally {

@@ -26,28 +26,42 @@ describe('loadConfig', () => {
   it('admits no origin in production unless CORS_ORIGINS lists some', () => {
     const production = { NODE_ENV: 'production', JWT_SECRET: secret };
     expect(loadConfig(production).corsOrigins).toEqual([]);
-    expect(loadConfig({ ...production, CORS_ORIGINS: ' https://Care.Example.org/ , http://localhost:*,https://[::1]:8443' }).corsOrigins).toEqual([
-      'https://care.example.org',
-      'http://localhost:*',
-      'https://[::1]:8443',
-    ]);
+    expect(
+      loadConfig({
+        ...production,
+        CORS_ORIGINS: ' https://Care.Example.org/ , http://localhost:*,https://[::1]:8443',
+      }).corsOrigins,
+    ).toEqual(['https://care.example.org', 'http://localhost:*', 'https://[::1]:8443']);
   });
 
   it('reads the clinic’s minimum monitoring after racemic ketamine, within 30 minutes to a day', () => {
     expect(loadConfig({ KETAMINE_MIN_MONITORING_MIN: '90' }).dosing.ketamineMinMonitoringMinutes).toBe(90);
-    expect(() => loadConfig({ KETAMINE_MIN_MONITORING_MIN: '0' })).toThrow('KETAMINE_MIN_MONITORING_MIN must be a whole number from 30 to 1440 (got "0")');
-    expect(() => loadConfig({ KETAMINE_MIN_MONITORING_MIN: 'an hour' })).toThrow('KETAMINE_MIN_MONITORING_MIN');
+    expect(() => loadConfig({ KETAMINE_MIN_MONITORING_MIN: '0' })).toThrow(
+      'KETAMINE_MIN_MONITORING_MIN must be a whole number from 30 to 1440 (got "0")',
+    );
+    expect(() => loadConfig({ KETAMINE_MIN_MONITORING_MIN: 'an hour' })).toThrow(
+      'KETAMINE_MIN_MONITORING_MIN',
+    );
   });
 
   it('reads the delivery connections and the request admission limits', () => {
     expect(loadConfig({}).load).toEqual(DEFAULT_LOAD);
-    expect(loadConfig({ DELIVERY_CONNECTIONS: '2', MAX_CONCURRENT_REQUESTS: '8', MAX_QUEUED_REQUESTS: '0', MAX_QUEUE_WAIT_MS: '250' }).load).toEqual({
+    expect(
+      loadConfig({
+        DELIVERY_CONNECTIONS: '2',
+        MAX_CONCURRENT_REQUESTS: '8',
+        MAX_QUEUED_REQUESTS: '0',
+        MAX_QUEUE_WAIT_MS: '250',
+      }).load,
+    ).toEqual({
       deliveryConnections: 2,
       maxConcurrentRequests: 8,
       maxQueuedRequests: 0,
       maxQueueWaitMs: 250,
     });
-    expect(() => loadConfig({ DELIVERY_CONNECTIONS: '0' })).toThrow('DELIVERY_CONNECTIONS must be a whole number from 1 to 50 (got "0")');
+    expect(() => loadConfig({ DELIVERY_CONNECTIONS: '0' })).toThrow(
+      'DELIVERY_CONNECTIONS must be a whole number from 1 to 50 (got "0")',
+    );
     expect(() => loadConfig({ MAX_QUEUE_WAIT_MS: 'soon' })).toThrow('MAX_QUEUE_WAIT_MS');
   });
 
@@ -64,7 +78,15 @@ describe('loadConfig', () => {
       COLLAB_MAX_PRESENCE_BYTES: '2048',
       COLLAB_MAX_PRESENCE_CLIENTS: '2',
     });
-    expect(config).toMatchObject({ production: true, host: '0.0.0.0', port: 8080, seedDemo: false, webApp: false, logLevel: 'warn', collabPresence: { maxStateBytes: 2048, maxClientsPerConnection: 2 } });
+    expect(config).toMatchObject({
+      production: true,
+      host: '0.0.0.0',
+      port: 8080,
+      seedDemo: false,
+      webApp: false,
+      logLevel: 'warn',
+      collabPresence: { maxStateBytes: 2048, maxClientsPerConnection: 2 },
+    });
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, WEB_APP: 'true' }).webApp).toBe(true);
     expect(loadConfig({ WEB_APP: 'false' }).webApp).toBe(false);
     expect(config.jwt).toMatchObject({ kind: 'jwks', issuer: 'https://idp.example/', audience: 'kap' });
@@ -76,14 +98,23 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL is not a valid URL'],
     [{ DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL must use the postgres:// scheme'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET must be at least 32 bytes long'],
-    [{ JWT_SECRET: secret, JWT_JWKS_URL: 'https://idp.example/jwks' }, 'JWT_SECRET and JWT_JWKS_URL are both set'],
+    [
+      { JWT_SECRET: secret, JWT_JWKS_URL: 'https://idp.example/jwks' },
+      'JWT_SECRET and JWT_JWKS_URL are both set',
+    ],
     [{ JWT_JWKS_URL: '::' }, 'JWT_JWKS_URL is not a valid URL'],
     [{ NODE_ENV: 'production' }, 'JWT_SECRET or JWT_JWKS_URL is required when NODE_ENV=production'],
-    [{ NODE_ENV: 'production', JWT_JWKS_URL: 'http://idp.example/jwks' }, 'JWT_JWKS_URL must use https in production'],
+    [
+      { NODE_ENV: 'production', JWT_JWKS_URL: 'http://idp.example/jwks' },
+      'JWT_JWKS_URL must use https in production',
+    ],
     [{ SEED_DEMO: 'maybe' }, 'SEED_DEMO must be true or false'],
     [{ WEB_APP: 'on' }, 'WEB_APP must be true or false'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
-    [{ CORS_ORIGINS: 'https://care.example.org/app' }, 'CORS_ORIGINS entry "https://care.example.org/app" is not an origin'],
+    [
+      { CORS_ORIGINS: 'https://care.example.org/app' },
+      'CORS_ORIGINS entry "https://care.example.org/app" is not an origin',
+    ],
     [{ CORS_ORIGINS: 'care.example.org' }, 'CORS_ORIGINS entry "care.example.org" is not an origin'],
     [{ CORS_ORIGINS: 'https://*.example.org' }, 'CORS_ORIGINS entry'],
     [{ COLLAB_MAX_PRESENCE_BYTES: '100' }, 'COLLAB_MAX_PRESENCE_BYTES must be'],

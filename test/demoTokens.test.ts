@@ -22,7 +22,9 @@ describe('GET /dev/demo-tokens', () => {
     const response = await fetch(`${demo.url}/dev/demo-tokens`);
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
-    const { clinicians } = (await response.json()) as { clinicians: { name: string; role: string; email: string; token: string; expiresAt: string }[] };
+    const { clinicians } = (await response.json()) as {
+      clinicians: { name: string; role: string; email: string; token: string; expiresAt: string }[];
+    };
     expect(clinicians.map((c) => c.role)).toEqual(demoClinicians.map((c) => c.role));
     for (const clinician of clinicians) {
       expect(Date.parse(clinician.expiresAt)).toBeGreaterThan(Date.now());
@@ -37,7 +39,9 @@ describe('GET /dev/demo-tokens', () => {
       expect(response.status).toBe(403);
       expect(await response.text()).not.toMatch(/eyJ/);
     }
-    expect((await fetch(`${demo.url}/dev/demo-tokens`, { headers: { 'sec-fetch-site': 'same-origin' } })).status).toBe(200);
+    expect(
+      (await fetch(`${demo.url}/dev/demo-tokens`, { headers: { 'sec-fetch-site': 'same-origin' } })).status,
+    ).toBe(200);
   });
 
   it('does not exist where no demo data was seeded', async () => {

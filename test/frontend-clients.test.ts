@@ -17,16 +17,24 @@ beforeAll(async () => {
   server = await startTestServer();
   prescriber = await server.clinician(Role.PRESCRIBER);
   for (const lastName of ['Ames', 'Bose', 'Cole']) {
-    await prescriber.http.request(CreatePatientDocument, { input: { firstName: 'Pat', lastName, dateOfBirth: '1980-01-01' } });
+    await prescriber.http.request(CreatePatientDocument, {
+      input: { firstName: 'Pat', lastName, dateOfBirth: '1980-01-01' },
+    });
   }
 });
 afterAll(() => server.close());
 
 const preflight = (url: string, origin: string, headers = 'authorization,content-type') =>
-  fetch(url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': headers } });
+  fetch(url, {
+    method: 'OPTIONS',
+    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': headers },
+  });
 
 interface PatientsPage {
-  patients: { edges: { cursor: string; node: { id: string; lastName: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+  patients: {
+    edges: { cursor: string; node: { id: string; lastName: string } }[];
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  };
 }
 
 const PATIENTS: TypedDocumentNode<PatientsPage, { first?: number; after?: string | null }> = gql`
@@ -50,7 +58,11 @@ const PATIENTS: TypedDocumentNode<PatientsPage, { first?: number; after?: string
 describe('CORS on /graphql', () => {
   it('answers a preflight from a development page with what GraphQL clients send, without credentials', async () => {
     for (const origin of [PAGE, 'http://127.0.0.1:3000', 'http://localhost']) {
-      const response = await preflight(`${server.url}/graphql`, origin, 'authorization,content-type,apollo-require-preflight,x-request-id');
+      const response = await preflight(
+        `${server.url}/graphql`,
+        origin,
+        'authorization,content-type,apollo-require-preflight,x-request-id',
+      );
       expect(response.status).toBe(204);
       expect(response.headers.get('access-control-allow-origin')).toBe(origin);
       expect(response.headers.get('access-control-allow-methods')).toBe('GET, POST');
@@ -63,18 +75,33 @@ describe('CORS on /graphql', () => {
   });
 
   it('admits no other origin', async () => {
-    for (const origin of ['https://evil.example', 'http://localhost.evil.example:5173', 'null', 'https://localhost:5173']) {
+    for (const origin of [
+      'https://evil.example',
+      'http://localhost.evil.example:5173',
+      'null',
+      'https://localhost:5173',
+    ]) {
       const response = await preflight(`${server.url}/graphql`, origin);
       expect(response.status).toBe(403);
       expect(response.headers.get('access-control-allow-origin')).toBeNull();
       const page = browserFetch(origin);
-      await expect(page.fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${prescriber.token}` }, body: '{"query":"{ me { id } }"}' })).rejects.toThrow(/CORS/);
+      await expect(
+        page.fetch(`${server.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${prescriber.token}` },
+          body: '{"query":"{ me { id } }"}',
+        }),
+      ).rejects.toThrow(/CORS/);
     }
   });
 
   it('admits nothing in production unless CORS_ORIGINS says so', async () => {
     const closed = await startTestServer({ production: true, databaseUrl: server.databaseUrl });
-    const configured = await startTestServer({ production: true, databaseUrl: server.databaseUrl, corsOrigins: ['https://care.example.org'] });
+    const configured = await startTestServer({
+      production: true,
+      databaseUrl: server.databaseUrl,
+      corsOrigins: ['https://care.example.org'],
+    });
     try {
       expect((await preflight(`${closed.url}/graphql`, PAGE)).status).toBe(403);
       expect((await preflight(`${configured.url}/graphql`, PAGE)).status).toBe(403);
@@ -106,7 +133,11 @@ describe('GraphQL clients in a page on another origin', () => {
     });
     const first = await client.query({ query: PATIENTS, variables: { first: 2 } });
     expect(first.data?.patients.edges.map((e) => e.node.lastName)).toEqual(['Ames', 'Bose']);
-    await client.query({ query: PATIENTS, variables: { first: 2, after: first.data?.patients.pageInfo.endCursor }, fetchPolicy: 'network-only' });
+    await client.query({
+      query: PATIENTS,
+      variables: { first: 2, after: first.data?.patients.pageInfo.endCursor },
+      fetchPolicy: 'network-only',
+    });
     const merged = client.readQuery({ query: PATIENTS, variables: { first: 2 } });
     expect(merged?.patients.edges.map((e) => e.node.lastName)).toEqual(['Ames', 'Bose', 'Cole']);
     expect(page.preflights).toBeGreaterThan(0);
@@ -116,12 +147,26 @@ describe('GraphQL clients in a page on another origin', () => {
 
   it('urql 6 with its defaults: queries as GET, mutations as POST', async () => {
     const page = browserFetch(PAGE);
-    const client = new UrqlClient({ url: `${server.url}/graphql`, exchanges: [fetchExchange], fetch: page.fetch, fetchOptions: { headers: { authorization: `Bearer ${prescriber.token}` } } });
+    const client = new UrqlClient({
+      url: `${server.url}/graphql`,
+      exchanges: [fetchExchange],
+      fetch: page.fetch,
+      fetchOptions: { headers: { authorization: `Bearer ${prescriber.token}` } },
+    });
     const result = await client.query(PATIENTS, { first: 5 }).toPromise();
     expect(result.error).toBeUndefined();
     expect(result.data?.patients.edges).toHaveLength(3);
     const created = await client
-      .mutation(gql`mutation ($input: CreatePatientInput!) { createPatient(input: $input) { id } }`, { input: { firstName: 'Uri', lastName: 'Urql', dateOfBirth: '1990-02-02' } })
+      .mutation(
+        gql`
+          mutation ($input: CreatePatientInput!) {
+            createPatient(input: $input) {
+              id
+            }
+          }
+        `,
+        { input: { firstName: 'Uri', lastName: 'Urql', dateOfBirth: '1990-02-02' } },
+      )
       .toPromise();
     expect(created.error).toBeUndefined();
     expect(page.requests.map((r) => r.method)).toEqual(['GET', 'POST']);
@@ -137,16 +182,31 @@ describe('GraphQL clients in a page on another origin', () => {
     // With the header and no token, it passes the CSRF check and meets authentication.
     const anonymous = await page.fetch(query, { headers: { 'apollo-require-preflight': 'true' } });
     expect(anonymous.status).toBe(401);
-    expect(((await anonymous.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect(
+      ((await anonymous.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code,
+    ).toBe('UNAUTHENTICATED');
 
     const client = new UrqlClient({
       url: `${server.url}/graphql`,
       exchanges: [fetchExchange],
       fetch: page.fetch,
       preferGetMethod: 'force',
-      fetchOptions: { headers: { authorization: `Bearer ${prescriber.token}`, 'apollo-require-preflight': 'true' } },
+      fetchOptions: {
+        headers: { authorization: `Bearer ${prescriber.token}`, 'apollo-require-preflight': 'true' },
+      },
     });
-    const result = await client.query(gql`{ me { role } }`, {}).toPromise();
+    const result = await client
+      .query(
+        gql`
+          {
+            me {
+              role
+            }
+          }
+        `,
+        {},
+      )
+      .toPromise();
     expect(result.data).toEqual({ me: { role: 'PRESCRIBER' } });
     expect(page.requests.at(-1)?.method).toBe('GET');
   });

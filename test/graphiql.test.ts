@@ -16,7 +16,15 @@ beforeAll(async () => {
   await seedDemoData(server.orm);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 120_000);
 afterAll(async () => {
@@ -26,7 +34,9 @@ afterAll(async () => {
 
 describe('GraphiQL at /graphql (development)', () => {
   it('is a page of this server’s own files, and GraphQL GETs are still GraphQL', async () => {
-    const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+    const page = await fetch(`${server.url}/graphql`, {
+      headers: { accept: 'text/html,application/xhtml+xml' },
+    });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
@@ -38,7 +48,9 @@ describe('GraphiQL at /graphql (development)', () => {
       expect((await fetch(`${server.url}${reference}`)).status, reference).toBe(200);
     }
     // A GraphQL client's GET (it carries a query) is answered by GraphQL, whatever it accepts.
-    const query = await fetch(`${server.url}/graphql?query=%7B__typename%7D`, { headers: { accept: 'text/html', 'apollo-require-preflight': 'true' } });
+    const query = await fetch(`${server.url}/graphql?query=%7B__typename%7D`, {
+      headers: { accept: 'text/html', 'apollo-require-preflight': 'true' },
+    });
     expect(query.headers.get('content-type')).not.toContain('text/html');
   });
 
@@ -65,11 +77,20 @@ describe('GraphiQL at /graphql (development)', () => {
       await page.keyboard.insertText('subscription { scoreAlert { kind level } }');
       await page.locator('.graphiql-execute-button').click();
       await eventually(() => server.app.liveSubscriptions() > 0);
-      const { clinicians } = (await (await fetch(`${server.url}/dev/demo-tokens`)).json()) as { clinicians: { role: string; token: string }[] };
-      const prescriber = new GraphQLClient(`${server.url}/graphql`, { headers: { authorization: `Bearer ${clinicians.find((c) => c.role === 'PRESCRIBER')!.token}` } });
+      const { clinicians } = (await (await fetch(`${server.url}/dev/demo-tokens`)).json()) as {
+        clinicians: { role: string; token: string }[];
+      };
+      const prescriber = new GraphQLClient(`${server.url}/graphql`, {
+        headers: { authorization: `Bearer ${clinicians.find((c) => c.role === 'PRESCRIBER')!.token}` },
+      });
       const patientId = (await prescriber.request(PatientsDocument, {})).patients.edges[0].node.id;
-      await prescriber.request(RecordMeasureDocument, { input: { patientId, instrument: 'PHQ9', responses: [1, 1, 1, 1, 1, 1, 1, 1, 1] } });
-      await page.locator('.graphiql-response').getByText('SUICIDAL_IDEATION').waitFor({ timeout: PATIENCE_MS });
+      await prescriber.request(RecordMeasureDocument, {
+        input: { patientId, instrument: 'PHQ9', responses: [1, 1, 1, 1, 1, 1, 1, 1, 1] },
+      });
+      await page
+        .locator('.graphiql-response')
+        .getByText('SUICIDAL_IDEATION')
+        .waitFor({ timeout: PATIENCE_MS });
       expect(elsewhere).toEqual([]);
       expect(problems).toEqual([]);
     } finally {

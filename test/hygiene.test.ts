@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
-import { AddCareTeamMemberDocument, CreatePatientDocument, ManyAliasesDocument, MeDocument, PatientsDocument, PatientsWithCareTeamsDocument } from './generated/graphql';
+import {
+  AddCareTeamMemberDocument,
+  CreatePatientDocument,
+  ManyAliasesDocument,
+  MeDocument,
+  PatientsDocument,
+  PatientsWithCareTeamsDocument,
+} from './generated/graphql';
 import { expectCode, graphqlError } from './support/expect';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 
@@ -21,13 +28,27 @@ afterAll(() => server.close());
 type Json = any;
 
 const post = (body: string, token = prescriber.token) =>
-  fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+  fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body,
+  });
 
 /** Runs one operation over graphql-ws and returns its errors (or none). */
-function overWs(token: string, query: string): Promise<readonly { message: string; extensions?: Record<string, unknown> }[]> {
+function overWs(
+  token: string,
+  query: string,
+): Promise<readonly { message: string; extensions?: Record<string, unknown> }[]> {
   const client = server.ws(token);
   return new Promise((resolve) => {
-    client.subscribe({ query }, { next: (r) => r.errors && resolve(r.errors), error: (e) => resolve(e as never), complete: () => resolve([]) });
+    client.subscribe(
+      { query },
+      {
+        next: (r) => r.errors && resolve(r.errors),
+        error: (e) => resolve(e as never),
+        complete: () => resolve([]),
+      },
+    );
   });
 }
 
@@ -37,7 +58,10 @@ describe('SQL per page', () => {
       const { createPatient } = await prescriber.http.request(CreatePatientDocument, {
         input: { firstName: `N${i}`, lastName: 'Count', dateOfBirth: '1980-01-01' },
       });
-      await prescriber.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: therapist.email });
+      await prescriber.http.request(AddCareTeamMemberDocument, {
+        patientId: createPatient.id,
+        email: therapist.email,
+      });
     }
     const statementsFor = async (first: number) => {
       server.queries.length = 0;
@@ -48,7 +72,9 @@ describe('SQL per page', () => {
     };
     const small = await statementsFor(5);
     const large = await statementsFor(50);
-    const data = large.filter((sql) => /^select/i.test(sql) && !/from "clinician" as "c0" where "c0"."sub"/.test(sql));
+    const data = large.filter(
+      (sql) => /^select/i.test(sql) && !/from "clinician" as "c0" where "c0"."sub"/.test(sql),
+    );
     // The page of patients, then their care teams with the members' clinicians.
     expect(data, data.join('\n')).toHaveLength(2);
     // Besides: one SELECT of the caller by token subject, one INSERT of the page's audit rows.
@@ -64,24 +90,37 @@ describe('operation limits, on HTTP and on graphql-ws', () => {
   it('refuses too many aliases', async () => {
     const message = await expectCode(prescriber.http.request(ManyAliasesDocument), 'OPERATION_TOO_COMPLEX');
     expect(message).toMatch(/aliases/i);
-    const errors = await overWs(prescriber.token, '{ ' + Array.from({ length: 16 }, (_, i) => `a${i}: me { id }`).join(' ') + ' }');
-    expect(errors[0]).toMatchObject({ extensions: { code: 'OPERATION_TOO_COMPLEX', limit: 'maxAliases', value: 15 } });
+    const errors = await overWs(
+      prescriber.token,
+      '{ ' + Array.from({ length: 16 }, (_, i) => `a${i}: me { id }`).join(' ') + ' }',
+    );
+    expect(errors[0]).toMatchObject({
+      extensions: { code: 'OPERATION_TOO_COMPLEX', limit: 'maxAliases', value: 15 },
+    });
     expect(errors.map((e) => e.message).join()).toMatch(/aliases/i);
   });
 
   it('refuses too deep a query', async () => {
-    const body = await (await post(JSON.stringify({ query: deep }))).json() as Json;
+    const body = (await (await post(JSON.stringify({ query: deep }))).json()) as Json;
     expect(body.errors.map((e: { message: string }) => e.message).join()).toMatch(/depth/i);
-    expect(body.errors[0].extensions).toEqual({ code: 'OPERATION_TOO_COMPLEX', limit: 'maxDepth', value: 10 });
+    expect(body.errors[0].extensions).toEqual({
+      code: 'OPERATION_TOO_COMPLEX',
+      limit: 'maxDepth',
+      value: 10,
+    });
     expect((await overWs(prescriber.token, deep)).map((e) => e.message).join()).toMatch(/depth/i);
   });
 
   it('refuses too many tokens before parsing further', async () => {
-    const body = await (await post(JSON.stringify({ query: manyTokens }))).json() as Json;
-    expect(body.errors[0]).toMatchObject({ extensions: { code: 'OPERATION_TOO_COMPLEX', limit: 'maxTokens', value: 2000 } });
+    const body = (await (await post(JSON.stringify({ query: manyTokens }))).json()) as Json;
+    expect(body.errors[0]).toMatchObject({
+      extensions: { code: 'OPERATION_TOO_COMPLEX', limit: 'maxTokens', value: 2000 },
+    });
     expect(body.errors[0].message).toMatch(/token/i);
     const errors = await overWs(prescriber.token, manyTokens);
-    expect(errors[0]).toMatchObject({ extensions: { code: 'OPERATION_TOO_COMPLEX', limit: 'maxTokens', value: 2000 } });
+    expect(errors[0]).toMatchObject({
+      extensions: { code: 'OPERATION_TOO_COMPLEX', limit: 'maxTokens', value: 2000 },
+    });
     expect(errors[0].message).toMatch(/token/i);
   });
 });
@@ -95,16 +134,19 @@ describe('bad requests', () => {
 
   it('answers wrong variable types with BAD_USER_INPUT and writes nothing', async () => {
     const before = await server.sql('select count(*) from patient');
-    const body = await (
+    const body = (await (
       await post(
         JSON.stringify({
           query: 'mutation($input: CreatePatientInput!) { createPatient(input: $input) { id } }',
           variables: { input: { firstName: 'Wrong', lastName: 'Types', dateOfBirth: 19800101 } },
         }),
       )
-    ).json() as Json;
+    ).json()) as Json;
     expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
-    await expectCode(prescriber.http.request(PatientsDocument, { first: 'ten' as unknown as number }), 'BAD_USER_INPUT');
+    await expectCode(
+      prescriber.http.request(PatientsDocument, { first: 'ten' as unknown as number }),
+      'BAD_USER_INPUT',
+    );
     expect(await server.sql('select count(*) from patient')).toEqual(before);
   });
 });
@@ -121,17 +163,22 @@ describe('production', () => {
   it('has no introspection, no field suggestions and no stack traces', async () => {
     const introspection = await graphqlError(clinician.http.request('{ __schema { types { name } } }'));
     expect(introspection.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    const typo = await (
+    const typo = (await (
       await fetch(`${production.url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${clinician.token}` },
         body: JSON.stringify({ query: '{ mee { id } }' }),
       })
-    ).json() as Json;
+    ).json()) as Json;
     expect(typo.errors[0].message).not.toMatch(/did you mean/i);
     expect(JSON.stringify(typo)).not.toMatch(/stacktrace|at .*\.js/);
     const wsErrors = await new Promise<readonly { message: string }[]>((resolve) => {
-      production.ws(clinician.token).subscribe({ query: '{ __schema { types { name } } }' }, { next: () => {}, error: (e) => resolve(e as never), complete: () => resolve([]) });
+      production
+        .ws(clinician.token)
+        .subscribe(
+          { query: '{ __schema { types { name } } }' },
+          { next: () => {}, error: (e) => resolve(e as never), complete: () => resolve([]) },
+        );
     });
     expect(wsErrors.length).toBeGreaterThan(0);
   });
@@ -152,25 +199,36 @@ describe('operations endpoints and logs', () => {
     await new Promise<void>((resolve) => client.on('connected', () => resolve()));
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/kap_http_requests_total\{route="graphql",operation="Me",status="200"\} \d+/);
-    expect(metrics).toMatch(/kap_http_request_duration_seconds_bucket\{le="0.1",route="graphql",operation="Me"\}/);
+    expect(metrics).toMatch(
+      /kap_http_request_duration_seconds_bucket\{le="0.1",route="graphql",operation="Me"\}/,
+    );
     expect(metrics).toMatch(/kap_open_websockets\{endpoint="graphql"\} [1-9]/);
     expect(metrics).toMatch(/kap_db_pool_connections\{state="used"\} \d+/);
   });
 
-  it('logs requests with their id but never a patient\'s name or date of birth', async () => {
+  it("logs requests with their id but never a patient's name or date of birth", async () => {
     const marker = `Zz${randomUUID().slice(0, 8)}`;
     const requestId = `log-${randomUUID()}`;
     const response = await fetch(`${server.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${prescriber.token}`, 'x-request-id': requestId },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${prescriber.token}`,
+        'x-request-id': requestId,
+      },
       body: JSON.stringify({
-        query: 'mutation Create($input: CreatePatientInput!) { createPatient(input: $input) { id firstName } }',
+        query:
+          'mutation Create($input: CreatePatientInput!) { createPatient(input: $input) { id firstName } }',
         variables: { input: { firstName: marker, lastName: `${marker}Last`, dateOfBirth: '1961-09-17' } },
       }),
     });
     expect(((await response.json()) as Json).data.createPatient.firstName).toBe(marker);
     // A failing one too: the bad date must not reach the logs through an error message.
-    await post(JSON.stringify({ query: `mutation { createPatient(input: { firstName: "${marker}", lastName: "x", dateOfBirth: "1961-02-30" }) { id } }` }));
+    await post(
+      JSON.stringify({
+        query: `mutation { createPatient(input: { firstName: "${marker}", lastName: "x", dateOfBirth: "1961-02-30" }) { id } }`,
+      }),
+    );
     const logs = server.logs.join('');
     expect(logs).toContain(requestId);
     expect(logs).not.toContain(marker);

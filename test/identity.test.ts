@@ -19,7 +19,10 @@ afterAll(() => server.close());
 const claims = { email: 'dana@clinic.example', name: 'Dana', role: 'prescriber' };
 const now = () => Math.floor(Date.now() / 1000);
 
-function hs256(payload: Record<string, unknown>, options: { secret?: string; exp?: number; aud?: string | null; sub?: string } = {}) {
+function hs256(
+  payload: Record<string, unknown>,
+  options: { secret?: string; exp?: number; aud?: string | null; sub?: string } = {},
+) {
   let jwt = new SignJWT(payload)
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(options.sub ?? 'user-1')
@@ -29,18 +32,22 @@ function hs256(payload: Record<string, unknown>, options: { secret?: string; exp
 }
 
 const asHttp = (authorization: string | undefined) =>
-  new GraphQLClient(`${server.url}/graphql`, { headers: authorization === undefined ? {} : { authorization } }).request(MeDocument);
+  new GraphQLClient(`${server.url}/graphql`, {
+    headers: authorization === undefined ? {} : { authorization },
+  }).request(MeDocument);
 
 describe('bearer tokens over HTTP', () => {
   it('accepts a valid token and provisions the clinician from its claims', async () => {
     const { me } = await asHttp(`Bearer ${await hs256(claims, { sub: 'jit-1' })}`);
     expect(me).toMatchObject({ name: 'Dana', email: 'dana@clinic.example', role: 'PRESCRIBER' });
     // Claims that change at the identity provider update the same record (keyed by sub).
-    const renamed = await asHttp(`Bearer ${await hs256({ ...claims, name: 'Dr. Dana', role: 'therapist' }, { sub: 'jit-1' })}`);
+    const renamed = await asHttp(
+      `Bearer ${await hs256({ ...claims, name: 'Dr. Dana', role: 'therapist' }, { sub: 'jit-1' })}`,
+    );
     expect(renamed.me).toMatchObject({ id: me.id, name: 'Dr. Dana', role: 'THERAPIST' });
   });
 
-  it('provisions one record when a new user\'s first requests race', async () => {
+  it("provisions one record when a new user's first requests race", async () => {
     const token = `Bearer ${await hs256(claims, { sub: 'racer' })}`;
     const results = await Promise.all(Array.from({ length: 8 }, () => asHttp(token)));
     expect(new Set(results.map((r) => r.me.id)).size).toBe(1);
@@ -51,10 +58,17 @@ describe('bearer tokens over HTTP', () => {
     ['a header without Bearer', async () => hs256(claims)],
     ['a malformed token', async () => 'Bearer not.a.jwt!'],
     ['an expired token', async () => `Bearer ${await hs256(claims, { exp: now() - 10 })}`],
-    ['a forged signature', async () => `Bearer ${await hs256(claims, { secret: 'another-secret-another-secret-another!' })}`],
+    [
+      'a forged signature',
+      async () => `Bearer ${await hs256(claims, { secret: 'another-secret-another-secret-another!' })}`,
+    ],
     ['a wrong audience', async () => `Bearer ${await hs256(claims, { aud: 'someone-else' })}`],
     ['no audience', async () => `Bearer ${await hs256(claims, { aud: null })}`],
-    ['alg: none', async () => `Bearer ${new UnsecuredJWT({ ...claims, aud: AUDIENCE }).setSubject('x').setExpirationTime('1h').encode()}`],
+    [
+      'alg: none',
+      async () =>
+        `Bearer ${new UnsecuredJWT({ ...claims, aud: AUDIENCE }).setSubject('x').setExpirationTime('1h').encode()}`,
+    ],
     ['an unknown role', async () => `Bearer ${await hs256({ ...claims, role: 'superuser' })}`],
     ['no email', async () => `Bearer ${await hs256({ name: 'x', role: 'therapist' })}`],
   ])('refuses %s with UNAUTHENTICATED and 401', async (_, header) => {
@@ -77,7 +91,9 @@ describe('bearer tokens over graphql-ws', () => {
     const forged = await hs256(claims, { secret: 'another-secret-another-secret-another!' });
     for (const token of [undefined, forged]) {
       const closed = new Promise<number>((resolve) => {
-        const client = server.ws(token, { on: { closed: (event) => resolve((event as { code: number }).code) } });
+        const client = server.ws(token, {
+          on: { closed: (event) => resolve((event as { code: number }).code) },
+        });
         client.subscribe({ query: '{ me { id } }' }, { next: () => {}, error: () => {}, complete: () => {} });
       });
       expect(await closed).toBe(4401);
@@ -99,7 +115,14 @@ describe('bearer tokens over graphql-ws', () => {
           },
         },
       });
-      client.subscribe({ query: '{ me { name } }' }, { next: (value) => expect(value).toEqual({ data: { me: { name: 'Dana' } } }), error: () => {}, complete: () => {} });
+      client.subscribe(
+        { query: '{ me { name } }' },
+        {
+          next: (value) => expect(value).toEqual({ data: { me: { name: 'Dana' } } }),
+          error: () => {},
+          complete: () => {},
+        },
+      );
     });
     expect(await closed).toBe(4401);
     expect(closedAt).toBeGreaterThanOrEqual(exp * 1000);
@@ -113,16 +136,23 @@ describe('tokens from an identity provider (JWKS)', () => {
 
   beforeAll(async () => {
     const { publicKey } = await keys;
-    const body = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] });
+    const body = JSON.stringify({
+      keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }],
+    });
     jwks = createServer((_, res) => res.setHeader('content-type', 'application/json').end(body));
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     const address = jwks.address();
-    jwksUrl = new URL(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/jwks.json`);
+    jwksUrl = new URL(
+      `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/jwks.json`,
+    );
   });
   afterAll(() => new Promise<void>((resolve) => jwks.close(() => resolve())));
 
   it('verifies RS256 tokens against the published keys, with issuer and audience', async () => {
-    const service = await createTokenService({ kind: 'jwks', jwksUrl, issuer: 'https://idp.example', audience: AUDIENCE }, '/none');
+    const service = await createTokenService(
+      { kind: 'jwks', jwksUrl, issuer: 'https://idp.example', audience: AUDIENCE },
+      '/none',
+    );
     const { privateKey } = await keys;
     const sign = (issuer: string) =>
       new SignJWT(claims)
@@ -132,8 +162,13 @@ describe('tokens from an identity provider (JWKS)', () => {
         .setAudience(AUDIENCE)
         .setExpirationTime('5m')
         .sign(privateKey);
-    await expect(service.verify(await sign('https://idp.example'))).resolves.toMatchObject({ sub: 'idp-user', role: Role.PRESCRIBER });
-    await expect(service.verify(await sign('https://evil.example'))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(service.verify(await sign('https://idp.example'))).resolves.toMatchObject({
+      sub: 'idp-user',
+      role: Role.PRESCRIBER,
+    });
+    await expect(service.verify(await sign('https://evil.example'))).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+    });
     // An HS256 token "signed" with the public key must not pass as RS256 (algorithm confusion).
     await expect(service.verify(await hs256(claims))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     expect(service.sign).toBeUndefined();

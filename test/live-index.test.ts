@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
-import { AddCareTeamMemberDocument, CreatePatientDocument, MeDocument, RecordMeasureDocument, RemoveCareTeamMemberDocument, ScoreAlertsDocument } from './generated/graphql';
+import {
+  AddCareTeamMemberDocument,
+  CreatePatientDocument,
+  MeDocument,
+  RecordMeasureDocument,
+  RemoveCareTeamMemberDocument,
+  ScoreAlertsDocument,
+} from './generated/graphql';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 import { collect, eventually } from './support/subscription';
 
@@ -19,19 +26,30 @@ afterAll(async () => {
 
 const CRITICAL = [1, 1, 1, 0, 0, 0, 0, 0, 1];
 
-describe('an instance works for an event only when it has a subscriber on the patient\'s team', () => {
+describe("an instance works for an event only when it has a subscriber on the patient's team", () => {
   it('reads nothing for an alert none of its subscribers may receive, and follows care-team changes', async () => {
     const writer = await writing.clinician(Role.PRESCRIBER);
     const watcher = await writing.clinician(Role.THERAPIST);
     const { me } = await watcher.http.request(MeDocument);
     const patient = async (team: TestClinician[]) => {
-      const { createPatient } = await writer.http.request(CreatePatientDocument, { input: { firstName: 'Index', lastName: 'Case', dateOfBirth: '1990-09-09' } });
-      for (const member of team) await writer.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: member.email });
+      const { createPatient } = await writer.http.request(CreatePatientDocument, {
+        input: { firstName: 'Index', lastName: 'Case', dateOfBirth: '1990-09-09' },
+      });
+      for (const member of team)
+        await writer.http.request(AddCareTeamMemberDocument, {
+          patientId: createPatient.id,
+          email: member.email,
+        });
       return createPatient.id;
     };
     const watched = await patient([watcher]);
     const other = await patient([]);
-    const alertOn = async (patientId: string) => (await writer.http.request(RecordMeasureDocument, { input: { patientId, instrument: 'PHQ9', responses: CRITICAL } })).recordMeasure.alerts[0].id;
+    const alertOn = async (patientId: string) =>
+      (
+        await writer.http.request(RecordMeasureDocument, {
+          input: { patientId, instrument: 'PHQ9', responses: CRITICAL },
+        })
+      ).recordMeasure.alerts[0].id;
 
     const base = watching.app.liveSubscriptions();
     const live = collect(watching.ws(watcher.token), ScoreAlertsDocument, {});

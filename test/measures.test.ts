@@ -32,7 +32,12 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const newPatient = () => patientWithTeam(prescriber, therapist, { firstName: 'Sam', lastName: 'Measure', dateOfBirth: '1988-04-04' });
+const newPatient = () =>
+  patientWithTeam(prescriber, therapist, {
+    firstName: 'Sam',
+    lastName: 'Measure',
+    dateOfBirth: '1988-04-04',
+  });
 
 /** PHQ-9 responses with the given total, item 9 answered `item9`. */
 function phq9(total: number, item9 = 0): number[] {
@@ -40,8 +45,13 @@ function phq9(total: number, item9 = 0): number[] {
   return [...rest, item9];
 }
 
-const record = (by: TestClinician, patientId: string, responses: number[], instrument: 'PHQ9' | 'GAD7' | 'PCL5' = 'PHQ9', administeredAt?: string) =>
-  by.http.request(RecordMeasureDocument, { input: { patientId, instrument, responses, administeredAt } });
+const record = (
+  by: TestClinician,
+  patientId: string,
+  responses: number[],
+  instrument: 'PHQ9' | 'GAD7' | 'PCL5' = 'PHQ9',
+  administeredAt?: string,
+) => by.http.request(RecordMeasureDocument, { input: { patientId, instrument, responses, administeredAt } });
 
 describe('recordMeasure', () => {
   it('scores on the server and raises the alerts of the rules', async () => {
@@ -67,24 +77,36 @@ describe('recordMeasure', () => {
     ['PHQ9', [0, 0, 0], 'PHQ-9 has 9 items; got 3 responses'],
     ['PHQ9', [0, 0, 0, 0, 0, 0, 0, 0, 4], 'PHQ-9 item 9 must be a whole number from 0 to 3'],
     ['GAD7', [0, 0, -1, 0, 0, 0, 0], 'GAD-7 item 3'],
-  ])('refuses bad %s responses %j naming the item, writing nothing', async (instrument, responses, message) => {
-    const patientId = await newPatient();
-    const text = await expectCode(record(prescriber, patientId, responses, instrument as 'PHQ9'), 'BAD_USER_INPUT');
-    expect(text).toContain(message);
-    expect(await server.sql('select 1 from measure where patient_id = $1', [patientId])).toEqual([]);
-  });
+  ])(
+    'refuses bad %s responses %j naming the item, writing nothing',
+    async (instrument, responses, message) => {
+      const patientId = await newPatient();
+      const text = await expectCode(
+        record(prescriber, patientId, responses, instrument as 'PHQ9'),
+        'BAD_USER_INPUT',
+      );
+      expect(text).toContain(message);
+      expect(await server.sql('select 1 from measure where patient_id = $1', [patientId])).toEqual([]);
+    },
+  );
 
-  it('stores a measure and its alerts in at most 6 statements, the request\'s authentication included', async () => {
+  it("stores a measure and its alerts in at most 6 statements, the request's authentication included", async () => {
     const patientId = await newPatient();
     await record(prescriber, patientId, phq9(12));
     const mark = server.queries.length;
     // With a baseline and a previous measure to compare with, raising several alerts; an answer that
     // reads nothing more, so only the write is counted.
-    const { recordMeasure } = await prescriber.http.request(`mutation ($input: RecordMeasureInput!) { recordMeasure(input: $input) { id } }`, {
-      input: { patientId, instrument: 'PHQ9', responses: phq9(22, 2) },
-    });
+    const { recordMeasure } = await prescriber.http.request(
+      `mutation ($input: RecordMeasureInput!) { recordMeasure(input: $input) { id } }`,
+      {
+        input: { patientId, instrument: 'PHQ9', responses: phq9(22, 2) },
+      },
+    );
     const statements = server.queries.slice(mark);
-    const [{ alerts }] = await server.sql<{ alerts: number }>('select count(*)::int as alerts from score_alert where measure_id = $1', [recordMeasure.id]);
+    const [{ alerts }] = await server.sql<{ alerts: number }>(
+      'select count(*)::int as alerts from score_alert where measure_id = $1',
+      [recordMeasure.id],
+    );
     expect(alerts).toBeGreaterThanOrEqual(2);
     // The clinician, the patient locked with the membership, the course with the history, the
     // measure, its alerts, the audit; the database announces the measure and alerts itself.
@@ -95,7 +117,9 @@ describe('recordMeasure', () => {
     const patientId = await newPatient();
     await expectCode(record(prescriber, patientId, [0, 0, 0, 0, 0, 0, 0, 0, 1.5]), 'BAD_USER_INPUT');
     const future = new Date(Date.now() + 3_600_000).toISOString();
-    expect(await expectCode(record(prescriber, patientId, phq9(3), 'PHQ9', future), 'BAD_USER_INPUT')).toContain('future');
+    expect(
+      await expectCode(record(prescriber, patientId, phq9(3), 'PHQ9', future), 'BAD_USER_INPUT'),
+    ).toContain('future');
     await expectCode(record(outsider, patientId, phq9(3)), 'FORBIDDEN');
     expect(await server.sql('select 1 from measure where patient_id = $1', [patientId])).toEqual([]);
   });
@@ -104,8 +128,12 @@ describe('recordMeasure', () => {
     const patientId = await newPatient();
     await record(prescriber, patientId, phq9(24));
     const totals = Array.from({ length: 50 }, (_, i) => i % 5);
-    const results = await Promise.all(totals.map((t, n) => record(n % 2 ? prescriber : therapist, patientId, phq9(t))));
-    expect(results.every((r) => r.recordMeasure.changeFromBaseline === r.recordMeasure.totalScore - 24)).toBe(true);
+    const results = await Promise.all(
+      totals.map((t, n) => record(n % 2 ? prescriber : therapist, patientId, phq9(t))),
+    );
+    expect(results.every((r) => r.recordMeasure.changeFromBaseline === r.recordMeasure.totalScore - 24)).toBe(
+      true,
+    );
     const counts = await server.sql<{ kind: string; n: number }>(
       'select kind, count(*)::int as n from score_alert where patient_id = $1 group by kind order by kind',
       [patientId],
@@ -117,7 +145,6 @@ describe('recordMeasure', () => {
     ]);
   });
 });
-
 
 describe('reads and acknowledgement', () => {
   it('lists measures newest first, by instrument, the latest of each, and alerts', async () => {
@@ -131,10 +158,18 @@ describe('reads and acknowledgement', () => {
       ['PHQ9', 6],
       ['GAD7', 7],
     ]);
-    const next = await prescriber.http.request(PatientMeasuresDocument, { id: patientId, after: patient!.measures.pageInfo.endCursor });
+    const next = await prescriber.http.request(PatientMeasuresDocument, {
+      id: patientId,
+      after: patient!.measures.pageInfo.endCursor,
+    });
     expect(next.patient!.measures.edges.map((e) => e.node.totalScore)).toEqual([12]);
-    const phqOnly = await prescriber.http.request(PatientMeasuresDocument, { id: patientId, instrument: 'PHQ9' });
-    expect(phqOnly.patient!.measures.edges.map((e) => [e.node.totalScore, e.node.changeFromBaseline])).toEqual([
+    const phqOnly = await prescriber.http.request(PatientMeasuresDocument, {
+      id: patientId,
+      instrument: 'PHQ9',
+    });
+    expect(
+      phqOnly.patient!.measures.edges.map((e) => [e.node.totalScore, e.node.changeFromBaseline]),
+    ).toEqual([
       [6, -6],
       [12, 0],
     ]);
@@ -149,7 +184,8 @@ describe('reads and acknowledgement', () => {
     const patientId = await newPatient();
     const alert = (await record(therapist, patientId, phq9(5, 1))).recordMeasure.alerts[0];
     const first = (await therapist.http.request(AcknowledgeAlertDocument, { id: alert.id })).acknowledgeAlert;
-    const second = (await prescriber.http.request(AcknowledgeAlertDocument, { id: alert.id })).acknowledgeAlert;
+    const second = (await prescriber.http.request(AcknowledgeAlertDocument, { id: alert.id }))
+      .acknowledgeAlert;
     expect(second).toEqual(first);
     expect(first.acknowledgedBy?.id).toBe((await therapist.http.request(MeDocument)).me.id);
     await expectCode(outsider.http.request(AcknowledgeAlertDocument, { id: alert.id }), 'FORBIDDEN');
@@ -160,9 +196,11 @@ describe('reads and acknowledgement', () => {
     await expectCode(outsider.http.request(AlertsDocument, { patientId }), 'FORBIDDEN');
   });
 
-  it('lists alerts across only the caller\'s patients', async () => {
+  it("lists alerts across only the caller's patients", async () => {
     const mine = await newPatient();
-    const { createPatient } = await outsider.http.request(CreatePatientDocument, { input: { firstName: 'O', lastName: 'T', dateOfBirth: '1990-01-01' } });
+    const { createPatient } = await outsider.http.request(CreatePatientDocument, {
+      input: { firstName: 'O', lastName: 'T', dateOfBirth: '1990-01-01' },
+    });
     await record(outsider, createPatient.id, phq9(3, 1));
     await record(prescriber, mine, phq9(3, 1));
     const { alerts } = await prescriber.http.request(AlertsDocument, { first: 100 });
@@ -193,7 +231,9 @@ describe('live alerts over graphql-ws', () => {
     await prescriber.http.request(RemoveCareTeamMemberDocument, { patientId, clinicianId: therapistId });
     const later = (await record(prescriber, patientId, phq9(3, 1))).recordMeasure;
     await forAll.until(3);
-    expect(forAll.received.map((r) => r.scoreAlert.id)).toEqual(expect.arrayContaining([...ids, later.alerts[0].id]));
+    expect(forAll.received.map((r) => r.scoreAlert.id)).toEqual(
+      expect.arrayContaining([...ids, later.alerts[0].id]),
+    );
     expect(forAll.received).toHaveLength(3);
     expect(forPatient.received).toHaveLength(2);
   });
@@ -212,7 +252,9 @@ describe('live alerts over graphql-ws', () => {
     try {
       // A deferred constraint trigger fails the transaction at COMMIT, after recordMeasure stored the
       // measure and its alert and queued their NOTIFYs.
-      await server.sql(`create function fail_at_commit() returns trigger language plpgsql as $$ begin raise exception 'refused at commit'; end $$`);
+      await server.sql(
+        `create function fail_at_commit() returns trigger language plpgsql as $$ begin raise exception 'refused at commit'; end $$`,
+      );
       await server.sql(
         `create constraint trigger fail_at_commit after insert on measure deferrable initially deferred for each row when (new.patient_id = '${patientId}') execute function fail_at_commit()`,
       );
@@ -227,7 +269,9 @@ describe('live alerts over graphql-ws', () => {
       expect(first.scoreAlert.id).toBe(later.alerts[0].id);
       await eventually(() => notified.length === 2);
       expect(notified.map((n) => JSON.parse(n).id).sort()).toEqual([later.id, later.alerts[0].id].sort());
-      expect(await server.sql('select count(*)::int as n from measure where patient_id = $1', [patientId])).toEqual([{ n: 1 }]);
+      expect(
+        await server.sql('select count(*)::int as n from measure where patient_id = $1', [patientId]),
+      ).toEqual([{ n: 1 }]);
     } finally {
       await listener.end();
     }
@@ -245,19 +289,32 @@ describe('live alerts over graphql-ws', () => {
   it('audits each subscriber as itself when alike subscriptions share one execution', async () => {
     const patientId = await newPatient();
     // Colleagues of their own: an all-patients subscription of the shared prescriber is still open.
-    const [first, second] = [await server.clinician(Role.PRESCRIBER), await server.clinician(Role.PRESCRIBER)];
+    const [first, second] = [
+      await server.clinician(Role.PRESCRIBER),
+      await server.clinician(Role.PRESCRIBER),
+    ];
     for (const colleague of [first, second]) {
       await colleague.http.request(MeDocument);
       await prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: colleague.email });
     }
     const base = server.app.liveSubscriptions();
-    const watchers = [first, second, therapist].map((c) => collect(server.ws(c.token), ScoreAlertsDocument, { patientId }));
+    const watchers = [first, second, therapist].map((c) =>
+      collect(server.ws(c.token), ScoreAlertsDocument, { patientId }),
+    );
     await eventually(() => server.app.liveSubscriptions() === base + 3);
 
     const measure = (await record(therapist, patientId, phq9(3, 1))).recordMeasure;
     const alertId = measure.alerts[0].id;
     const got = await Promise.all(watchers.map((w) => w.until(1)));
-    expect(got.map(([r]) => r.scoreAlert)).toEqual(Array(3).fill({ id: alertId, kind: 'SUICIDAL_IDEATION', level: 'CRITICAL', patient: { id: patientId }, measure: { id: measure.id } }));
+    expect(got.map(([r]) => r.scoreAlert)).toEqual(
+      Array(3).fill({
+        id: alertId,
+        kind: 'SUICIDAL_IDEATION',
+        level: 'CRITICAL',
+        patient: { id: patientId },
+        measure: { id: measure.id },
+      }),
+    );
 
     const rows = await server.sql<{ sub: string; action: string; n: number }>(
       `select c.sub, a.action, count(*)::int as n from audit_event a join clinician c on c.id = a.clinician_id
@@ -291,14 +348,21 @@ describe('live alerts over graphql-ws', () => {
     const watcher = collect(server.ws(colleague.token), ScoreAlertsDocument, { patientId });
     await eventually(() => server.app.liveSubscriptions() === base + 1);
     // The database refuses this clinician's audit rows, as a full disk or a lost connection would.
-    await server.sql(`create function refuse_audit() returns trigger language plpgsql as $$ begin raise exception 'audit refused'; end $$`);
-    await server.sql(`create trigger refuse_audit before insert on audit_event for each row when (new.clinician_id = '${me.id}') execute function refuse_audit()`);
+    await server.sql(
+      `create function refuse_audit() returns trigger language plpgsql as $$ begin raise exception 'audit refused'; end $$`,
+    );
+    await server.sql(
+      `create trigger refuse_audit before insert on audit_event for each row when (new.clinician_id = '${me.id}') execute function refuse_audit()`,
+    );
     try {
       // Asking for the id alone: an answer that reads nothing has no read audit of its own to share
       // the refused INSERT with the subscriber's.
-      await prescriber.http.request(`mutation ($input: RecordMeasureInput!) { recordMeasure(input: $input) { id } }`, {
-        input: { patientId, instrument: 'PHQ9', responses: phq9(3, 1) },
-      });
+      await prescriber.http.request(
+        `mutation ($input: RecordMeasureInput!) { recordMeasure(input: $input) { id } }`,
+        {
+          input: { patientId, instrument: 'PHQ9', responses: phq9(3, 1) },
+        },
+      );
       await eventually(() => watcher.errors.length > 0);
     } finally {
       await server.sql('drop trigger refuse_audit on audit_event');
@@ -308,7 +372,9 @@ describe('live alerts over graphql-ws', () => {
     // The operation ends with graphql-ws's `error` message, saying no more than any internal error;
     // the client resubscribes and catches up through alerts(after:). (Subscriptions left open by
     // other tests whose rows shared the refused INSERT end too: audited together, refused together.)
-    expect(watcher.errors).toEqual([[{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]]);
+    expect(watcher.errors).toEqual([
+      [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+    ]);
     await eventually(() => server.app.liveSubscriptions() <= base);
   });
 
@@ -318,14 +384,21 @@ describe('live alerts over graphql-ws', () => {
     const sockets = [server.ws(prescriber.token), server.ws(therapist.token), server.ws(prescriber.token)];
     // Two roles, so two shared executions; the prescribers' 400 recipients are audited and sent in
     // two slices (src/graphql/sharedExecution.ts), the therapists' 200 in one.
-    const watchers = Array.from({ length: 600 }, (_, i) => collect(sockets[i % 3], ScoreAlertsDocument, { patientId }));
+    const watchers = Array.from({ length: 600 }, (_, i) =>
+      collect(sockets[i % 3], ScoreAlertsDocument, { patientId }),
+    );
     await eventually(() => server.app.liveSubscriptions() === base + 600);
-    const recorded = [(await record(prescriber, patientId, phq9(3, 1))).recordMeasure, (await record(prescriber, patientId, phq9(4, 1))).recordMeasure];
+    const recorded = [
+      (await record(prescriber, patientId, phq9(3, 1))).recordMeasure,
+      (await record(prescriber, patientId, phq9(4, 1))).recordMeasure,
+    ];
     const expected = recorded.map((m) => m.alerts[0].id);
-    for (const watcher of watchers) expect((await watcher.until(2)).map((r) => r.scoreAlert.id)).toEqual(expected);
+    for (const watcher of watchers)
+      expect((await watcher.until(2)).map((r) => r.scoreAlert.id)).toEqual(expected);
     // Nothing more arrives: a third alert is the next thing each of them sees.
     const third = (await record(prescriber, patientId, phq9(5, 1))).recordMeasure;
-    for (const watcher of watchers) expect((await watcher.until(3)).map((r) => r.scoreAlert.id)).toEqual([...expected, third.alerts[0].id]);
+    for (const watcher of watchers)
+      expect((await watcher.until(3)).map((r) => r.scoreAlert.id)).toEqual([...expected, third.alerts[0].id]);
     for (const watcher of watchers) watcher.stop();
     await eventually(() => server.app.liveSubscriptions() === base);
   });
@@ -360,7 +433,10 @@ describe('live alerts over graphql-ws', () => {
     await watch.until(1);
     // Joined without an announcement, as when an event committed before the joining reaches this
     // instance after the latecomer subscribed: the team in memory does not list them.
-    await server.sql(`insert into care_team_member (id, patient_id, clinician_id, role, added_at) values (gen_random_uuid(), $1, $2, 'THERAPIST', now())`, [patientId, latecomerId]);
+    await server.sql(
+      `insert into care_team_member (id, patient_id, clinician_id, role, added_at) values (gen_random_uuid(), $1, $2, 'THERAPIST', now())`,
+      [patientId, latecomerId],
+    );
     const live = collect(server.ws(latecomer.token), ScoreAlertsDocument, { patientId });
     await eventually(() => server.app.liveSubscriptions() === base + 2);
     const recorded = (await record(prescriber, patientId, phq9(4, 1))).recordMeasure;
@@ -371,7 +447,8 @@ describe('live alerts over graphql-ws', () => {
     const [first, second] = [await newPatient(), await newPatient()];
     const watcher = await server.clinician(Role.THERAPIST);
     const watcherId = (await watcher.http.request(MeDocument)).me.id;
-    for (const patientId of [first, second]) await prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: watcher.email });
+    for (const patientId of [first, second])
+      await prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: watcher.email });
     const base = server.app.liveSubscriptions();
     const watch = collect(server.ws(prescriber.token), ScoreAlertsDocument, { patientId: first });
     const forAll = collect(server.ws(watcher.token), ScoreAlertsDocument, {});
@@ -396,7 +473,7 @@ describe('live alerts over graphql-ws', () => {
     expect(watch.received.map((r) => r.scoreAlert.id)).toContain(unheard.alerts[0].id);
   });
 
-  it('refuses a subscription to a patient off the caller\'s care team', async () => {
+  it("refuses a subscription to a patient off the caller's care team", async () => {
     const patientId = await newPatient();
     const refused = collect(server.ws(outsider.token), ScoreAlertsDocument, { patientId });
     await eventually(() => refused.errors.length > 0);
@@ -422,7 +499,9 @@ describe('live alerts over graphql-ws', () => {
     const base = server.app.liveSubscriptions();
     const live = collect(server.ws(prescriber.token), ScoreAlertsDocument, { patientId });
     await eventually(() => server.app.liveSubscriptions() === base + 1);
-    await server.sql("select pg_terminate_backend(pid) from pg_stat_activity where query = 'listen kap_events' and datname = current_database()");
+    await server.sql(
+      "select pg_terminate_backend(pid) from pg_stat_activity where query = 'listen kap_events' and datname = current_database()",
+    );
     const recorded = (await record(therapist, patientId, phq9(3, 2))).recordMeasure;
     const [got] = await live.until(1);
     expect(got.scoreAlert.id).toBe(recorded.alerts[0].id);
@@ -436,7 +515,9 @@ describe('audit of measures and alerts', () => {
   it('records the write of a measure and its alerts, and every read of them', async () => {
     // Clinicians of its own: live subscriptions left by other tests would audit their deliveries too.
     const nurse = await server.clinician(Role.PRESCRIBER);
-    const { createPatient } = await nurse.http.request(CreatePatientDocument, { input: { firstName: 'A', lastName: 'B', dateOfBirth: '1970-01-01' } });
+    const { createPatient } = await nurse.http.request(CreatePatientDocument, {
+      input: { firstName: 'A', lastName: 'B', dateOfBirth: '1970-01-01' },
+    });
     const patientId = createPatient.id;
     const recorded = (await record(nurse, patientId, phq9(3, 1))).recordMeasure;
     await nurse.http.request(PatientMeasuresDocument, { id: patientId });
@@ -445,7 +526,10 @@ describe('audit of measures and alerts', () => {
       "select action, entity_id from audit_event where patient_id = $1 and action like any (array['measure.%', 'alert.%']) order by id",
       [patientId],
     );
-    const actions = rows.map((r) => `${r.action} ${r.entity_id === recorded.id ? 'measure' : r.entity_id === recorded.alerts[0].id ? 'alert' : '?'}`);
+    const actions = rows.map(
+      (r) =>
+        `${r.action} ${r.entity_id === recorded.id ? 'measure' : r.entity_id === recorded.alerts[0].id ? 'alert' : '?'}`,
+    );
     expect(actions.slice(0, 3)).toEqual([
       'measure.create measure',
       'alert.create alert',

@@ -14,7 +14,18 @@ import { DAY, fromNow } from './support/time';
  */
 let databaseUrl: string;
 let db: pg.Client;
-const ids = { clinician: randomUUID(), active: randomUUID(), discharged: randomUUID(), assessment: randomUUID(), consent: randomUUID(), prescription: randomUUID(), plan: randomUUID(), session: randomUUID(), measure: randomUUID(), alert: randomUUID() };
+const ids = {
+  clinician: randomUUID(),
+  active: randomUUID(),
+  discharged: randomUUID(),
+  assessment: randomUUID(),
+  consent: randomUUID(),
+  prescription: randomUUID(),
+  plan: randomUUID(),
+  session: randomUUID(),
+  measure: randomUUID(),
+  alert: randomUUID(),
+};
 const registered = fromNow(-30 * DAY);
 const dischargedAt = fromNow(-2 * DAY);
 
@@ -34,14 +45,10 @@ beforeAll(async () => {
        ($1, 'Old', 'Active', '1970-01-01', 'ACTIVE', $3, $4, $4), ($2, 'Old', 'Discharged', '1971-01-01', 'DISCHARGED', $3, $4, $5)`,
     [ids.active, ids.discharged, ids.clinician, registered, dischargedAt],
   );
-  await db.query(`insert into care_team_member (id, patient_id, clinician_id, role, added_at) values ($1, $2, $4, 'PRESCRIBER', $5), ($3, $6, $4, 'PRESCRIBER', $5)`, [
-    randomUUID(),
-    ids.active,
-    randomUUID(),
-    ids.clinician,
-    registered,
-    ids.discharged,
-  ]);
+  await db.query(
+    `insert into care_team_member (id, patient_id, clinician_id, role, added_at) values ($1, $2, $4, 'PRESCRIBER', $5), ($3, $6, $4, 'PRESCRIBER', $5)`,
+    [randomUUID(), ids.active, randomUUID(), ids.clinician, registered, ids.discharged],
+  );
   await db.query(
     `insert into eligibility_assessment (id, patient_id, contraindications, cautions, baseline_systolic, baseline_diastolic, decision, assessed_by_id, assessed_at)
      values ($1, $2, '{}', '{}', 130, 80, 'ELIGIBLE', $3, $4)`,
@@ -92,20 +99,36 @@ describe('the courses migration', () => {
     expect(discharged).toMatchObject({ number: 1 });
     expect(new Date(discharged.closed_at).getTime()).toBe(dischargedAt.getTime());
     expect(discharged.discharge_reason).toContain('before courses');
-    for (const table of ['eligibility_assessment', 'consent', 'prescription', 'treatment_plan', 'treatment_session', 'measure', 'score_alert']) {
+    for (const table of [
+      'eligibility_assessment',
+      'consent',
+      'prescription',
+      'treatment_plan',
+      'treatment_session',
+      'measure',
+      'score_alert',
+    ]) {
       const rows = (await db.query(`select course_id from ${table}`)).rows;
       expect(rows, table).toEqual([{ course_id: active.id }]);
     }
     // The Schedule III records are still kept as they are.
-    await expect(db.query('update prescription set dose_mg = 80 where id = $1', [ids.prescription])).rejects.toThrow(/never deleted or edited/);
-    await expect(db.query('update treatment_session set lot_number = $2 where id = $1', [ids.session, 'X'])).rejects.toThrow(/never deleted or edited/);
+    await expect(
+      db.query('update prescription set dose_mg = 80 where id = $1', [ids.prescription]),
+    ).rejects.toThrow(/never deleted or edited/);
+    await expect(
+      db.query('update treatment_session set lot_number = $2 where id = $1', [ids.session, 'X']),
+    ).rejects.toThrow(/never deleted or edited/);
   });
 
   it('serves the migrated record through the API', async () => {
     let server: TestServer | undefined;
     try {
       server = await startTestServer({ databaseUrl });
-      const prescriber = await server.clinician(Role.PRESCRIBER, { sub: 'migrated-prescriber', email: 'migrated@clinic.example', name: 'Dr Migrated' });
+      const prescriber = await server.clinician(Role.PRESCRIBER, {
+        sub: 'migrated-prescriber',
+        email: 'migrated@clinic.example',
+        name: 'Dr Migrated',
+      });
       const { patient } = await prescriber.http.request(PatientCoursesDocument, { id: ids.active });
       expect(patient?.currentCourse).toMatchObject({ number: 1, status: 'ACTIVE', closedAt: null });
       expect(patient?.prescriptions.map((p) => p.course.number)).toEqual([1]);

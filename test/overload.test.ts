@@ -1,7 +1,13 @@
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
-import { AddCareTeamMemberDocument, CreatePatientDocument, MeDocument, RecordMeasureDocument, ScoreAlertsDocument } from './generated/graphql';
+import {
+  AddCareTeamMemberDocument,
+  CreatePatientDocument,
+  MeDocument,
+  RecordMeasureDocument,
+  ScoreAlertsDocument,
+} from './generated/graphql';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 import { eventually, PATIENCE_MS } from './support/subscription';
 
@@ -15,29 +21,42 @@ async function post(server: TestServer, by: TestClinician, patientId: string, re
   const response = await fetch(`${server.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${by.token}` },
-    body: JSON.stringify({ query: RECORD, variables: { input: { patientId, instrument: 'PHQ9', responses } } }),
+    body: JSON.stringify({
+      query: RECORD,
+      variables: { input: { patientId, instrument: 'PHQ9', responses } },
+    }),
   });
-  const body = (await response.json()) as { data?: { recordMeasure: { id: string; alerts: { id: string; level: string }[] } }; errors?: { message: string; extensions: { code: string } }[] };
+  const body = (await response.json()) as {
+    data?: { recordMeasure: { id: string; alerts: { id: string; level: string }[] } };
+    errors?: { message: string; extensions: { code: string } }[];
+  };
   return { status: response.status, retryAfter: response.headers.get('retry-after'), body };
 }
 
 async function patientWithTeam(by: TestClinician, team: TestClinician[]): Promise<string> {
-  const { createPatient } = await by.http.request(CreatePatientDocument, { input: { firstName: 'Busy', lastName: 'Day', dateOfBirth: '1975-05-05' } });
-  for (const member of team) await by.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: member.email });
+  const { createPatient } = await by.http.request(CreatePatientDocument, {
+    input: { firstName: 'Busy', lastName: 'Day', dateOfBirth: '1975-05-05' },
+  });
+  for (const member of team)
+    await by.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: member.email });
   return createPatient.id;
 }
 
 describe('writes beyond capacity', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ load: { deliveryConnections: 2, maxConcurrentRequests: 2, maxQueuedRequests: 2, maxQueueWaitMs: 200 } });
+    server = await startTestServer({
+      load: { deliveryConnections: 2, maxConcurrentRequests: 2, maxQueuedRequests: 2, maxQueueWaitMs: 200 },
+    });
   });
   afterAll(() => server.close());
 
   it('are refused at once with SERVICE_UNAVAILABLE and Retry-After, having done nothing; the rest are served', async () => {
     const prescriber = await server.clinician(Role.PRESCRIBER);
     const patientId = await patientWithTeam(prescriber, []);
-    const answers = await Promise.all(Array.from({ length: 40 }, () => post(server, prescriber, patientId, ORDINARY)));
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () => post(server, prescriber, patientId, ORDINARY)),
+    );
     const served = answers.filter((a) => a.status === 200);
     const shed = answers.filter((a) => a.status === 503);
     expect(served.length + shed.length).toBe(40);
@@ -46,9 +65,16 @@ describe('writes beyond capacity', () => {
     for (const answer of served) expect(answer.body.errors).toBeUndefined();
     for (const answer of shed) {
       expect(answer.retryAfter).toBe('1');
-      expect(answer.body).toEqual({ errors: [{ message: expect.stringContaining('send it again'), extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+      expect(answer.body).toEqual({
+        errors: [
+          { message: expect.stringContaining('send it again'), extensions: { code: 'SERVICE_UNAVAILABLE' } },
+        ],
+      });
     }
-    const [{ n }] = await server.sql<{ n: number }>('select count(*)::int as n from measure where patient_id = $1', [patientId]);
+    const [{ n }] = await server.sql<{ n: number }>(
+      'select count(*)::int as n from measure where patient_id = $1',
+      [patientId],
+    );
     expect(n).toBe(served.length);
     // Once the burst is over, the same request is served.
     expect((await post(server, prescriber, patientId, ORDINARY)).status).toBe(200);
@@ -59,7 +85,9 @@ describe('alerts under overload', () => {
   let server: TestServer;
   beforeAll(async () => {
     // The request pool is 10 connections; admission keeps it from queueing past a few requests.
-    server = await startTestServer({ load: { deliveryConnections: 3, maxConcurrentRequests: 6, maxQueuedRequests: 12, maxQueueWaitMs: 500 } });
+    server = await startTestServer({
+      load: { deliveryConnections: 3, maxConcurrentRequests: 6, maxQueuedRequests: 12, maxQueueWaitMs: 500 },
+    });
   });
   afterAll(() => server.close());
 
@@ -72,7 +100,9 @@ describe('alerts under overload', () => {
       watchers.push(clinician);
     }
     const critical = await patientWithTeam(writer, watchers);
-    const busy = await Promise.all(Array.from({ length: 8 }, () => patientWithTeam(writer, watchers.slice(0, 3))));
+    const busy = await Promise.all(
+      Array.from({ length: 8 }, () => patientWithTeam(writer, watchers.slice(0, 3))),
+    );
 
     // When each watcher received each alert.
     const receivedAt = watchers.map(() => new Map<string, number>());
@@ -80,7 +110,11 @@ describe('alerts under overload', () => {
     watchers.forEach((watcher, i) =>
       server.ws(watcher.token).subscribe<{ scoreAlert: { id: string } }>(
         { query: print(ScoreAlertsDocument), variables: {} },
-        { next: (result) => result.data && receivedAt[i].set(result.data.scoreAlert.id, performance.now()), error: () => undefined, complete: () => undefined },
+        {
+          next: (result) => result.data && receivedAt[i].set(result.data.scoreAlert.id, performance.now()),
+          error: () => undefined,
+          complete: () => undefined,
+        },
       ),
     );
     await eventually(() => server.app.liveSubscriptions() === base + watchers.length);
@@ -115,7 +149,9 @@ describe('alerts under overload', () => {
       }
       // The writes were being shed all along: the instance was over capacity while these went out.
       expect(counts.shed).toBeGreaterThan(shedBefore);
-      console.info(`overload: ${counts.served} writes served, ${counts.shed} shed; CRITICAL alert to all 20 recipients, slowest ${latencies.map((l) => Math.round(l)).join(', ')} ms`);
+      console.info(
+        `overload: ${counts.served} writes served, ${counts.shed} shed; CRITICAL alert to all 20 recipients, slowest ${latencies.map((l) => Math.round(l)).join(', ')} ms`,
+      );
       for (const latency of latencies) expect(latency).toBeLessThan(1000);
     } finally {
       stopping = true;

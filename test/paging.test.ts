@@ -14,7 +14,12 @@ import { DAY, fromNow, HOUR } from './support/time';
 
 interface Page {
   edges: { cursor: string; node: { id: string } }[];
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  pageInfo: {
+    hasNextPage: boolean;
+    hasPreviousPage: boolean;
+    startCursor: string | null;
+    endCursor: string | null;
+  };
 }
 type Args = { first?: number | null; after?: string | null; last?: number | null; before?: string | null };
 
@@ -32,13 +37,19 @@ beforeAll(async () => {
   admin = await server.clinician(Role.ADMIN);
   const ids: string[] = [];
   for (const lastName of ['Walker', 'Audited']) {
-    const id = (await prescriber.http.request(CreatePatientDocument, { input: { firstName: 'Page', lastName, dateOfBirth: '1979-03-03' } })).createPatient.id;
+    const id = (
+      await prescriber.http.request(CreatePatientDocument, {
+        input: { firstName: 'Page', lastName, dateOfBirth: '1979-03-03' },
+      })
+    ).createPatient.id;
     ids.push(id);
     // Two measures share one instant, so the id breaks the tie in both directions.
     const base = fromNow(-30 * DAY).getTime();
     for (let i = 0; i < MEASURES; i++) {
       const administeredAt = new Date(base + Math.min(i, MEASURES - 2) * HOUR).toISOString();
-      await prescriber.http.request(RecordMeasureDocument, { input: { patientId: id, instrument: 'GAD7', responses: [i % 4, 0, 0, 0, 0, 0, 0], administeredAt } });
+      await prescriber.http.request(RecordMeasureDocument, {
+        input: { patientId: id, instrument: 'GAD7', responses: [i % 4, 0, 0, 0, 0, 0, 0], administeredAt },
+      });
     }
   }
   [patientId, auditedPatientId] = ids;
@@ -57,7 +68,11 @@ const LISTS = {
     who: () => prescriber,
     query: `query ($patientId: ID!, $first: Int, $after: String, $last: Int, $before: String) { patient(id: $patientId) {
       timeline(first: $first, after: $after, last: $last, before: $before) { edges { cursor node { kind item { ... on Node { id } } } } ${PAGE_INFO} } } }`,
-    page: (data: { patient: { timeline: { edges: { cursor: string; node: { item: { id: string } } }[]; pageInfo: Page['pageInfo'] } } }): Page => ({
+    page: (data: {
+      patient: {
+        timeline: { edges: { cursor: string; node: { item: { id: string } } }[]; pageInfo: Page['pageInfo'] };
+      };
+    }): Page => ({
       edges: data.patient.timeline.edges.map((e) => ({ cursor: e.cursor, node: { id: e.node.item.id } })),
       pageInfo: data.patient.timeline.pageInfo,
     }),
@@ -73,7 +88,12 @@ type ListName = keyof typeof LISTS;
 
 async function page(list: ListName, args: Args): Promise<Page> {
   const { who, query, page: pick } = LISTS[list];
-  return pick((await who().http.request(query, { patientId: list === 'auditLog' ? auditedPatientId : patientId, ...args })) as never);
+  return pick(
+    (await who().http.request(query, {
+      patientId: list === 'auditLog' ? auditedPatientId : patientId,
+      ...args,
+    })) as never,
+  );
 }
 
 /** Every id forwards, page by page, checking pageInfo on the way. */
@@ -112,10 +132,14 @@ describe.each(Object.keys(LISTS) as ListName[])('%s pages backwards with last/be
     expect(all.length).toBeGreaterThanOrEqual(MEASURES);
     expect(new Set(all).size).toBe(all.length);
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), async (forwards, backwards) => {
-        expect(await walkForwards(list, forwards)).toEqual(all);
-        expect(await walkBackwards(list, backwards)).toEqual(all);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 6 }),
+        async (forwards, backwards) => {
+          expect(await walkForwards(list, forwards)).toEqual(all);
+          expect(await walkBackwards(list, backwards)).toEqual(all);
+        },
+      ),
       { numRuns: 8 },
     );
   });
@@ -128,7 +152,9 @@ describe.each(Object.keys(LISTS) as ListName[])('%s pages backwards with last/be
 
     const cursors = (await page(list, { first: 100 })).edges.map((e) => e.cursor);
     const between = { after: cursors[1], before: cursors[6] };
-    expect((await page(list, { first: 10, ...between })).edges.map((e) => e.node.id)).toEqual(all.slice(2, 6));
+    expect((await page(list, { first: 10, ...between })).edges.map((e) => e.node.id)).toEqual(
+      all.slice(2, 6),
+    );
     expect((await page(list, { last: 10, ...between })).edges.map((e) => e.node.id)).toEqual(all.slice(2, 6));
     const nearBefore = await page(list, { last: 2, ...between });
     expect(nearBefore.edges.map((e) => e.node.id)).toEqual(all.slice(4, 6));
@@ -138,17 +164,25 @@ describe.each(Object.keys(LISTS) as ListName[])('%s pages backwards with last/be
   it('refuses first with last, a page size out of range and a cursor that is not one', async () => {
     expect(await expectCode(page(list, { first: 2, last: 2 }), 'BAD_USER_INPUT')).toMatch(/first and last/);
     expect(await expectCode(page(list, { last: 0 }), 'BAD_USER_INPUT')).toMatch(/^last must be from 1 to/);
-    expect(await expectCode(page(list, { last: 2, before: 'bm90LWEtY3Vyc29y' }), 'BAD_USER_INPUT')).toBe('before is not a valid cursor');
+    expect(await expectCode(page(list, { last: 2, before: 'bm90LWEtY3Vyc29y' }), 'BAD_USER_INPUT')).toBe(
+      'before is not a valid cursor',
+    );
     const someoneElses = (await page(list, { first: 1 })).edges[0].cursor;
-    const garbled = Buffer.from(`c1:${Buffer.from(someoneElses, 'base64url').toString('utf8').slice(3)}x`).toString('base64url');
-    expect(await expectCode(page(list, { last: 2, before: garbled }), 'BAD_USER_INPUT')).toBe('before is not a valid cursor');
+    const garbled = Buffer.from(
+      `c1:${Buffer.from(someoneElses, 'base64url').toString('utf8').slice(3)}x`,
+    ).toString('base64url');
+    expect(await expectCode(page(list, { last: 2, before: garbled }), 'BAD_USER_INPUT')).toBe(
+      'before is not a valid cursor',
+    );
   });
 });
 
 describe('audit of a backward page', () => {
   it('writes one read row per measure returned, and only those', async () => {
     const before = (await page('measures', { first: 3 })).pageInfo.endCursor;
-    const mark = (await server.sql<{ id: string }>('select coalesce(max(id), 0)::text as id from audit_event'))[0].id;
+    const mark = (
+      await server.sql<{ id: string }>('select coalesce(max(id), 0)::text as id from audit_event')
+    )[0].id;
     const p = await page('measures', { last: 2, before });
     const rows = await server.sql<{ entity_id: string }>(
       `select entity_id from audit_event where id > $1 and action = 'measure.read' and clinician_id = (select id from clinician where sub = $2) order by id`,

@@ -36,10 +36,17 @@ afterAll(() => server.close());
 /** Registered by the therapist, with the prescriber on the team. */
 async function newPatient(): Promise<string> {
   await prescriber.http.request(MeDocument);
-  return patientWithTeam(therapist, prescriber, { firstName: 'Ari', lastName: 'Pathway', dateOfBirth: '1975-03-03' });
+  return patientWithTeam(therapist, prescriber, {
+    firstName: 'Ari',
+    lastName: 'Pathway',
+    dateOfBirth: '1975-03-03',
+  });
 }
 
-const assessment = (patientId: string, change: Partial<RecordEligibilityAssessmentInput> = {}): RecordEligibilityAssessmentInput => ({
+const assessment = (
+  patientId: string,
+  change: Partial<RecordEligibilityAssessmentInput> = {},
+): RecordEligibilityAssessmentInput => ({
   patientId,
   contraindications: [],
   cautions: ['controlled hypertension on one agent'],
@@ -56,7 +63,15 @@ const consent = (patientId: string, change = {}) => ({
   acknowledgesIntegration: true,
   ...change,
 });
-const ketamine = (patientId: string, change: Partial<PrescribeInput> = {}): PrescribeInput => ({ patientId, medication: 'KETAMINE', route: 'IM', doseMg: 35, quantity: 1, refills: 0, ...change });
+const ketamine = (patientId: string, change: Partial<PrescribeInput> = {}): PrescribeInput => ({
+  patientId,
+  medication: 'KETAMINE',
+  route: 'IM',
+  doseMg: 35,
+  quantity: 1,
+  refills: 0,
+  ...change,
+});
 
 async function pathway(patientId: string) {
   return (await prescriber.http.request(PatientPathwayDocument, { id: patientId })).patient!;
@@ -66,30 +81,56 @@ describe('eligibility', () => {
   it('is recorded by the prescriber only, and moves the status with the decision', async () => {
     const patientId = await newPatient();
     expect((await pathway(patientId)).status).toBe('REFERRED');
-    await expectCode(therapist.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId) }), 'FORBIDDEN');
-    await expectCode(outsider.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId) }), 'FORBIDDEN');
-    await prescriber.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId, { decision: 'NEEDS_REVIEW' }) });
+    await expectCode(
+      therapist.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId) }),
+      'FORBIDDEN',
+    );
+    await expectCode(
+      outsider.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId) }),
+      'FORBIDDEN',
+    );
+    await prescriber.http.request(RecordEligibilityAssessmentDocument, {
+      input: assessment(patientId, { decision: 'NEEDS_REVIEW' }),
+    });
     expect((await pathway(patientId)).status).toBe('SCREENING');
     await prescriber.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId) });
     expect((await pathway(patientId)).status).toBe('ELIGIBLE');
-    await prescriber.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId, { decision: 'INELIGIBLE', contraindications: ['ACTIVE_PSYCHOSIS'] }) });
+    await prescriber.http.request(RecordEligibilityAssessmentDocument, {
+      input: assessment(patientId, { decision: 'INELIGIBLE', contraindications: ['ACTIVE_PSYCHOSIS'] }),
+    });
     const after = await pathway(patientId);
     expect(after.status).toBe('INELIGIBLE');
-    const audit = await server.sql<{ n: number }>("select count(*)::int as n from audit_event where patient_id = $1 and action = 'eligibility.create'", [patientId]);
+    const audit = await server.sql<{ n: number }>(
+      "select count(*)::int as n from audit_event where patient_id = $1 and action = 'eligibility.create'",
+      [patientId],
+    );
     expect(audit[0].n).toBe(3);
-    expect(after.eligibilityAssessments.map((a) => a.decision)).toEqual(['NEEDS_REVIEW', 'ELIGIBLE', 'INELIGIBLE']);
+    expect(after.eligibilityAssessments.map((a) => a.decision)).toEqual([
+      'NEEDS_REVIEW',
+      'ELIGIBLE',
+      'INELIGIBLE',
+    ]);
   });
 
   it('refuses ELIGIBLE beside an absolute contraindication or uncontrolled hypertension, and writes nothing', async () => {
     const patientId = await newPatient();
-    const message = await expectCode(prescriber.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId, { contraindications: ['PREGNANCY'] }) }), 'BAD_USER_INPUT');
+    const message = await expectCode(
+      prescriber.http.request(RecordEligibilityAssessmentDocument, {
+        input: assessment(patientId, { contraindications: ['PREGNANCY'] }),
+      }),
+      'BAD_USER_INPUT',
+    );
     expect(message).toContain('PREGNANCY');
     await expectCode(
-      prescriber.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId, { baselineBloodPressure: { systolic: 186, diastolic: 96 } }) }),
+      prescriber.http.request(RecordEligibilityAssessmentDocument, {
+        input: assessment(patientId, { baselineBloodPressure: { systolic: 186, diastolic: 96 } }),
+      }),
       'BAD_USER_INPUT',
     );
     await expectCode(
-      prescriber.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId, { baselineBloodPressure: { systolic: 80, diastolic: 120 } }) }),
+      prescriber.http.request(RecordEligibilityAssessmentDocument, {
+        input: assessment(patientId, { baselineBloodPressure: { systolic: 80, diastolic: 120 } }),
+      }),
       'BAD_USER_INPUT',
     );
     const after = await pathway(patientId);
@@ -107,39 +148,99 @@ describe('eligibility', () => {
     'RECENT_MYOCARDIAL_INFARCTION',
     'UNSTABLE_ANGINA',
     'HEART_FAILURE',
-  ] as const)('refuses ELIGIBLE beside %s, records INELIGIBLE with it, and only from a prescriber', async (contraindication) => {
-    const patientId = await newPatient();
-    expect(await expectCode(prescriber.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId, { contraindications: [contraindication] }) }), 'BAD_USER_INPUT')).toContain(contraindication);
-    await expectCode(therapist.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId, { contraindications: [contraindication], decision: 'INELIGIBLE' }) }), 'FORBIDDEN');
-    const { recordEligibilityAssessment } = await prescriber.http.request(RecordEligibilityAssessmentDocument, {
-      input: assessment(patientId, { contraindications: [contraindication], decision: 'INELIGIBLE' }),
-    });
-    expect(recordEligibilityAssessment.contraindications).toEqual([contraindication]);
-    expect((await pathway(patientId)).status).toBe('INELIGIBLE');
-  });
+  ] as const)(
+    'refuses ELIGIBLE beside %s, records INELIGIBLE with it, and only from a prescriber',
+    async (contraindication) => {
+      const patientId = await newPatient();
+      expect(
+        await expectCode(
+          prescriber.http.request(RecordEligibilityAssessmentDocument, {
+            input: assessment(patientId, { contraindications: [contraindication] }),
+          }),
+          'BAD_USER_INPUT',
+        ),
+      ).toContain(contraindication);
+      await expectCode(
+        therapist.http.request(RecordEligibilityAssessmentDocument, {
+          input: assessment(patientId, { contraindications: [contraindication], decision: 'INELIGIBLE' }),
+        }),
+        'FORBIDDEN',
+      );
+      const { recordEligibilityAssessment } = await prescriber.http.request(
+        RecordEligibilityAssessmentDocument,
+        {
+          input: assessment(patientId, { contraindications: [contraindication], decision: 'INELIGIBLE' }),
+        },
+      );
+      expect(recordEligibilityAssessment.contraindications).toEqual([contraindication]);
+      expect((await pathway(patientId)).status).toBe('INELIGIBLE');
+    },
+  );
 });
 
 describe('consent and status', () => {
   it('needs every acknowledgement, and treatment cannot start without eligibility and consent', async () => {
     const patientId = await newPatient();
-    const missing = await expectCode(therapist.http.request(ChangePatientStatusDocument, { patientId, status: 'ACTIVE' }), 'CONFLICT');
+    const missing = await expectCode(
+      therapist.http.request(ChangePatientStatusDocument, { patientId, status: 'ACTIVE' }),
+      'CONFLICT',
+    );
     expect(missing).toContain('ELIGIBLE');
-    await expectCode(therapist.http.request(ChangePatientStatusDocument, { patientId, status: 'ELIGIBLE' }), 'CONFLICT');
+    await expectCode(
+      therapist.http.request(ChangePatientStatusDocument, { patientId, status: 'ELIGIBLE' }),
+      'CONFLICT',
+    );
     await prescriber.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId) });
-    const noConsent = await expectCode(therapist.http.request(ChangePatientStatusDocument, { patientId, status: 'ACTIVE' }), 'CONFLICT');
+    const noConsent = await expectCode(
+      therapist.http.request(ChangePatientStatusDocument, { patientId, status: 'ACTIVE' }),
+      'CONFLICT',
+    );
     expect(noConsent).toContain('informed consent');
 
-    const unacknowledged = await expectCode(therapist.http.request(RecordConsentDocument, { input: consent(patientId, { acknowledgesOffLabelUse: false }) }), 'BAD_USER_INPUT');
+    const unacknowledged = await expectCode(
+      therapist.http.request(RecordConsentDocument, {
+        input: consent(patientId, { acknowledgesOffLabelUse: false }),
+      }),
+      'BAD_USER_INPUT',
+    );
     expect(unacknowledged).toContain('off-label use');
-    await expectCode(therapist.http.request(RecordConsentDocument, { input: consent(patientId, { consentedOn: '2999-01-01' }) }), 'BAD_USER_INPUT');
-    await expectCode(outsider.http.request(RecordConsentDocument, { input: consent(patientId) }), 'FORBIDDEN');
+    await expectCode(
+      therapist.http.request(RecordConsentDocument, {
+        input: consent(patientId, { consentedOn: '2999-01-01' }),
+      }),
+      'BAD_USER_INPUT',
+    );
+    await expectCode(
+      outsider.http.request(RecordConsentDocument, { input: consent(patientId) }),
+      'FORBIDDEN',
+    );
     await therapist.http.request(RecordConsentDocument, { input: consent(patientId) });
 
-    expect((await therapist.http.request(ChangePatientStatusDocument, { patientId, status: 'ACTIVE' })).changePatientStatus.status).toBe('ACTIVE');
-    expect((await therapist.http.request(ChangePatientStatusDocument, { patientId, status: 'MAINTENANCE' })).changePatientStatus.status).toBe('MAINTENANCE');
-    expect((await prescriber.http.request(ChangePatientStatusDocument, { patientId, status: 'DISCHARGED', reason: 'completed induction and maintenance' })).changePatientStatus.status).toBe('DISCHARGED');
-    await expectCode(prescriber.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId) }), 'CONFLICT');
-    await expectCode(outsider.http.request(ChangePatientStatusDocument, { patientId, status: 'REFERRED' }), 'FORBIDDEN');
+    expect(
+      (await therapist.http.request(ChangePatientStatusDocument, { patientId, status: 'ACTIVE' }))
+        .changePatientStatus.status,
+    ).toBe('ACTIVE');
+    expect(
+      (await therapist.http.request(ChangePatientStatusDocument, { patientId, status: 'MAINTENANCE' }))
+        .changePatientStatus.status,
+    ).toBe('MAINTENANCE');
+    expect(
+      (
+        await prescriber.http.request(ChangePatientStatusDocument, {
+          patientId,
+          status: 'DISCHARGED',
+          reason: 'completed induction and maintenance',
+        })
+      ).changePatientStatus.status,
+    ).toBe('DISCHARGED');
+    await expectCode(
+      prescriber.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId) }),
+      'CONFLICT',
+    );
+    await expectCode(
+      outsider.http.request(ChangePatientStatusDocument, { patientId, status: 'REFERRED' }),
+      'FORBIDDEN',
+    );
   });
 });
 
@@ -153,16 +254,29 @@ describe('prescriptions', () => {
 
   it('are written by the prescriber only, after an ELIGIBLE assessment and a consent', async () => {
     const patientId = await newPatient();
-    const noAssessment = await expectCode(prescriber.http.request(PrescribeDocument, { input: ketamine(patientId) }), 'CONFLICT');
+    const noAssessment = await expectCode(
+      prescriber.http.request(PrescribeDocument, { input: ketamine(patientId) }),
+      'CONFLICT',
+    );
     expect(noAssessment).toContain('ELIGIBLE');
     await prescriber.http.request(RecordEligibilityAssessmentDocument, { input: assessment(patientId) });
-    const noConsent = await expectCode(prescriber.http.request(PrescribeDocument, { input: ketamine(patientId) }), 'CONFLICT');
+    const noConsent = await expectCode(
+      prescriber.http.request(PrescribeDocument, { input: ketamine(patientId) }),
+      'CONFLICT',
+    );
     expect(noConsent).toContain('informed consent');
     await therapist.http.request(RecordConsentDocument, { input: consent(patientId) });
     await expectCode(therapist.http.request(PrescribeDocument, { input: ketamine(patientId) }), 'FORBIDDEN');
     await expectCode(outsider.http.request(PrescribeDocument, { input: ketamine(patientId) }), 'FORBIDDEN');
     const { prescribe } = await prescriber.http.request(PrescribeDocument, { input: ketamine(patientId) });
-    expect(prescribe).toMatchObject({ medication: 'KETAMINE', route: 'IM', doseMg: 35, quantity: 1, refills: 0, voidedAt: null });
+    expect(prescribe).toMatchObject({
+      medication: 'KETAMINE',
+      route: 'IM',
+      doseMg: 35,
+      quantity: 1,
+      refills: 0,
+      voidedAt: null,
+    });
   });
 
   it('refuse a medication by the wrong route, implausible doses and too many refills', async () => {
@@ -174,18 +288,32 @@ describe('prescriptions', () => {
       { doseMg: 3500 },
       { refills: 6 },
     ]) {
-      await expectCode(prescriber.http.request(PrescribeDocument, { input: ketamine(patientId, change) }), 'BAD_USER_INPUT');
+      await expectCode(
+        prescriber.http.request(PrescribeDocument, { input: ketamine(patientId, change) }),
+        'BAD_USER_INPUT',
+      );
     }
     expect((await pathway(patientId)).prescriptions).toEqual([]);
   });
 
   it('are never deleted or edited: a correction voids with a reason and adds a new one', async () => {
     const patientId = await readyPatient();
-    const first = (await prescriber.http.request(PrescribeDocument, { input: ketamine(patientId) })).prescribe;
-    await expectCode(therapist.http.request(VoidPrescriptionDocument, { id: first.id, reason: 'wrong dose' }), 'FORBIDDEN');
-    await expectCode(prescriber.http.request(VoidPrescriptionDocument, { id: first.id, reason: ' ' }), 'BAD_USER_INPUT');
+    const first = (await prescriber.http.request(PrescribeDocument, { input: ketamine(patientId) }))
+      .prescribe;
     await expectCode(
-      therapist.http.request(CorrectPrescriptionDocument, { id: first.id, reason: 'wrong dose', input: { medication: 'KETAMINE', route: 'IM', doseMg: 40, quantity: 1, refills: 0 } }),
+      therapist.http.request(VoidPrescriptionDocument, { id: first.id, reason: 'wrong dose' }),
+      'FORBIDDEN',
+    );
+    await expectCode(
+      prescriber.http.request(VoidPrescriptionDocument, { id: first.id, reason: ' ' }),
+      'BAD_USER_INPUT',
+    );
+    await expectCode(
+      therapist.http.request(CorrectPrescriptionDocument, {
+        id: first.id,
+        reason: 'wrong dose',
+        input: { medication: 'KETAMINE', route: 'IM', doseMg: 40, quantity: 1, refills: 0 },
+      }),
       'FORBIDDEN',
     );
     const { correctPrescription } = await prescriber.http.request(CorrectPrescriptionDocument, {
@@ -194,10 +322,19 @@ describe('prescriptions', () => {
       input: { medication: 'KETAMINE', route: 'IM', doseMg: 40, quantity: 1, refills: 0 },
     });
     expect(correctPrescription.doseMg).toBe(40);
-    expect(correctPrescription.replaces).toMatchObject({ id: first.id, voidReason: 'dose is 0.5 mg/kg for 80 kg' });
-    await expectCode(prescriber.http.request(VoidPrescriptionDocument, { id: first.id, reason: 'again' }), 'CONFLICT');
+    expect(correctPrescription.replaces).toMatchObject({
+      id: first.id,
+      voidReason: 'dose is 0.5 mg/kg for 80 kg',
+    });
+    await expectCode(
+      prescriber.http.request(VoidPrescriptionDocument, { id: first.id, reason: 'again' }),
+      'CONFLICT',
+    );
 
-    const { voidPrescription } = await prescriber.http.request(VoidPrescriptionDocument, { id: correctPrescription.id, reason: 'treatment paused' });
+    const { voidPrescription } = await prescriber.http.request(VoidPrescriptionDocument, {
+      id: correctPrescription.id,
+      reason: 'treatment paused',
+    });
     expect(voidPrescription.voidReason).toBe('treatment paused');
     const kept = (await pathway(patientId)).prescriptions;
     expect(kept.map((p) => [p.doseMg, p.voidReason])).toEqual([
@@ -206,13 +343,27 @@ describe('prescriptions', () => {
     ]);
 
     // The database itself refuses to lose or rewrite them.
-    await expect(server.sql('delete from prescription where id = $1', [first.id])).rejects.toThrow(/never deleted or edited/);
-    await expect(server.sql('update prescription set dose_mg = 1 where id = $1', [first.id])).rejects.toThrow(/never deleted or edited/);
-    await expect(server.sql('update prescription set void_reason = $2 where id = $1', [first.id, 'rewritten'])).rejects.toThrow(/never deleted or edited/);
+    await expect(server.sql('delete from prescription where id = $1', [first.id])).rejects.toThrow(
+      /never deleted or edited/,
+    );
+    await expect(server.sql('update prescription set dose_mg = 1 where id = $1', [first.id])).rejects.toThrow(
+      /never deleted or edited/,
+    );
+    await expect(
+      server.sql('update prescription set void_reason = $2 where id = $1', [first.id, 'rewritten']),
+    ).rejects.toThrow(/never deleted or edited/);
     await expect(server.sql('truncate prescription cascade')).rejects.toThrow(/never deleted or edited/);
 
-    const audit = await server.sql<{ action: string }>("select action from audit_event where patient_id = $1 and action like 'prescription.%' and action <> 'prescription.read' order by id", [patientId]);
-    expect(audit.map((r) => r.action)).toEqual(['prescription.create', 'prescription.void', 'prescription.create', 'prescription.void']);
+    const audit = await server.sql<{ action: string }>(
+      "select action from audit_event where patient_id = $1 and action like 'prescription.%' and action <> 'prescription.read' order by id",
+      [patientId],
+    );
+    expect(audit.map((r) => r.action)).toEqual([
+      'prescription.create',
+      'prescription.void',
+      'prescription.create',
+      'prescription.void',
+    ]);
   });
 });
 
@@ -224,20 +375,31 @@ describe('the timeline', () => {
     await prescriber.http.request(PrescribeDocument, { input: ketamine(patientId) });
     for (let i = 0; i < 30; i++) {
       await therapist.http.request(RecordMeasureDocument, {
-        input: { patientId, instrument: 'PHQ9', responses: [1, 1, 1, 1, 1, 1, 1, 1, i % 2], administeredAt: new Date(Date.now() - (30 - i) * 60_000).toISOString() },
+        input: {
+          patientId,
+          instrument: 'PHQ9',
+          responses: [1, 1, 1, 1, 1, 1, 1, 1, i % 2],
+          administeredAt: new Date(Date.now() - (30 - i) * 60_000).toISOString(),
+        },
       });
     }
 
     const page = async (first: number, after?: string | null) => {
       server.queries.length = 0;
-      const { patient } = await prescriber.http.request(PatientTimelineDocument, { id: patientId, first, after });
+      const { patient } = await prescriber.http.request(PatientTimelineDocument, {
+        id: patientId,
+        first,
+        after,
+      });
       return { timeline: patient!.timeline, statements: [...server.queries] };
     };
     const all = await page(100);
     const kinds = all.timeline.edges.map((e) => e.node.kind);
     expect(kinds.filter((k) => k === 'MEASURE')).toHaveLength(30);
     expect(kinds.filter((k) => k === 'SCORE_ALERT')).toHaveLength(15);
-    expect(kinds.filter((k) => ['ELIGIBILITY_ASSESSMENT', 'CONSENT', 'PRESCRIPTION'].includes(k))).toHaveLength(3);
+    expect(
+      kinds.filter((k) => ['ELIGIBILITY_ASSESSMENT', 'CONSENT', 'PRESCRIPTION'].includes(k)),
+    ).toHaveLength(3);
     const times = all.timeline.edges.map((e) => Date.parse(e.node.at));
     expect(times).toEqual([...times].sort((a, b) => b - a));
     expect(all.timeline.edges.every((e) => e.node.item.__typename !== undefined)).toBe(true);
@@ -254,11 +416,18 @@ describe('the timeline', () => {
     expect(walked).toEqual(all.timeline.edges.map((e) => e.cursor));
 
     const small = await page(5);
-    const data = (statements: string[]) => statements.filter((sql) => /^select/i.test(sql) && !/"c0"\."sub"/.test(sql));
+    const data = (statements: string[]) =>
+      statements.filter((sql) => /^select/i.test(sql) && !/"c0"\."sub"/.test(sql));
     expect(data(small.statements).length).toBeLessThanOrEqual(data(all.statements).length);
     // Patient, the page query, one load per kind on the page (six at most).
     expect(data(all.statements).length).toBeLessThanOrEqual(8);
-    await expectCode(prescriber.http.request(PatientTimelineDocument, { id: patientId, first: 5, after: 'bm9wZQ' }), 'BAD_USER_INPUT');
-    await expectCode(outsider.http.request(PatientTimelineDocument, { id: patientId, first: 5 }), 'FORBIDDEN');
+    await expectCode(
+      prescriber.http.request(PatientTimelineDocument, { id: patientId, first: 5, after: 'bm9wZQ' }),
+      'BAD_USER_INPUT',
+    );
+    await expectCode(
+      outsider.http.request(PatientTimelineDocument, { id: patientId, first: 5 }),
+      'FORBIDDEN',
+    );
   });
 });

@@ -47,7 +47,10 @@ describe('createPatient', () => {
     [{ ...avery, dateOfBirth: '1850-01-01' }, '1900'],
   ])('refuses %j with BAD_USER_INPUT and writes nothing', async (input, words) => {
     const before = await server.sql<{ n: string }>('select count(*) as n from patient');
-    const message = await expectCode(prescriber.http.request(CreatePatientDocument, { input }), 'BAD_USER_INPUT');
+    const message = await expectCode(
+      prescriber.http.request(CreatePatientDocument, { input }),
+      'BAD_USER_INPUT',
+    );
     expect(message).toContain(words);
     expect(await server.sql('select count(*) as n from patient')).toEqual(before);
   });
@@ -62,7 +65,9 @@ describe('patients', () => {
     const mine: string[] = [];
     const author = await server.clinician(Role.THERAPIST);
     for (let i = 0; i < 5; i++) {
-      const { createPatient } = await author.http.request(CreatePatientDocument, { input: { ...avery, firstName: `P${i}` } });
+      const { createPatient } = await author.http.request(CreatePatientDocument, {
+        input: { ...avery, firstName: `P${i}` },
+      });
       mine.push(createPatient.id);
     }
     await outsider.http.request(CreatePatientDocument, { input: avery });
@@ -90,8 +95,14 @@ describe('patients', () => {
   });
 
   it('refuses a forged cursor with BAD_USER_INPUT', async () => {
-    await expectCode(prescriber.http.request(PatientsDocument, { after: 'bm90LWEtY3Vyc29y' }), 'BAD_USER_INPUT');
-    await expectCode(prescriber.http.request(PatientsDocument, { after: Buffer.from('c1:zzz').toString('base64url') }), 'BAD_USER_INPUT');
+    await expectCode(
+      prescriber.http.request(PatientsDocument, { after: 'bm90LWEtY3Vyc29y' }),
+      'BAD_USER_INPUT',
+    );
+    await expectCode(
+      prescriber.http.request(PatientsDocument, { after: Buffer.from('c1:zzz').toString('base64url') }),
+      'BAD_USER_INPUT',
+    );
   });
 });
 
@@ -103,15 +114,24 @@ describe('care-team access', () => {
 
   it('is FORBIDDEN to a clinician off the care team, for reads and every mutation', async () => {
     await expectCode(outsider.http.request(PatientDocument, { id: patientId }), 'FORBIDDEN');
-    await expectCode(outsider.http.request(AddCareTeamMemberDocument, { patientId, email: outsider.email }), 'FORBIDDEN');
+    await expectCode(
+      outsider.http.request(AddCareTeamMemberDocument, { patientId, email: outsider.email }),
+      'FORBIDDEN',
+    );
     const me = await prescriber.http.request(MeDocument);
-    await expectCode(outsider.http.request(RemoveCareTeamMemberDocument, { patientId, clinicianId: me.me.id }), 'FORBIDDEN');
+    await expectCode(
+      outsider.http.request(RemoveCareTeamMemberDocument, { patientId, clinicianId: me.me.id }),
+      'FORBIDDEN',
+    );
     const { patients } = await outsider.http.request(PatientsDocument, { first: 100 });
     expect(patients.edges.map((e) => e.node.id)).not.toContain(patientId);
   });
 
   it('opens the record to a clinician once added, and closes it once removed', async () => {
-    const added = await prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: therapist.email.toUpperCase() });
+    const added = await prescriber.http.request(AddCareTeamMemberDocument, {
+      patientId,
+      email: therapist.email.toUpperCase(),
+    });
     expect(added.addCareTeamMember.careTeam.map((m) => m.role)).toEqual(['PRESCRIBER', 'THERAPIST']);
     const seen = await therapist.http.request(PatientDocument, { id: patientId });
     expect(seen.patient).toMatchObject({ id: patientId, firstName: 'Avery', status: 'REFERRED' });
@@ -122,34 +142,69 @@ describe('care-team access', () => {
   });
 
   it('answers null for an unknown patient and BAD_USER_INPUT for a malformed id', async () => {
-    const { patient } = await prescriber.http.request(PatientDocument, { id: '01a209e8-0000-7000-8000-000000000000' });
+    const { patient } = await prescriber.http.request(PatientDocument, {
+      id: '01a209e8-0000-7000-8000-000000000000',
+    });
     expect(patient).toBeNull();
     await expectCode(prescriber.http.request(PatientDocument, { id: 'not-an-id' }), 'BAD_USER_INPUT');
     await expectCode(prescriber.http.request(PatientDocument, { id: "1' or '1'='1" }), 'BAD_USER_INPUT');
   });
 
   it('refuses bad care-team changes with clear codes', async () => {
-    await expectCode(prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: 'nobody@clinic.example' }), 'NOT_FOUND');
-    await expectCode(prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: 'not an email' }), 'BAD_USER_INPUT');
-    await expectCode(prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: admin.email }), 'BAD_USER_INPUT');
-    await expectCode(prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: prescriber.email }), 'CONFLICT');
-    const me = (await prescriber.http.request(MeDocument)).me.id;
-    await expectCode(prescriber.http.request(RemoveCareTeamMemberDocument, { patientId, clinicianId: me }), 'CONFLICT');
-    const outsiderId = (await outsider.http.request(MeDocument)).me.id;
-    await expectCode(prescriber.http.request(RemoveCareTeamMemberDocument, { patientId, clinicianId: outsiderId }), 'NOT_FOUND');
     await expectCode(
-      prescriber.http.request(AddCareTeamMemberDocument, { patientId: '01a209e8-0000-7000-8000-000000000000', email: therapist.email }),
+      prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: 'nobody@clinic.example' }),
+      'NOT_FOUND',
+    );
+    await expectCode(
+      prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: 'not an email' }),
+      'BAD_USER_INPUT',
+    );
+    await expectCode(
+      prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: admin.email }),
+      'BAD_USER_INPUT',
+    );
+    await expectCode(
+      prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: prescriber.email }),
+      'CONFLICT',
+    );
+    const me = (await prescriber.http.request(MeDocument)).me.id;
+    await expectCode(
+      prescriber.http.request(RemoveCareTeamMemberDocument, { patientId, clinicianId: me }),
+      'CONFLICT',
+    );
+    const outsiderId = (await outsider.http.request(MeDocument)).me.id;
+    await expectCode(
+      prescriber.http.request(RemoveCareTeamMemberDocument, { patientId, clinicianId: outsiderId }),
+      'NOT_FOUND',
+    );
+    await expectCode(
+      prescriber.http.request(AddCareTeamMemberDocument, {
+        patientId: '01a209e8-0000-7000-8000-000000000000',
+        email: therapist.email,
+      }),
       'NOT_FOUND',
     );
   });
 
   it('never leaves a care team empty, even when its last two members leave at once', async () => {
     const { createPatient } = await prescriber.http.request(CreatePatientDocument, { input: avery });
-    await prescriber.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: therapist.email });
-    const ids = [(await prescriber.http.request(MeDocument)).me.id, (await therapist.http.request(MeDocument)).me.id];
+    await prescriber.http.request(AddCareTeamMemberDocument, {
+      patientId: createPatient.id,
+      email: therapist.email,
+    });
+    const ids = [
+      (await prescriber.http.request(MeDocument)).me.id,
+      (await therapist.http.request(MeDocument)).me.id,
+    ];
     const results = await Promise.allSettled([
-      prescriber.http.request(RemoveCareTeamMemberDocument, { patientId: createPatient.id, clinicianId: ids[1] }),
-      therapist.http.request(RemoveCareTeamMemberDocument, { patientId: createPatient.id, clinicianId: ids[0] }),
+      prescriber.http.request(RemoveCareTeamMemberDocument, {
+        patientId: createPatient.id,
+        clinicianId: ids[1],
+      }),
+      therapist.http.request(RemoveCareTeamMemberDocument, {
+        patientId: createPatient.id,
+        clinicianId: ids[0],
+      }),
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const rows = await server.sql('select * from care_team_member where patient_id = $1', [createPatient.id]);

@@ -19,7 +19,8 @@ describe('src/schema/schema.graphql', () => {
     for (const type of Object.values(schema.getTypeMap())) {
       if (!isObjectType(type) || type.name.startsWith('__')) continue;
       for (const field of Object.values(type.getFields())) {
-        if (getNamedType(field.type).name === 'PsychotherapyNote') reaching.push(`${type.name}.${field.name}`);
+        if (getNamedType(field.type).name === 'PsychotherapyNote')
+          reaching.push(`${type.name}.${field.name}`);
       }
     }
     expect(reaching.sort()).toEqual(['Mutation.writePsychotherapyNote', 'Query.psychotherapyNote']);
@@ -36,9 +37,14 @@ describe('src/schema/schema.graphql', () => {
       const id = type.getFields().id;
       return id !== undefined && isNonNullType(id.type) && getNamedType(id.type).name === 'ID';
     });
-    const missing = withId.filter((type) => isObjectType(type) && !type.getInterfaces().some((i) => i.name === 'Node')).map((t) => t.name);
+    const missing = withId
+      .filter((type) => isObjectType(type) && !type.getInterfaces().some((i) => i.name === 'Node'))
+      .map((t) => t.name);
     expect(missing, 'object types with id: ID! that do not implement Node').toEqual([]);
-    const implementations = schema.getImplementations(node as never).objects.map((t) => t.name).sort();
+    const implementations = schema
+      .getImplementations(node as never)
+      .objects.map((t) => t.name)
+      .sort();
     expect(implementations).toEqual([...NODE_TYPES].sort());
   });
 });

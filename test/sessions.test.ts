@@ -42,9 +42,12 @@ afterAll(() => server.close());
 
 /** A patient on the team of prescriber, therapist and colleague, with a plan; ready to dose unless told. */
 async function patientWithPlan(options: { protocol?: Protocol; route?: Route; ready?: boolean } = {}) {
-  const { createPatient } = await prescriber.http.request(CreatePatientDocument, { input: { firstName: 'Jo', lastName: 'Session', dateOfBirth: '1982-02-02' } });
+  const { createPatient } = await prescriber.http.request(CreatePatientDocument, {
+    input: { firstName: 'Jo', lastName: 'Session', dateOfBirth: '1982-02-02' },
+  });
   const patientId = createPatient.id;
-  for (const c of [therapist, colleague]) await prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: c.email });
+  for (const c of [therapist, colleague])
+    await prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: c.email });
   const route = options.route ?? 'IM';
   const { createTreatmentPlan } = await prescriber.http.request(CreateTreatmentPlanDocument, {
     input: { patientId, protocol: options.protocol ?? 'SEPARATE_DAY', route, plannedDosingSessions: 6 },
@@ -52,27 +55,57 @@ async function patientWithPlan(options: { protocol?: Protocol; route?: Route; re
   let prescriptionId = '';
   if (options.ready ?? true) {
     await prescriber.http.request(RecordEligibilityAssessmentDocument, {
-      input: { patientId, contraindications: [], cautions: [], baselineBloodPressure: { systolic: 128, diastolic: 82 }, decision: 'ELIGIBLE' },
+      input: {
+        patientId,
+        contraindications: [],
+        cautions: [],
+        baselineBloodPressure: { systolic: 128, diastolic: 82 },
+        decision: 'ELIGIBLE',
+      },
     });
     await therapist.http.request(RecordConsentDocument, {
-      input: { patientId, textVersion: 'v3', consentedOn: daysAgo(30), acknowledgesRisks: true, acknowledgesOffLabelUse: true, acknowledgesIntegration: true },
+      input: {
+        patientId,
+        textVersion: 'v3',
+        consentedOn: daysAgo(30),
+        acknowledgesRisks: true,
+        acknowledgesOffLabelUse: true,
+        acknowledgesIntegration: true,
+      },
     });
     const esketamine = route === 'INTRANASAL_ESKETAMINE';
     const { prescribe } = await prescriber.http.request(PrescribeDocument, {
-      input: { patientId, medication: esketamine ? 'ESKETAMINE' : 'KETAMINE', route, doseMg: esketamine ? 84 : 40, quantity: 6 },
+      input: {
+        patientId,
+        medication: esketamine ? 'ESKETAMINE' : 'KETAMINE',
+        route,
+        doseMg: esketamine ? 84 : 40,
+        quantity: 6,
+      },
     });
     prescriptionId = prescribe.id;
   }
   return { patientId, planId: createTreatmentPlan.id, prescriptionId };
 }
 
-const schedule = (by: TestClinician, planId: string, kind: 'PREPARATION' | 'DOSING' | 'INTEGRATION' | 'FOLLOW_UP', at: Date, dosingSessionId?: string) =>
-  by.http.request(ScheduleSessionDocument, { input: { planId, kind, scheduledAt: at.toISOString(), dosingSessionId } });
+const schedule = (
+  by: TestClinician,
+  planId: string,
+  kind: 'PREPARATION' | 'DOSING' | 'INTEGRATION' | 'FOLLOW_UP',
+  at: Date,
+  dosingSessionId?: string,
+) =>
+  by.http.request(ScheduleSessionDocument, {
+    input: { planId, kind, scheduledAt: at.toISOString(), dosingSessionId },
+  });
 
 describe('dosing sessions', () => {
   it('cannot be scheduled before an ELIGIBLE assessment and a consent', async () => {
     const { planId } = await patientWithPlan({ ready: false });
-    const message = await expectCode(schedule(therapist, planId, 'DOSING', new Date(Date.now() + DAY)), 'CONFLICT');
+    const message = await expectCode(
+      schedule(therapist, planId, 'DOSING', new Date(Date.now() + DAY)),
+      'CONFLICT',
+    );
     expect(message).toContain('ELIGIBLE');
     expect(message).toContain('informed consent');
     await schedule(therapist, planId, 'PREPARATION', new Date(Date.now() + DAY));
@@ -83,18 +116,41 @@ describe('dosing sessions', () => {
     const { planId, prescriptionId } = await patientWithPlan();
     const { scheduleSession } = await schedule(therapist, planId, 'DOSING', fromNow(-2 * HOUR));
     const id = scheduleSession.id;
-    const complete = (change: Partial<CompleteDosingSessionInput> = {}) => prescriber.http.request(CompleteDosingSessionDocument, { input: dosingInput(id, prescriptionId, change) });
-    await expectCode(therapist.http.request(CompleteDosingSessionDocument, { input: dosingInput(id, prescriptionId) }), 'FORBIDDEN');
-    await expectCode(outsider.http.request(CompleteDosingSessionDocument, { input: dosingInput(id, prescriptionId) }), 'FORBIDDEN');
+    const complete = (change: Partial<CompleteDosingSessionInput> = {}) =>
+      prescriber.http.request(CompleteDosingSessionDocument, {
+        input: dosingInput(id, prescriptionId, change),
+      });
+    await expectCode(
+      therapist.http.request(CompleteDosingSessionDocument, { input: dosingInput(id, prescriptionId) }),
+      'FORBIDDEN',
+    );
+    await expectCode(
+      outsider.http.request(CompleteDosingSessionDocument, { input: dosingInput(id, prescriptionId) }),
+      'FORBIDDEN',
+    );
     expect(await expectCode(complete({ doseMg: 45 }), 'BAD_USER_INPUT')).toContain('prescribed 40');
     await expectCode(complete({ lotNumber: ' ' }), 'BAD_USER_INPUT');
     await expectCode(complete({ vitalSignsBefore: { systolic: 80, diastolic: 90 } }), 'BAD_USER_INPUT');
-    expect(await expectCode(complete({ administeredAt: fromNow(10 * MINUTE).toISOString(), dischargedAt: fromNow(-MINUTE).toISOString() }), 'BAD_USER_INPUT')).toContain('future');
-    expect(await expectCode(complete({ administeredAt: fromNow(-3 * HOUR).toISOString() }), 'BAD_USER_INPUT')).toContain('before the session was scheduled');
+    expect(
+      await expectCode(
+        complete({
+          administeredAt: fromNow(10 * MINUTE).toISOString(),
+          dischargedAt: fromNow(-MINUTE).toISOString(),
+        }),
+        'BAD_USER_INPUT',
+      ),
+    ).toContain('future');
+    expect(
+      await expectCode(complete({ administeredAt: fromNow(-3 * HOUR).toISOString() }), 'BAD_USER_INPUT'),
+    ).toContain('before the session was scheduled');
     expect(await expectCode(complete({ fitToLeave: false }), 'BAD_USER_INPUT')).toContain('fit to leave');
     // 0 minutes, then 59: racemic ketamine is monitored at least 60 minutes (the clinic's default).
-    expect(await expectCode(complete({ dischargedAt: fromNow(-89 * MINUTE).toISOString() }), 'BAD_USER_INPUT')).toContain('at least 60 minutes');
-    expect(await expectCode(complete({ administeredAt: fromNow(-69 * MINUTE).toISOString() }), 'BAD_USER_INPUT')).toContain('at least 60 minutes');
+    expect(
+      await expectCode(complete({ dischargedAt: fromNow(-89 * MINUTE).toISOString() }), 'BAD_USER_INPUT'),
+    ).toContain('at least 60 minutes');
+    expect(
+      await expectCode(complete({ administeredAt: fromNow(-69 * MINUTE).toISOString() }), 'BAD_USER_INPUT'),
+    ).toContain('at least 60 minutes');
 
     const high = { vitalSignsBefore: { systolic: 186, diastolic: 98 } };
     expect(await expectCode(complete(high), 'BAD_USER_INPUT')).toContain('hold the dose');
@@ -123,26 +179,58 @@ describe('dosing sessions', () => {
     expect(completeDosingSession.bloodPressureOverrideReason).toContain('white-coat');
 
     await expectCode(complete(), 'CONFLICT');
-    const audit = await server.sql<{ action: string }>("select action from audit_event where entity_id = $1 and action <> 'session.read' order by id", [id]);
+    const audit = await server.sql<{ action: string }>(
+      "select action from audit_event where entity_id = $1 and action <> 'session.read' order by id",
+      [id],
+    );
     expect(audit.map((r) => r.action)).toEqual(['session.create', 'dose.administer']);
-    await expect(server.sql('update treatment_session set dose_mg = 80 where id = $1', [id])).rejects.toThrow(/never deleted or edited/);
-    await expect(server.sql('delete from treatment_session where id = $1', [id])).rejects.toThrow(/never deleted or edited/);
+    await expect(server.sql('update treatment_session set dose_mg = 80 where id = $1', [id])).rejects.toThrow(
+      /never deleted or edited/,
+    );
+    await expect(server.sql('delete from treatment_session where id = $1', [id])).rejects.toThrow(
+      /never deleted or edited/,
+    );
   });
 
   it('refuse a void prescription, and intranasal esketamine off the 28 mg steps or with under 120 minutes of monitoring', async () => {
     const ketamine = await patientWithPlan();
-    await prescriber.http.request(VoidPrescriptionDocument, { id: ketamine.prescriptionId, reason: 'patient moved clinic' });
-    const first = (await schedule(prescriber, ketamine.planId, 'DOSING', fromNow(-2 * HOUR))).scheduleSession.id;
-    expect(await expectCode(prescriber.http.request(CompleteDosingSessionDocument, { input: dosingInput(first, ketamine.prescriptionId) }), 'CONFLICT')).toContain('void');
+    await prescriber.http.request(VoidPrescriptionDocument, {
+      id: ketamine.prescriptionId,
+      reason: 'patient moved clinic',
+    });
+    const first = (await schedule(prescriber, ketamine.planId, 'DOSING', fromNow(-2 * HOUR))).scheduleSession
+      .id;
+    expect(
+      await expectCode(
+        prescriber.http.request(CompleteDosingSessionDocument, {
+          input: dosingInput(first, ketamine.prescriptionId),
+        }),
+        'CONFLICT',
+      ),
+    ).toContain('void');
 
     const spray = await patientWithPlan({ route: 'INTRANASAL_ESKETAMINE' });
-    const session = (await schedule(prescriber, spray.planId, 'DOSING', fromNow(-3 * HOUR))).scheduleSession.id;
+    const session = (await schedule(prescriber, spray.planId, 'DOSING', fromNow(-3 * HOUR))).scheduleSession
+      .id;
     const given = fromNow(-150 * MINUTE);
     const esketamine = (change: Partial<CompleteDosingSessionInput>) =>
-      prescriber.http.request(CompleteDosingSessionDocument, { input: dosingInput(session, spray.prescriptionId, { doseMg: 56, administeredAt: given.toISOString(), ...change }) });
+      prescriber.http.request(CompleteDosingSessionDocument, {
+        input: dosingInput(session, spray.prescriptionId, {
+          doseMg: 56,
+          administeredAt: given.toISOString(),
+          ...change,
+        }),
+      });
     expect(await expectCode(esketamine({ doseMg: 30 }), 'BAD_USER_INPUT')).toContain('28, 56, 84');
-    expect(await expectCode(esketamine({ dischargedAt: new Date(given.getTime() + 119 * MINUTE).toISOString() }), 'BAD_USER_INPUT')).toContain('120 minutes');
-    const { completeDosingSession } = await esketamine({ dischargedAt: new Date(given.getTime() + 120 * MINUTE).toISOString() });
+    expect(
+      await expectCode(
+        esketamine({ dischargedAt: new Date(given.getTime() + 119 * MINUTE).toISOString() }),
+        'BAD_USER_INPUT',
+      ),
+    ).toContain('120 minutes');
+    const { completeDosingSession } = await esketamine({
+      dischargedAt: new Date(given.getTime() + 120 * MINUTE).toISOString(),
+    });
     expect(completeDosingSession).toMatchObject({ route: 'INTRANASAL_ESKETAMINE', minutesMonitored: 120 });
   });
 });
@@ -153,26 +241,45 @@ describe('therapy sessions', () => {
     // A week ahead: the preparation scheduled for now must come first whatever today's date is.
     const dosingAt = fromNow(7 * DAY);
     const dosing = (await schedule(prescriber, planId, 'DOSING', dosingAt)).scheduleSession.id;
-    const onTime = (await schedule(therapist, planId, 'INTEGRATION', new Date(dosingAt.getTime() + 1.5 * DAY), dosing)).scheduleSession;
-    const late = (await schedule(therapist, planId, 'INTEGRATION', new Date(dosingAt.getTime() + 3 * DAY), dosing)).scheduleSession;
+    const onTime = (
+      await schedule(therapist, planId, 'INTEGRATION', new Date(dosingAt.getTime() + 1.5 * DAY), dosing)
+    ).scheduleSession;
+    const late = (
+      await schedule(therapist, planId, 'INTEGRATION', new Date(dosingAt.getTime() + 3 * DAY), dosing)
+    ).scheduleSession;
     expect([onTime.integrationOutsideWindow, late.integrationOutsideWindow]).toEqual([false, true]);
     await expectCode(schedule(therapist, planId, 'PREPARATION', dosingAt, dosing), 'BAD_USER_INPUT');
 
     const preparation = (await schedule(therapist, planId, 'PREPARATION', new Date())).scheduleSession.id;
-    await expectCode(prescriber.http.request(CompleteSessionDocument, { sessionId: preparation }), 'FORBIDDEN');
+    await expectCode(
+      prescriber.http.request(CompleteSessionDocument, { sessionId: preparation }),
+      'FORBIDDEN',
+    );
     await therapist.http.request(CompleteSessionDocument, { sessionId: preparation });
     await expectCode(therapist.http.request(CompleteSessionDocument, { sessionId: preparation }), 'CONFLICT');
-    await expectCode(therapist.http.request(CompleteSessionDocument, { sessionId: dosing }), 'BAD_USER_INPUT');
+    await expectCode(
+      therapist.http.request(CompleteSessionDocument, { sessionId: dosing }),
+      'BAD_USER_INPUT',
+    );
     await expectCode(prescriber.http.request(CompleteSessionDocument, { sessionId: onTime.id }), 'FORBIDDEN');
     const followUp = (await schedule(prescriber, planId, 'FOLLOW_UP', new Date())).scheduleSession.id;
     await prescriber.http.request(CompleteSessionDocument, { sessionId: followUp });
 
     const concurrent = await patientWithPlan({ protocol: 'CONCURRENT' });
     const d = (await schedule(prescriber, concurrent.planId, 'DOSING', dosingAt)).scheduleSession.id;
-    expect((await schedule(therapist, concurrent.planId, 'INTEGRATION', new Date(dosingAt.getTime() + 5 * DAY), d)).scheduleSession.integrationOutsideWindow).toBe(false);
+    expect(
+      (await schedule(therapist, concurrent.planId, 'INTEGRATION', new Date(dosingAt.getTime() + 5 * DAY), d))
+        .scheduleSession.integrationOutsideWindow,
+    ).toBe(false);
 
     const { patient } = await prescriber.http.request(PatientSessionsDocument, { id: patientId });
-    expect(patient?.sessions.map((s) => s.kind)).toEqual(['PREPARATION', 'FOLLOW_UP', 'DOSING', 'INTEGRATION', 'INTEGRATION']);
+    expect(patient?.sessions.map((s) => s.kind)).toEqual([
+      'PREPARATION',
+      'FOLLOW_UP',
+      'DOSING',
+      'INTEGRATION',
+      'INTEGRATION',
+    ]);
   });
 });
 
@@ -181,13 +288,29 @@ describe('psychotherapy notes', () => {
     const { patientId, planId } = await patientWithPlan();
     const session = (await schedule(therapist, planId, 'INTEGRATION', new Date())).scheduleSession.id;
     const secret = 'PRIVATE-PROCESS-NOTE: childhood material surfaced';
-    await expectCode(prescriber.http.request(WritePsychotherapyNoteDocument, { sessionId: session, text: 'x' }), 'FORBIDDEN');
-    await expectCode(outsider.http.request(WritePsychotherapyNoteDocument, { sessionId: session, text: 'x' }), 'FORBIDDEN');
-    const { writePsychotherapyNote } = await therapist.http.request(WritePsychotherapyNoteDocument, { sessionId: session, text: secret });
+    await expectCode(
+      prescriber.http.request(WritePsychotherapyNoteDocument, { sessionId: session, text: 'x' }),
+      'FORBIDDEN',
+    );
+    await expectCode(
+      outsider.http.request(WritePsychotherapyNoteDocument, { sessionId: session, text: 'x' }),
+      'FORBIDDEN',
+    );
+    const { writePsychotherapyNote } = await therapist.http.request(WritePsychotherapyNoteDocument, {
+      sessionId: session,
+      text: secret,
+    });
 
-    expect((await therapist.http.request(PsychotherapyNoteDocument, { sessionId: session })).psychotherapyNote?.text).toBe(secret);
-    expect((await prescriber.http.request(PsychotherapyNoteDocument, { sessionId: session })).psychotherapyNote).toBeNull();
-    expect((await colleague.http.request(PsychotherapyNoteDocument, { sessionId: session })).psychotherapyNote).toBeNull();
+    expect(
+      (await therapist.http.request(PsychotherapyNoteDocument, { sessionId: session })).psychotherapyNote
+        ?.text,
+    ).toBe(secret);
+    expect(
+      (await prescriber.http.request(PsychotherapyNoteDocument, { sessionId: session })).psychotherapyNote,
+    ).toBeNull();
+    expect(
+      (await colleague.http.request(PsychotherapyNoteDocument, { sessionId: session })).psychotherapyNote,
+    ).toBeNull();
     await expectCode(outsider.http.request(PsychotherapyNoteDocument, { sessionId: session }), 'FORBIDDEN');
 
     // Not in any list or shared view.
@@ -203,7 +326,9 @@ describe('psychotherapy notes', () => {
       { action: 'psychotherapyNote.write', entity_id: writePsychotherapyNote.id },
       { action: 'psychotherapyNote.read', entity_id: writePsychotherapyNote.id },
     ]);
-    const anywhere = await server.sql<{ n: number }>("select count(*)::int as n from audit_event where action like '%PRIVATE-PROCESS%' or entity_id like '%PRIVATE-PROCESS%'");
+    const anywhere = await server.sql<{ n: number }>(
+      "select count(*)::int as n from audit_event where action like '%PRIVATE-PROCESS%' or entity_id like '%PRIVATE-PROCESS%'",
+    );
     expect(anywhere[0].n).toBe(0);
     expect(server.logs.join('')).not.toContain('PRIVATE-PROCESS-NOTE');
   });

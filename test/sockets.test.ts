@@ -35,7 +35,11 @@ async function careTeam(s: TestServer) {
   const prescriber = await s.clinician(Role.PRESCRIBER);
   const therapist = await s.clinician(Role.THERAPIST);
   await therapist.http.request(MeDocument); // signs in once, so the care team can name them
-  const patientId = await patientWithTeam(prescriber, therapist, { firstName: 'Sam', lastName: 'Socket', dateOfBirth: '1985-05-05' });
+  const patientId = await patientWithTeam(prescriber, therapist, {
+    firstName: 'Sam',
+    lastName: 'Socket',
+    dateOfBirth: '1985-05-05',
+  });
   return { prescriber, therapist, patientId };
 }
 
@@ -59,19 +63,30 @@ describe('WebSocket heartbeat', () => {
         this.on('ping', () => pings.push(Date.now()));
       }
     }
-    const watching = collect(server.ws(prescriber.token, { webSocketImpl: PingCountingWebSocket }), ScoreAlertsDocument, { patientId });
+    const watching = collect(
+      server.ws(prescriber.token, { webSocketImpl: PingCountingWebSocket }),
+      ScoreAlertsDocument,
+      { patientId },
+    );
     const s = server;
     await eventually(() => s.app.liveSubscriptions() === 1);
     await eventually(() => pings.length >= 2 && pings.some((at) => at - opened >= 13_000), 40_000);
     const gaps = pings.slice(1).map((at, i) => at - pings[i]);
-    expect(gaps.every((gap) => gap >= heartbeatMs * 0.6), `gaps between pings: ${gaps.join(', ')} ms`).toBe(true);
+    expect(
+      gaps.every((gap) => gap >= heartbeatMs * 0.6),
+      `gaps between pings: ${gaps.join(', ')} ms`,
+    ).toBe(true);
     expect(watching.errors).toEqual([]);
   });
 
   it('cuts a graphql-ws peer that stops answering pings, ending its subscriptions; a peer that answers keeps receiving', async () => {
     server = await startTestServer({ sockets: HEARTBEAT });
     const { prescriber, therapist, patientId } = await careTeam(server);
-    const silent = collect(server.ws(therapist.token, { webSocketImpl: SilentWebSocket }), ScoreAlertsDocument, { patientId });
+    const silent = collect(
+      server.ws(therapist.token, { webSocketImpl: SilentWebSocket }),
+      ScoreAlertsDocument,
+      { patientId },
+    );
     const answering = collect(server.ws(prescriber.token), ScoreAlertsDocument, { patientId });
     const s = server;
     await eventually(() => s.app.liveSubscriptions() === 2);
@@ -83,7 +98,9 @@ describe('WebSocket heartbeat', () => {
     expect(server.logs.some((line) => line.includes('did not answer a ping'))).toBe(true);
 
     // The other socket was pinged at the same heartbeats, answered, and is still served.
-    await prescriber.http.request(RecordMeasureDocument, { input: { patientId, instrument: 'PHQ9', responses: [0, 0, 0, 0, 0, 0, 0, 0, 1] } });
+    await prescriber.http.request(RecordMeasureDocument, {
+      input: { patientId, instrument: 'PHQ9', responses: [0, 0, 0, 0, 0, 0, 0, 0, 1] },
+    });
     const [alert] = await answering.until(1);
     expect(alert.scoreAlert.kind).toBe('SUICIDAL_IDEATION');
     expect(answering.errors).toEqual([]);
@@ -130,7 +147,9 @@ describe('a peer that stops reading', () => {
     const stalled = server.ws(prescriber.token, { webSocketImpl: PausableWebSocket });
     // Ten subscriptions on the stalled socket: each section change is ten copies for it, so the
     // kernel's buffers (a few MiB on loopback) fill after a few changes, not after dozens.
-    const stalledFeeds = Array.from({ length: 10 }, () => collect(stalled, PlanSectionChangedDocument, { planId }));
+    const stalledFeeds = Array.from({ length: 10 }, () =>
+      collect(stalled, PlanSectionChangedDocument, { planId }),
+    );
     const reading = collect(server.ws(prescriber.token), PlanSectionChangedDocument, { planId });
     const s = server;
     await eventually(() => s.app.liveSubscriptions() === 11);
@@ -140,7 +159,11 @@ describe('a peer that stops reading', () => {
     // on a busy machine), so past 20 changes (20 MB for the stalled socket) the cut is awaited.
     let changes = 0;
     while (s.app.liveSubscriptions() > 1 && changes < 20) {
-      await therapist.http.request(UpdatePlanSectionDocument, { planId, key: 'intentions', text: `${changes} ${'x'.repeat(99_000)}` });
+      await therapist.http.request(UpdatePlanSectionDocument, {
+        planId,
+        key: 'intentions',
+        text: `${changes} ${'x'.repeat(99_000)}`,
+      });
       changes++;
     }
     await eventually(() => s.app.liveSubscriptions() === 1);
@@ -149,7 +172,9 @@ describe('a peer that stops reading', () => {
     expect(server.logs.filter((line) => line.includes('is not reading'))).toHaveLength(1);
 
     const received = await reading.until(changes);
-    expect(received.map((r) => r.planSectionChanged.text.split(' ')[0])).toEqual(Array.from({ length: changes }, (_, i) => String(i)));
+    expect(received.map((r) => r.planSectionChanged.text.split(' ')[0])).toEqual(
+      Array.from({ length: changes }, (_, i) => String(i)),
+    );
     sockets[0].resume();
     await eventually(() => stalledFeeds.every((feed) => feed.errors.length > 0));
     expect(stalledFeeds[0].errors[0]).toMatchObject({ code: 1006 });

@@ -36,15 +36,26 @@ function start(env: Record<string, string>, options: { detached?: boolean } = {}
       const url = /GraphQL:\s+(\S+)/.exec(output)?.[1];
       if (url && /therapist token[^\n]*\n\s+Authorization: Bearer (\S+)/.test(output)) {
         const tokens = Object.fromEntries(
-          [...output.matchAll(/(prescriber|therapist) token[^\n]*\n\s+Authorization: Bearer (\S+)/g)].map((m) => [m[1], m[2]]),
+          [...output.matchAll(/(prescriber|therapist) token[^\n]*\n\s+Authorization: Bearer (\S+)/g)].map(
+            (m) => [m[1], m[2]],
+          ),
         );
         // `output` goes on growing: tests read what the server said while stopping.
-        resolve({ child, get output() { return output; }, graphqlUrl: url, tokens });
+        resolve({
+          child,
+          get output() {
+            return output;
+          },
+          graphqlUrl: url,
+          tokens,
+        });
       }
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`server exited with ${code} before it was ready:\n${output}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`server exited with ${code} before it was ready:\n${output}`)),
+    );
   });
 }
 
@@ -70,17 +81,28 @@ describe('npm start', () => {
     try {
       const first = await start({ DATA_DIR: dataDir });
       expect(first.output).toContain('Seeded demo clinicians and patients.');
-      expect(first.output).toMatch(/Collab:\s+ws:\/\/127\.0\.0\.1:\d+\/collab\/<planId>\?ticket=<collabTicket\(planId\) ticket>  \(or \?token=<jwt>\)/);
+      expect(first.output).toMatch(
+        /Collab:\s+ws:\/\/127\.0\.0\.1:\d+\/collab\/<planId>\?ticket=<collabTicket\(planId\) ticket>  \(or \?token=<jwt>\)/,
+      );
       // The banner opens with the care board, which signs in as the demo clinicians.
-      const board = /^Care board: (http:\/\/127\.0\.0\.1:\d+)\/ {2}\(sign in as a demo clinician\)\nKAP Care Graph ready/m.exec(first.output)?.[1];
+      const board =
+        /^Care board: (http:\/\/127\.0\.0\.1:\d+)\/ {2}\(sign in as a demo clinician\)\nKAP Care Graph ready/m.exec(
+          first.output,
+        )?.[1];
       expect(board, first.output).toBe(first.graphqlUrl.replace(/\/graphql$/, ''));
       expect(await (await fetch(`${board}/`)).text()).toContain('<div id="app">');
       expect((await fetch(`${board}/dev/demo-tokens`)).status).toBe(200);
-      const prescriber = new GraphQLClient(first.graphqlUrl, { headers: { authorization: `Bearer ${first.tokens.prescriber}` } });
-      const therapist = new GraphQLClient(first.graphqlUrl, { headers: { authorization: `Bearer ${first.tokens.therapist}` } });
+      const prescriber = new GraphQLClient(first.graphqlUrl, {
+        headers: { authorization: `Bearer ${first.tokens.prescriber}` },
+      });
+      const therapist = new GraphQLClient(first.graphqlUrl, {
+        headers: { authorization: `Bearer ${first.tokens.therapist}` },
+      });
       expect((await prescriber.request(PatientsDocument, {})).patients.edges).toHaveLength(3);
       expect((await therapist.request(PatientsDocument, {})).patients.edges).toHaveLength(3);
-      await prescriber.request(CreatePatientDocument, { input: { firstName: 'Kept', lastName: 'Across', dateOfBirth: '1970-01-01' } });
+      await prescriber.request(CreatePatientDocument, {
+        input: { firstName: 'Kept', lastName: 'Across', dateOfBirth: '1970-01-01' },
+      });
 
       const exited = exitCode(first.child);
       first.child.kill('SIGTERM');
@@ -88,12 +110,16 @@ describe('npm start', () => {
 
       const second = await start({ DATA_DIR: dataDir });
       expect(second.output).not.toContain('Seeded');
-      const again = new GraphQLClient(second.graphqlUrl, { headers: { authorization: `Bearer ${second.tokens.prescriber}` } });
+      const again = new GraphQLClient(second.graphqlUrl, {
+        headers: { authorization: `Bearer ${second.tokens.prescriber}` },
+      });
       const { patients } = await again.request(PatientsDocument, {});
       expect(patients.edges.map((e) => e.node.firstName)).toContain('Kept');
       expect(patients.edges).toHaveLength(4);
       // A token printed by the first run still works: the development secret is kept under DATA_DIR.
-      const old = new GraphQLClient(second.graphqlUrl, { headers: { authorization: `Bearer ${first.tokens.therapist}` } });
+      const old = new GraphQLClient(second.graphqlUrl, {
+        headers: { authorization: `Bearer ${first.tokens.therapist}` },
+      });
       expect((await old.request(PatientsDocument, {})).patients.edges).toHaveLength(4 - 1);
 
       const stopped = exitCode(second.child);
@@ -106,7 +132,10 @@ describe('npm start', () => {
 
   it.each<[Record<string, string>, RegExp]>([
     [{ PORT: 'abc' }, /^Invalid configuration: PORT must be a whole number/],
-    [{ NODE_ENV: 'production' }, /^Invalid configuration: JWT_SECRET or JWT_JWKS_URL is required when NODE_ENV=production/],
+    [
+      { NODE_ENV: 'production' },
+      /^Invalid configuration: JWT_SECRET or JWT_JWKS_URL is required when NODE_ENV=production/,
+    ],
   ])('fails at start on bad configuration %j with one clear line', async (env, line) => {
     const { code, output } = await run(env);
     expect(code).toBe(1);
@@ -120,7 +149,9 @@ describe('one server per data directory', () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'kap-twice-'));
     try {
       const first = await start({ DATA_DIR: dataDir });
-      const client = new GraphQLClient(first.graphqlUrl, { headers: { authorization: `Bearer ${first.tokens.prescriber}` } });
+      const client = new GraphQLClient(first.graphqlUrl, {
+        headers: { authorization: `Bearer ${first.tokens.prescriber}` },
+      });
 
       const second = await run({ DATA_DIR: dataDir, PORT: '0' });
       expect(second.code).toBe(1);
@@ -135,7 +166,9 @@ describe('one server per data directory', () => {
       first.child.kill('SIGKILL');
       await killed;
       const third = await start({ DATA_DIR: dataDir });
-      const again = new GraphQLClient(third.graphqlUrl, { headers: { authorization: `Bearer ${third.tokens.prescriber}` } });
+      const again = new GraphQLClient(third.graphqlUrl, {
+        headers: { authorization: `Bearer ${third.tokens.prescriber}` },
+      });
       expect((await again.request(PatientsDocument, {})).patients.edges).toHaveLength(3);
       const stopped = exitCode(third.child);
       third.child.kill('SIGTERM');

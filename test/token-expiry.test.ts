@@ -17,11 +17,18 @@ afterAll(() => server.close());
 
 /** A token for the same clinician that expires `seconds` from now. */
 const tokenFor = (clinician: TestClinician, seconds: number) =>
-  server.tokens.sign!({ sub: clinician.sub, email: clinician.email, name: clinician.name, role: clinician.role }, seconds);
+  server.tokens.sign!(
+    { sub: clinician.sub, email: clinician.email, name: clinician.name, role: clinician.role },
+    seconds,
+  );
 
 /** A PHQ-9 with item 9 at 1: raises a SUICIDAL_IDEATION alert each time. */
 const raiseAlert = async (patientId: string) =>
-  (await prescriber.http.request(RecordMeasureDocument, { input: { patientId, instrument: 'PHQ9', responses: [1, 1, 1, 1, 1, 1, 1, 1, 1] } })).recordMeasure.alerts[0].id;
+  (
+    await prescriber.http.request(RecordMeasureDocument, {
+      input: { patientId, instrument: 'PHQ9', responses: [1, 1, 1, 1, 1, 1, 1, 1, 1] },
+    })
+  ).recordMeasure.alerts[0].id;
 
 type AlertPage = { alerts: { edges: { node: { id: string } }[]; pageInfo: { endCursor: string | null } } };
 
@@ -29,13 +36,23 @@ type AlertPage = { alerts: { edges: { node: { id: string } }[]; pageInfo: { endC
 function query<T>(client: Client, text: string, variables: Record<string, unknown>): Promise<T> {
   return new Promise((resolve, reject) => {
     let data: T;
-    client.subscribe<T>({ query: text, variables }, { next: (result) => (result.errors ? reject(new Error(JSON.stringify(result.errors))) : (data = result.data as T)), error: reject, complete: () => resolve(data) });
+    client.subscribe<T>(
+      { query: text, variables },
+      {
+        next: (result) =>
+          result.errors ? reject(new Error(JSON.stringify(result.errors))) : (data = result.data as T),
+        error: reject,
+        complete: () => resolve(data),
+      },
+    );
   });
 }
 
 describe('graphql-ws and the token a connection was opened with', () => {
   it('ends every subscription with close 4401 when the token expires; a client back with a fresh token catches up through alerts(after:)', async () => {
-    const { createPatient } = await prescriber.http.request(CreatePatientDocument, { input: { firstName: 'Sam', lastName: 'Expiry', dateOfBirth: '1975-07-07' } });
+    const { createPatient } = await prescriber.http.request(CreatePatientDocument, {
+      input: { firstName: 'Sam', lastName: 'Expiry', dateOfBirth: '1975-07-07' },
+    });
     const patientId = createPatient.id;
     const shortLived = await tokenFor(prescriber, 5);
     const expiresAt = decodeJwt(shortLived).exp! * 1000;
@@ -51,7 +68,10 @@ describe('graphql-ws and the token a connection was opened with', () => {
           },
         },
       });
-      watchers.push(collect(client, ScoreAlertsDocument, { patientId }), collect(client, ScoreAlertsDocument, {}));
+      watchers.push(
+        collect(client, ScoreAlertsDocument, { patientId }),
+        collect(client, ScoreAlertsDocument, {}),
+      );
     });
     await eventually(() => server.app.liveSubscriptions() === base + 2);
     const seen = await raiseAlert(patientId);
@@ -87,9 +107,13 @@ describe('graphql-ws and the token a connection was opened with', () => {
 
   it('keeps a connection whose token outlives a Node timer (30 days) open', async () => {
     const events: string[] = [];
-    const client = server.ws(await tokenFor(prescriber, 30 * 24 * 3600), { lazyCloseTimeout: 60_000, on: { connected: () => events.push('connected'), closed: () => events.push('closed') } });
+    const client = server.ws(await tokenFor(prescriber, 30 * 24 * 3600), {
+      lazyCloseTimeout: 60_000,
+      on: { connected: () => events.push('connected'), closed: () => events.push('closed') },
+    });
     // A timer past 2^31 ms fires at once: the socket would close between these two queries.
-    for (let i = 0; i < 2; i++) expect(await query(client, '{ me { id } }', {})).toEqual({ me: { id: expect.any(String) } });
+    for (let i = 0; i < 2; i++)
+      expect(await query(client, '{ me { id } }', {})).toEqual({ me: { id: expect.any(String) } });
     expect(events).toEqual(['connected']);
   });
 });

@@ -44,7 +44,14 @@ describe('the care board, served at /', () => {
   });
 
   it('answers nothing but its own files', async () => {
-    for (const url of ['/index.html', '/assets/none.js', '/src/main.ts', '/%2e%2e/package.json', '/assets/../../package.json', '/.sources']) {
+    for (const url of [
+      '/index.html',
+      '/assets/none.js',
+      '/src/main.ts',
+      '/%2e%2e/package.json',
+      '/assets/../../package.json',
+      '/.sources',
+    ]) {
       expect((await fetch(`${withApp.url}${url}`)).status, url).toBe(404);
     }
     expect((await fetch(`${withApp.url}/`, { method: 'POST' })).status).toBe(404);
@@ -57,7 +64,9 @@ describe('the care board, served at /', () => {
   it('refuses to start unbuilt, saying what to do', async () => {
     const empty = await mkdtemp(path.join(os.tmpdir(), 'kap-web-'));
     try {
-      await expect(loadWebApp(empty)).rejects.toThrow(/WEB_APP is on but the care board is not built .*run npm run build, or set WEB_APP=false/);
+      await expect(loadWebApp(empty)).rejects.toThrow(
+        /WEB_APP is on but the care board is not built .*run npm run build, or set WEB_APP=false/,
+      );
     } finally {
       await rm(empty, { recursive: true, force: true });
     }

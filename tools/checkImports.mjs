@@ -33,8 +33,10 @@ const result = await madge('src', {
 });
 const problems = [];
 
-const allowed = (cycle) => ALLOWED_CYCLES.some((pair) => cycle.length === pair.length && pair.every((file) => cycle.includes(file)));
-for (const cycle of result.circular()) if (!allowed(cycle)) problems.push(`import cycle: ${cycle.join(' > ')}`);
+const allowed = (cycle) =>
+  ALLOWED_CYCLES.some((pair) => cycle.length === pair.length && pair.every((file) => cycle.includes(file)));
+for (const cycle of result.circular())
+  if (!allowed(cycle)) problems.push(`import cycle: ${cycle.join(' > ')}`);
 
 const unit = (file) => (file.includes('/') ? file.split('/')[0] : file);
 const rank = new Map(LAYERS.flatMap((names, i) => names.map((name) => [name, i])));

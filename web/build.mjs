@@ -33,4 +33,6 @@ const started = Date.now();
 const { build } = await import('vite');
 await build({ configFile: path.join(here, 'vite.config.mts'), logLevel: 'warn' });
 await writeFile(stamp, current);
-console.log(`Built the care board into ${path.relative(process.cwd(), outDir)} in ${Date.now() - started} ms`);
+console.log(
+  `Built the care board into ${path.relative(process.cwd(), outDir)} in ${Date.now() - started} ms`,
+);

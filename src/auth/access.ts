@@ -20,7 +20,11 @@ export class CareTeamAccess {
    * The patient if the caller is on its care team. `null` when there is no such patient; FORBIDDEN
    * when there is one but the caller is not on its team.
    */
-  async findPatient(em: EntityManager, id: string, options: { lock?: boolean } = {}): Promise<Patient | null> {
+  async findPatient(
+    em: EntityManager,
+    id: string,
+    options: { lock?: boolean } = {},
+  ): Promise<Patient | null> {
     if (options.lock) {
       // The patient's row locked and the membership read in one statement (PostgreSQL cannot lock
       // through the outer join of the membership filter, so membership is a column).

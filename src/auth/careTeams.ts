@@ -62,12 +62,20 @@ export function careTeamDirectory(
 
 /** The clinician ids on a patient's care team, from the database. */
 export async function readCareTeam(em: EntityManager, patientId: string): Promise<string[]> {
-  const rows = await em.getConnection().execute<{ clinician_id: string }[]>('select clinician_id from care_team_member where patient_id = ?', [patientId]);
+  const rows = await em
+    .getConnection()
+    .execute<{ clinician_id: string }[]>('select clinician_id from care_team_member where patient_id = ?', [
+      patientId,
+    ]);
   return rows.map((row) => row.clinician_id);
 }
 
 /** The ids of the patients on whose care teams the clinician is, from the database. */
 export async function readPatientsOf(em: EntityManager, clinicianId: string): Promise<string[]> {
-  const rows = await em.getConnection().execute<{ patient_id: string }[]>('select patient_id from care_team_member where clinician_id = ?', [clinicianId]);
+  const rows = await em
+    .getConnection()
+    .execute<{ patient_id: string }[]>('select patient_id from care_team_member where clinician_id = ?', [
+      clinicianId,
+    ]);
   return rows.map((row) => row.patient_id);
 }

@@ -21,7 +21,10 @@ export interface IssuedTicket {
  * past the issuing token's own expiry). Stored as its hash in `collab_ticket`, so any instance can
  * redeem it. Runs in the caller's transaction, which also holds the issue's audit entry.
  */
-export async function issueCollabTicket(em: EntityManager, grant: { planId: string; clinicianId: string; tokenExpiresAt: Date }): Promise<IssuedTicket> {
+export async function issueCollabTicket(
+  em: EntityManager,
+  grant: { planId: string; clinicianId: string; tokenExpiresAt: Date },
+): Promise<IssuedTicket> {
   const ticket = randomBytes(32).toString('base64url');
   // Tickets nobody redeemed are dropped as new ones are issued: the table holds about a minute's worth.
   await em.execute('delete from collab_ticket where expires_at < statement_timestamp()');
@@ -29,7 +32,14 @@ export async function issueCollabTicket(em: EntityManager, grant: { planId: stri
     `insert into collab_ticket (ticket_hash, plan_id, clinician_id, expires_at, token_expires_at)
      values (decode(?, 'hex'), ?, ?, least(statement_timestamp() + make_interval(secs => ?), ?::timestamptz), ?::timestamptz)
      returning expires_at`,
-    [hashOf(ticket), grant.planId, grant.clinicianId, COLLAB_TICKET_SECONDS, grant.tokenExpiresAt.toISOString(), grant.tokenExpiresAt.toISOString()],
+    [
+      hashOf(ticket),
+      grant.planId,
+      grant.clinicianId,
+      COLLAB_TICKET_SECONDS,
+      grant.tokenExpiresAt.toISOString(),
+      grant.tokenExpiresAt.toISOString(),
+    ],
   );
   return { ticket, expiresAt: new Date(row.expires_at) };
 }
@@ -39,8 +49,14 @@ export async function issueCollabTicket(em: EntityManager, grant: { planId: stri
  * finds it, so of any number of connections presenting one ticket (on any instance) exactly one
  * gets it. UNAUTHENTICATED for a ticket that is unknown, spent, expired or for another plan.
  */
-export async function redeemCollabTicket(em: EntityManager, ticket: string, planId: string): Promise<{ clinicianId: string; tokenExpiresAt: Date }> {
-  const refused = unauthenticated('The collab ticket is not valid (tickets are single-use and expire after 60 seconds)');
+export async function redeemCollabTicket(
+  em: EntityManager,
+  ticket: string,
+  planId: string,
+): Promise<{ clinicianId: string; tokenExpiresAt: Date }> {
+  const refused = unauthenticated(
+    'The collab ticket is not valid (tickets are single-use and expire after 60 seconds)',
+  );
   if (!TICKET.test(ticket) || !UUID.test(planId)) throw refused;
   const rows = await em.execute<{ clinician_id: string; token_expires_at: Date }[]>(
     `delete from collab_ticket where ticket_hash = decode(?, 'hex') and plan_id = ? and expires_at > statement_timestamp()

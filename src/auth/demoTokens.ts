@@ -27,7 +27,10 @@ export type DemoTokens = () => Promise<DemoSignIn[]>;
 
 const DEMO_TOKEN_SECONDS = 24 * 60 * 60;
 
-export function demoTokenIssuer(sign: NonNullable<TokenService['sign']>, clinicians: readonly DemoClinician[]): DemoTokens {
+export function demoTokenIssuer(
+  sign: NonNullable<TokenService['sign']>,
+  clinicians: readonly DemoClinician[],
+): DemoTokens {
   return () =>
     Promise.all(
       clinicians.map(async ({ sub, email, name, role }) => ({

@@ -23,7 +23,15 @@ export async function provisionClinician(em: EntityManager, identity: Identity):
   // Two first requests of one user can race; the unique `sub` settles it and both get the same row.
   return em.upsert(
     Clinician,
-    { id: newId(), sub: identity.sub, email, name: identity.name, role: identity.role, createdAt: now, updatedAt: now },
+    {
+      id: newId(),
+      sub: identity.sub,
+      email,
+      name: identity.name,
+      role: identity.role,
+      createdAt: now,
+      updatedAt: now,
+    },
     { onConflictFields: ['sub'], onConflictExcludeFields: ['id', 'createdAt'] },
   );
 }

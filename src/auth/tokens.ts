@@ -20,7 +20,10 @@ export interface Identity {
 export interface TokenService {
   verify(token: string): Promise<Identity>;
   /** Only where this server holds the signing key (HS256): demo tokens and tests. */
-  sign?(claims: { sub: string; email: string; name: string; role: Role }, ttlSeconds: number): Promise<string>;
+  sign?(
+    claims: { sub: string; email: string; name: string; role: Role },
+    ttlSeconds: number,
+  ): Promise<string>;
 }
 
 export async function createTokenService(config: JwtConfig, dataDir: string): Promise<TokenService> {
@@ -32,7 +35,8 @@ export async function createTokenService(config: JwtConfig, dataDir: string): Pr
   if (config.kind === 'jwks') {
     const keys = createRemoteJWKSet(config.jwksUrl);
     return {
-      verify: (token) => verifyWith(() => jwtVerify(token, keys, { ...options, algorithms: ['RS256', 'ES256'] })),
+      verify: (token) =>
+        verifyWith(() => jwtVerify(token, keys, { ...options, algorithms: ['RS256', 'ES256'] })),
     };
   }
   const secret = config.kind === 'secret' ? config.secret : await developmentSecret(dataDir);
@@ -75,16 +79,29 @@ async function verifyWith(verify: () => Promise<{ payload: JWTPayload }>): Promi
 function identityFromClaims(payload: JWTPayload): Identity {
   const { sub, email, name, exp } = payload;
   const role = roleFromClaim(payload.role);
-  const text = (value: unknown) => typeof value === 'string' && value.trim().length > 0 && value.length <= 320;
+  const text = (value: unknown) =>
+    typeof value === 'string' && value.trim().length > 0 && value.length <= 320;
   if (!text(sub) || !text(email) || !text(name) || role === undefined || typeof exp !== 'number') {
-    throw unauthenticated('The token must carry sub, email, name, exp and a role of prescriber, therapist or admin');
+    throw unauthenticated(
+      'The token must carry sub, email, name, exp and a role of prescriber, therapist or admin',
+    );
   }
   // Claims become the clinician's record and what others see of them (presence in a document).
-  for (const [claim, value] of [['sub', sub], ['email', email], ['name', name]] as const) {
+  for (const [claim, value] of [
+    ['sub', sub],
+    ['email', email],
+    ['name', name],
+  ] as const) {
     const refusal = textRefusal(value as string, 'line');
     if (refusal) throw unauthenticated(`The token's ${claim} claim ${refusal}`);
   }
-  return { sub: sub as string, email: (email as string).trim(), name: (name as string).trim(), role, expiresAt: exp };
+  return {
+    sub: sub as string,
+    email: (email as string).trim(),
+    name: (name as string).trim(),
+    role,
+    expiresAt: exp,
+  };
 }
 
 /** Generated on first start and kept, so development tokens survive restarts. Never in production. */

@@ -92,7 +92,10 @@ export class UpdateGate {
       for (const { struct } of effect.fresh) this.owners.set(struct.id.client, author.id);
       // What the trial integrated, not the update as sent: structs Yjs skipped, and the root types
       // they name, never reach the document.
-      return { accepted: captureUpdate(this.doc, () => Y.applyUpdate(this.doc, integrated, TRIED)), sections: effect.roots };
+      return {
+        accepted: captureUpdate(this.doc, () => Y.applyUpdate(this.doc, integrated, TRIED)),
+        sections: effect.roots,
+      };
     }
     this.stale = true;
     if (!effect.ownClients) return { refusal, sections: new Set() };
@@ -108,7 +111,10 @@ export class UpdateGate {
   }
 
   /** Integrates `update` into the trial and reports what it did, and the update it made there. */
-  private effectOf(update: Uint8Array, clinicianId: string): { effect: UpdateEffect; integrated: Uint8Array | undefined } {
+  private effectOf(
+    update: Uint8Array,
+    clinicianId: string,
+  ): { effect: UpdateEffect; integrated: Uint8Array | undefined } {
     if (this.stale) {
       this.trial.destroy();
       this.trial = replicaOf(this.doc);
@@ -176,8 +182,18 @@ function replicaOf(doc: Y.Doc): Y.Doc {
 }
 
 /** Reads, inside the transaction that integrated an update, what it did. */
-function inspect(doc: Y.Doc, transaction: Y.Transaction, mayWrite: (client: number) => boolean): UpdateEffect {
-  const effect: UpdateEffect = { roots: new Set(), malformed: undefined, ownClients: true, fresh: [], deletes: [] };
+function inspect(
+  doc: Y.Doc,
+  transaction: Y.Transaction,
+  mayWrite: (client: number) => boolean,
+): UpdateEffect {
+  const effect: UpdateEffect = {
+    roots: new Set(),
+    malformed: undefined,
+    ownClients: true,
+    fresh: [],
+    deletes: [],
+  };
   const refuse = (why: string) => (effect.malformed ??= why);
   if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) {
     refuse('the change refers to content this document does not have');
@@ -197,15 +213,28 @@ function inspect(doc: Y.Doc, transaction: Y.Transaction, mayWrite: (client: numb
       // The item sits in the list of its left (or right) neighbour, whatever parent it names.
       let consistent = true;
       for (const neighbour of [struct.left, struct.right]) {
-        if (neighbour === null || (neighbour.parent === struct.parent && neighbour.parentSub === struct.parentSub)) continue;
+        if (
+          neighbour === null ||
+          (neighbour.parent === struct.parent && neighbour.parentSub === struct.parentSub)
+        )
+          continue;
         consistent = false;
         effect.roots.add(rootOf(neighbour.parent as Y.AbstractType<unknown>).root);
       }
       if (!consistent) refuse('an item names a parent other than the one it is placed in');
       const direct = !nested && isPlanSection(root);
       if (struct.content instanceof Y.ContentDoc) refuse('subdocuments are not part of the treatment plan');
-      else if (direct && (struct.parentSub !== null || !TEXT_CONTENT.some((kind) => struct.content instanceof kind))) refuse(`section "${root}" holds text only`);
-      effect.fresh.push({ struct, root, nested, keepsPlace: consistent && direct && struct.parentSub === null });
+      else if (
+        direct &&
+        (struct.parentSub !== null || !TEXT_CONTENT.some((kind) => struct.content instanceof kind))
+      )
+        refuse(`section "${root}" holds text only`);
+      effect.fresh.push({
+        struct,
+        root,
+        nested,
+        keepsPlace: consistent && direct && struct.parentSub === null,
+      });
     }
   }
   // Only items that were visible before this update; its own items count as insertions above.

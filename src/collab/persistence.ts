@@ -37,10 +37,13 @@ export class PlanStore {
    * updates after the snapshot was read and before the log was.
    */
   async load(planId: string): Promise<LoadedPlan> {
-    const { doc, tail, owners } = await this.knex.transaction(async (trx) => ({ ...(await readStored(trx, planId)), owners: await ownersOf(trx, planId) }), {
-      isolationLevel: 'repeatable read',
-      readOnly: true,
-    });
+    const { doc, tail, owners } = await this.knex.transaction(
+      async (trx) => ({ ...(await readStored(trx, planId)), owners: await ownersOf(trx, planId) }),
+      {
+        isolationLevel: 'repeatable read',
+        readOnly: true,
+      },
+    );
     // Root types exist untyped until asked for; the sections are Y.Text, which restoring refused
     // deletions relies on.
     for (const { key } of PLAN_SECTIONS) doc.getText(key);
@@ -57,7 +60,13 @@ export class PlanStore {
    * already stored keeps its owner) and the NOTIFY that tells other instances (ids only), and
    * returns their ids. Committed before anyone is sent them.
    */
-  async append(planId: string, patientId: string, changes: PlanChange[], sections: string[], claims: ClientOwners = new Map()): Promise<string[]> {
+  async append(
+    planId: string,
+    patientId: string,
+    changes: PlanChange[],
+    sections: string[],
+    claims: ClientOwners = new Map(),
+  ): Promise<string[]> {
     return this.knex.transaction(async (trx) => {
       const inserted = await trx.raw<{ rows: { id: string }[] }>(
         `insert into plan_update (plan_id, update, clinician_id) values ${changes.map(() => '(?, ?, ?)').join(', ')} returning id`,
@@ -72,13 +81,31 @@ export class PlanStore {
       }
       await trx.raw('update treatment_plan set updated_at = now() where id = ?', [planId]);
       // One audit entry per sender and connection (or request) in the batch, in the same transaction.
-      const authors = new Map(changes.filter((c) => c.clinicianId !== null).map((c) => [`${c.clinicianId} ${c.requestId}`, c]));
+      const authors = new Map(
+        changes.filter((c) => c.clinicianId !== null).map((c) => [`${c.clinicianId} ${c.requestId}`, c]),
+      );
       await appendAudit(
         trx,
-        [...authors.values()].map((c) => ({ clinician: c.clinicianId!, action: 'plan.edit' as const, patientId, entity: 'TreatmentPlan', entityId: planId, requestId: c.requestId })),
+        [...authors.values()].map((c) => ({
+          clinician: c.clinicianId!,
+          action: 'plan.edit' as const,
+          patientId,
+          entity: 'TreatmentPlan',
+          entityId: planId,
+          requestId: c.requestId,
+        })),
       );
-      const events: CareEvent[] = [{ type: 'planUpdated', id: ids.at(-1)!, patientId, planId, updateIds: ids }];
-      for (const section of sections) events.push({ type: 'planSectionChanged', id: `${ids.at(-1)}:${section}`, patientId, planId, section });
+      const events: CareEvent[] = [
+        { type: 'planUpdated', id: ids.at(-1)!, patientId, planId, updateIds: ids },
+      ];
+      for (const section of sections)
+        events.push({
+          type: 'planSectionChanged',
+          id: `${ids.at(-1)}:${section}`,
+          patientId,
+          planId,
+          section,
+        });
       await announce(trx, events);
       return ids;
     });
@@ -86,7 +113,10 @@ export class PlanStore {
 
   /** Stored updates by id (what another instance appended), in order. */
   async fetch(ids: string[]): Promise<Uint8Array[]> {
-    const result = await this.knex.raw<{ rows: { update: Buffer }[] }>(`select update from plan_update where id in (${ids.map(() => '?').join(', ')}) order by id`, ids);
+    const result = await this.knex.raw<{ rows: { update: Buffer }[] }>(
+      `select update from plan_update where id in (${ids.map(() => '?').join(', ')}) order by id`,
+      ids,
+    );
     return result.rows.map((r) => new Uint8Array(r.update));
   }
 
@@ -114,18 +144,27 @@ export class PlanStore {
 }
 
 async function ownersOf(db: Knex | Knex.Transaction, planId: string): Promise<ClientOwners> {
-  const rows = await db.raw<{ rows: { client_id: string; clinician_id: string | null }[] }>('select client_id, clinician_id from plan_client where plan_id = ?', [planId]);
+  const rows = await db.raw<{ rows: { client_id: string; clinician_id: string | null }[] }>(
+    'select client_id, clinician_id from plan_client where plan_id = ?',
+    [planId],
+  );
   return new Map(rows.rows.map((r) => [Number(r.client_id), r.clinician_id]));
 }
 
 /** Snapshot and later updates of a plan, applied to a fresh document with garbage collection on. */
-async function readStored(db: Knex | Knex.Transaction, planId: string): Promise<{ doc: Y.Doc; tail: string[] }> {
+async function readStored(
+  db: Knex | Knex.Transaction,
+  planId: string,
+): Promise<{ doc: Y.Doc; tail: string[] }> {
   const doc = new Y.Doc({ gc: true });
-  const snapshot = await db.raw<{ rows: { state: Buffer; through_update_id: string }[] }>('select state, through_update_id from plan_snapshot where plan_id = ?', [planId]);
-  const tail = await db.raw<{ rows: { id: string; update: Buffer }[] }>('select id, update from plan_update where plan_id = ? and id > ? order by id', [
-    planId,
-    snapshot.rows[0]?.through_update_id ?? '0',
-  ]);
+  const snapshot = await db.raw<{ rows: { state: Buffer; through_update_id: string }[] }>(
+    'select state, through_update_id from plan_snapshot where plan_id = ?',
+    [planId],
+  );
+  const tail = await db.raw<{ rows: { id: string; update: Buffer }[] }>(
+    'select id, update from plan_update where plan_id = ? and id > ? order by id',
+    [planId, snapshot.rows[0]?.through_update_id ?? '0'],
+  );
   doc.transact(() => {
     if (snapshot.rows[0]) Y.applyUpdate(doc, snapshot.rows[0].state);
     for (const row of tail.rows) Y.applyUpdate(doc, row.update);

@@ -106,7 +106,8 @@ function parseAwareness(update: Uint8Array): ReceivedAwareness[] {
     const clock = decoding.readVarUint(decoder);
     const json = decoding.readVarUint8Array(decoder);
     const state: unknown = JSON.parse(utf8.decode(json));
-    if (state !== null && (typeof state !== 'object' || Array.isArray(state))) throw new ProtocolError('awareness state must be an object or null');
+    if (state !== null && (typeof state !== 'object' || Array.isArray(state)))
+      throw new ProtocolError('awareness state must be an object or null');
     entries.push({ clientId, clock, state: state as Record<string, unknown> | null, bytes: json.length });
   }
   if (decoding.hasContent(decoder)) throw new ProtocolError('trailing bytes in awareness update');

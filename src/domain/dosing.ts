@@ -1,5 +1,12 @@
 import { happenedAtRefusal } from './clinicalTime';
-import { aboveLimit, BLOOD_PRESSURE_LIMIT, ESKETAMINE_DOSES_MG, implausibleBloodPressure, Medication, type BloodPressure } from './pathway';
+import {
+  aboveLimit,
+  BLOOD_PRESSURE_LIMIT,
+  ESKETAMINE_DOSES_MG,
+  implausibleBloodPressure,
+  Medication,
+  type BloodPressure,
+} from './pathway';
 
 /**
  * The rules that guard a dose at the moment it is given (CLINICAL.md, "Courses and dosing safety").
@@ -61,17 +68,27 @@ export function minutesMonitored(dose: Pick<DoseRecord, 'administeredAt' | 'disc
 }
 
 function minimumMonitoringMinutes(medication: Medication, ketamineMinMonitoringMinutes: number): number {
-  return medication === Medication.ESKETAMINE ? ESKETAMINE_MIN_MONITORING_MINUTES : ketamineMinMonitoringMinutes;
+  return medication === Medication.ESKETAMINE
+    ? ESKETAMINE_MIN_MONITORING_MINUTES
+    : ketamineMinMonitoringMinutes;
 }
 
 /** Why a reading of vital signs cannot be real; undefined when it can. */
 function implausibleVitalSigns(v: VitalSigns, label: string): string | undefined {
   const bp = implausibleBloodPressure(v);
   if (bp) return `${label}: ${bp}`;
-  if (v.heartRate !== undefined && v.heartRate !== null && (!Number.isInteger(v.heartRate) || v.heartRate < 20 || v.heartRate > 250)) {
+  if (
+    v.heartRate !== undefined &&
+    v.heartRate !== null &&
+    (!Number.isInteger(v.heartRate) || v.heartRate < 20 || v.heartRate > 250)
+  ) {
     return `${label}: heart rate must be a whole number from 20 to 250 beats per minute`;
   }
-  if (v.oxygenSaturation !== undefined && v.oxygenSaturation !== null && (!Number.isInteger(v.oxygenSaturation) || v.oxygenSaturation < 50 || v.oxygenSaturation > 100)) {
+  if (
+    v.oxygenSaturation !== undefined &&
+    v.oxygenSaturation !== null &&
+    (!Number.isInteger(v.oxygenSaturation) || v.oxygenSaturation < 50 || v.oxygenSaturation > 100)
+  ) {
     return `${label}: oxygen saturation must be a whole number from 50 to 100 %`;
   }
   return undefined;
@@ -90,22 +107,32 @@ export function doseRecordProblem(dose: DoseRecord, context: DoseContext): strin
     const problem = implausibleVitalSigns(reading, label);
     if (problem) return problem;
   }
-  if (!Number.isFinite(dose.doseMg) || dose.doseMg <= 0) return 'doseMg must be a positive number of milligrams';
-  if (context.medication === Medication.ESKETAMINE && !(ESKETAMINE_DOSES_MG as readonly number[]).includes(dose.doseMg)) {
+  if (!Number.isFinite(dose.doseMg) || dose.doseMg <= 0)
+    return 'doseMg must be a positive number of milligrams';
+  if (
+    context.medication === Medication.ESKETAMINE &&
+    !(ESKETAMINE_DOSES_MG as readonly number[]).includes(dose.doseMg)
+  ) {
     return `esketamine is given in 28 mg devices: ${ESKETAMINE_DOSES_MG.join(', ')} mg, not ${dose.doseMg} mg`;
   }
-  if (dose.doseMg > context.prescribedDoseMg) return `${dose.doseMg} mg is more than the prescribed ${context.prescribedDoseMg} mg`;
-  const when = happenedAtRefusal('administeredAt', dose.administeredAt, context) ?? happenedAtRefusal('dischargedAt', dose.dischargedAt, context);
+  if (dose.doseMg > context.prescribedDoseMg)
+    return `${dose.doseMg} mg is more than the prescribed ${context.prescribedDoseMg} mg`;
+  const when =
+    happenedAtRefusal('administeredAt', dose.administeredAt, context) ??
+    happenedAtRefusal('dischargedAt', dose.dischargedAt, context);
   if (when) return when;
-  if (dose.administeredAt.getTime() < context.scheduledAt.getTime()) return 'administeredAt cannot be before the session was scheduled';
-  if (dose.dischargedAt.getTime() < dose.administeredAt.getTime()) return 'dischargedAt cannot be before administeredAt';
+  if (dose.administeredAt.getTime() < context.scheduledAt.getTime())
+    return 'administeredAt cannot be before the session was scheduled';
+  if (dose.dischargedAt.getTime() < dose.administeredAt.getTime())
+    return 'dischargedAt cannot be before administeredAt';
   const minimum = minimumMonitoringMinutes(context.medication, context.ketamineMinMonitoringMinutes);
   const monitored = minutesMonitored(dose);
   if (monitored < minimum) {
     const what = context.medication === Medication.ESKETAMINE ? 'intranasal esketamine' : 'racemic ketamine';
     return `${what} needs at least ${minimum} minutes of monitoring before discharge (${monitored} from the dose to discharge)`;
   }
-  if (!dose.fitToLeave) return "the prescriber's attestation that the patient was fit to leave is required to complete the dose";
+  if (!dose.fitToLeave)
+    return "the prescriber's attestation that the patient was fit to leave is required to complete the dose";
   if (aboveLimit(dose.before) && !dose.bloodPressureOverrideReason?.trim()) {
     return `pre-dose blood pressure ${dose.before.systolic}/${dose.before.diastolic} is above ${BLOOD_PRESSURE_LIMIT.systolic}/${BLOOD_PRESSURE_LIMIT.diastolic}: hold the dose, or give the prescriber's reason to override`;
   }
@@ -137,7 +164,8 @@ export interface PrescriptionUse {
 export function prescriptionUseRefusal(p: PrescriptionUse, administeredAt: Date): string | undefined {
   if (p.voided) return 'that prescription is void; dose only under an active prescription';
   const allowed = p.quantity * (p.refills + 1);
-  if (p.administrations >= allowed) return `that prescription is used up: ${p.administrations} of ${allowed} administrations (quantity ${p.quantity} × ${p.refills + 1} fills)`;
+  if (p.administrations >= allowed)
+    return `that prescription is used up: ${p.administrations} of ${allowed} administrations (quantity ${p.quantity} × ${p.refills + 1} fills)`;
   if (administeredAt.getTime() > prescriptionUsableUntil(p.prescribedAt).getTime()) {
     return `that prescription was written more than ${PRESCRIPTION_VALID_MONTHS} months before this dose (Schedule III); write a new one`;
   }
@@ -157,15 +185,21 @@ export interface GivenDose {
 export function doseSpacingConcerns(dose: GivenDose, others: readonly GivenDose[]): string[] {
   const t = dose.administeredAt.getTime();
   const concerns: string[] = [];
-  const close = others.filter((o) => Math.abs(o.administeredAt.getTime() - t) < MIN_HOURS_BETWEEN_DOSES * HOUR);
+  const close = others.filter(
+    (o) => Math.abs(o.administeredAt.getTime() - t) < MIN_HOURS_BETWEEN_DOSES * HOUR,
+  );
   if (close.length > 0) {
     const hours = Math.min(...close.map((o) => Math.abs(o.administeredAt.getTime() - t))) / HOUR;
-    concerns.push(`another dose was given ${hours.toFixed(1)} hours from this one (less than ${MIN_HOURS_BETWEEN_DOSES})`);
+    concerns.push(
+      `another dose was given ${hours.toFixed(1)} hours from this one (less than ${MIN_HOURS_BETWEEN_DOSES})`,
+    );
   }
   if (dose.medication === Medication.ESKETAMINE) {
     const window = ESKETAMINE_WINDOW_DAYS * DAY;
     const times = others
-      .filter((o) => o.medication === Medication.ESKETAMINE && Math.abs(o.administeredAt.getTime() - t) < window)
+      .filter(
+        (o) => o.medication === Medication.ESKETAMINE && Math.abs(o.administeredAt.getTime() - t) < window,
+      )
       .map((o) => o.administeredAt.getTime());
     const all = [...times, t].sort((a, b) => a - b);
     // Any run of MAX + 1 doses that spans less than the window, with this dose among them.
@@ -173,7 +207,10 @@ export function doseSpacingConcerns(dose: GivenDose, others: readonly GivenDose[
       const end = all[i + MAX_ESKETAMINE_DOSES_IN_WINDOW];
       return end !== undefined && end - start < window && start <= t && t <= end;
     });
-    if (crowded) concerns.push(`this would be more than ${MAX_ESKETAMINE_DOSES_IN_WINDOW} esketamine doses within ${ESKETAMINE_WINDOW_DAYS} days`);
+    if (crowded)
+      concerns.push(
+        `this would be more than ${MAX_ESKETAMINE_DOSES_IN_WINDOW} esketamine doses within ${ESKETAMINE_WINDOW_DAYS} days`,
+      );
   }
   return concerns;
 }
@@ -182,20 +219,27 @@ export function doseSpacingConcerns(dose: GivenDose, others: readonly GivenDose[
  * The CRITICAL `VITAL_SIGNS` alert's message for a dose, or undefined: a post-dose or discharge
  * blood pressure above 180/100, or an oxygen saturation under 90 % at any reading.
  */
-export function vitalSignsAlarm(dose: Pick<DoseRecord, 'before' | 'after' | 'atDischarge'>): string | undefined {
+export function vitalSignsAlarm(
+  dose: Pick<DoseRecord, 'before' | 'after' | 'atDischarge'>,
+): string | undefined {
   const findings: string[] = [];
   for (const [reading, label] of [
     [dose.after, 'after the dose'],
     [dose.atDischarge, 'at discharge'],
   ] as const) {
-    if (aboveLimit(reading)) findings.push(`blood pressure ${reading.systolic}/${reading.diastolic} ${label}`);
+    if (aboveLimit(reading))
+      findings.push(`blood pressure ${reading.systolic}/${reading.diastolic} ${label}`);
   }
   for (const [reading, label] of [
     [dose.before, 'before the dose'],
     [dose.after, 'after the dose'],
     [dose.atDischarge, 'at discharge'],
   ] as const) {
-    if (reading.oxygenSaturation !== undefined && reading.oxygenSaturation !== null && reading.oxygenSaturation < OXYGEN_SATURATION_FLOOR) {
+    if (
+      reading.oxygenSaturation !== undefined &&
+      reading.oxygenSaturation !== null &&
+      reading.oxygenSaturation < OXYGEN_SATURATION_FLOOR
+    ) {
       findings.push(`oxygen saturation ${reading.oxygenSaturation} % ${label}`);
     }
   }

@@ -1,4 +1,3 @@
-
 /** Validated self-report scales (CLINICAL.md, "Instruments"). */
 export enum Instrument {
   PHQ9 = 'PHQ9',
@@ -93,8 +92,11 @@ export interface Score {
  */
 export function responsesRefusal(instrument: Instrument, responses: readonly unknown[]): string | undefined {
   const spec = INSTRUMENTS[instrument];
-  if (responses.length !== spec.items) return `${spec.label} has ${spec.items} items; got ${responses.length} responses`;
-  const bad = responses.findIndex((value) => typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > spec.maxItem);
+  if (responses.length !== spec.items)
+    return `${spec.label} has ${spec.items} items; got ${responses.length} responses`;
+  const bad = responses.findIndex(
+    (value) => typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > spec.maxItem,
+  );
   if (bad >= 0) return `${spec.label} item ${bad + 1} must be a whole number from 0 to ${spec.maxItem}`;
   return undefined;
 }

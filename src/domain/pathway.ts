@@ -57,8 +57,10 @@ export function aboveLimit(bp: BloodPressure): boolean {
 /** Why a blood pressure reading cannot be real; undefined when it can. */
 export function implausibleBloodPressure(bp: BloodPressure): string | undefined {
   const { systolic, diastolic } = bp;
-  if (!Number.isInteger(systolic) || systolic < 50 || systolic > 300) return 'systolic blood pressure must be a whole number between 50 and 300 mmHg';
-  if (!Number.isInteger(diastolic) || diastolic < 20 || diastolic > 200) return 'diastolic blood pressure must be a whole number between 20 and 200 mmHg';
+  if (!Number.isInteger(systolic) || systolic < 50 || systolic > 300)
+    return 'systolic blood pressure must be a whole number between 50 and 300 mmHg';
+  if (!Number.isInteger(diastolic) || diastolic < 20 || diastolic > 200)
+    return 'diastolic blood pressure must be a whole number between 20 and 200 mmHg';
   if (diastolic >= systolic) return 'diastolic blood pressure must be below systolic';
   return undefined;
 }
@@ -68,16 +70,23 @@ export function implausibleBloodPressure(bp: BloodPressure): string | undefined 
  * cannot stand beside an absolute contraindication, nor beside a baseline blood pressure that is
  * itself uncontrolled hypertension.
  */
-export function assessmentInconsistency(decision: EligibilityDecision, contraindications: Contraindication[], baseline: BloodPressure): string | undefined {
+export function assessmentInconsistency(
+  decision: EligibilityDecision,
+  contraindications: Contraindication[],
+  baseline: BloodPressure,
+): string | undefined {
   if (decision !== EligibilityDecision.ELIGIBLE) return undefined;
-  if (contraindications.length > 0) return `ELIGIBLE cannot be recorded with an absolute contraindication (${contraindications.join(', ')})`;
-  if (aboveLimit(baseline)) return `ELIGIBLE cannot be recorded with a baseline blood pressure above ${BLOOD_PRESSURE_LIMIT.systolic}/${BLOOD_PRESSURE_LIMIT.diastolic} (uncontrolled hypertension)`;
+  if (contraindications.length > 0)
+    return `ELIGIBLE cannot be recorded with an absolute contraindication (${contraindications.join(', ')})`;
+  if (aboveLimit(baseline))
+    return `ELIGIBLE cannot be recorded with a baseline blood pressure above ${BLOOD_PRESSURE_LIMIT.systolic}/${BLOOD_PRESSURE_LIMIT.diastolic} (uncontrolled hypertension)`;
   return undefined;
 }
 
 /** Why a patient in `current` cannot be screened (CONFLICT); undefined when they can. */
 export function screeningRefusal(current: PatientStatus): string | undefined {
-  if (current === PatientStatus.DISCHARGED) return 'a discharged patient cannot be screened; refer them again';
+  if (current === PatientStatus.DISCHARGED)
+    return 'a discharged patient cannot be screened; refer them again';
   return undefined;
 }
 
@@ -109,29 +118,42 @@ export interface PathwayFacts {
  * Why the patient cannot move from `current` to `target` by hand; undefined when they can. Screening
  * outcomes (SCREENING, ELIGIBLE, INELIGIBLE) come only from eligibility assessments.
  */
-export function statusChangeRefusal(current: PatientStatus, target: PatientStatus, facts: PathwayFacts): string | undefined {
+export function statusChangeRefusal(
+  current: PatientStatus,
+  target: PatientStatus,
+  facts: PathwayFacts,
+): string | undefined {
   if (current === target) return `the patient is already ${target}`;
   switch (target) {
     case PatientStatus.REFERRED:
-      return current === PatientStatus.DISCHARGED ? undefined : 'only a discharged patient can be referred again';
+      return current === PatientStatus.DISCHARGED
+        ? undefined
+        : 'only a discharged patient can be referred again';
     case PatientStatus.SCREENING:
     case PatientStatus.ELIGIBLE:
     case PatientStatus.INELIGIBLE:
       return `${target} follows from an eligibility assessment; record one instead`;
     case PatientStatus.ACTIVE: {
-      if (current !== PatientStatus.ELIGIBLE && current !== PatientStatus.MAINTENANCE) return `a ${current} patient cannot start treatment: an ELIGIBLE assessment is missing`;
+      if (current !== PatientStatus.ELIGIBLE && current !== PatientStatus.MAINTENANCE)
+        return `a ${current} patient cannot start treatment: an ELIGIBLE assessment is missing`;
       const missing = missingInCourse(facts);
       return missing ? `treatment cannot start: ${missing}` : undefined;
     }
     case PatientStatus.MAINTENANCE:
-      return current === PatientStatus.ACTIVE ? undefined : 'only a patient in active treatment moves to maintenance';
+      return current === PatientStatus.ACTIVE
+        ? undefined
+        : 'only a patient in active treatment moves to maintenance';
     case PatientStatus.DISCHARGED:
       return undefined;
   }
 }
 
 /** Where on the pathway a patient may be prescribed to and dosed. */
-const TREATABLE_STATUSES: readonly PatientStatus[] = [PatientStatus.ELIGIBLE, PatientStatus.ACTIVE, PatientStatus.MAINTENANCE];
+const TREATABLE_STATUSES: readonly PatientStatus[] = [
+  PatientStatus.ELIGIBLE,
+  PatientStatus.ACTIVE,
+  PatientStatus.MAINTENANCE,
+];
 
 /**
  * What is missing before a prescription, a dosing session or a dose; undefined when nothing is. Only
@@ -140,7 +162,12 @@ const TREATABLE_STATUSES: readonly PatientStatus[] = [PatientStatus.ELIGIBLE, Pa
  */
 export function missingBeforeTreatment(status: PatientStatus, facts: PathwayFacts): string | undefined {
   const inCourse = missingInCourse(facts);
-  const problems = [...(TREATABLE_STATUSES.includes(status) ? [] : [`the patient is ${status}, not ELIGIBLE, ACTIVE or MAINTENANCE`]), ...(inCourse ? [inCourse] : [])];
+  const problems = [
+    ...(TREATABLE_STATUSES.includes(status)
+      ? []
+      : [`the patient is ${status}, not ELIGIBLE, ACTIVE or MAINTENANCE`]),
+    ...(inCourse ? [inCourse] : []),
+  ];
   return problems.length > 0 ? problems.join('; ') : undefined;
 }
 
@@ -148,15 +175,21 @@ function missingInCourse(facts: PathwayFacts): string | undefined {
   const missing = [
     ...(facts.latestDecision === EligibilityDecision.ELIGIBLE
       ? []
-      : [`an ELIGIBLE eligibility assessment in the current course${facts.latestDecision ? ` (the latest is ${facts.latestDecision})` : ''}`]),
+      : [
+          `an ELIGIBLE eligibility assessment in the current course${facts.latestDecision ? ` (the latest is ${facts.latestDecision})` : ''}`,
+        ]),
     ...(facts.consented ? [] : ['an informed consent in the current course that has not been withdrawn']),
   ];
-  return missing.length > 0 ? `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing` : undefined;
+  return missing.length > 0
+    ? `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing`
+    : undefined;
 }
 
 /** Which routes each medication is given by. */
 function routeFits(medication: Medication, route: Route): boolean {
-  return medication === Medication.ESKETAMINE ? route === Route.INTRANASAL_ESKETAMINE : route !== Route.INTRANASAL_ESKETAMINE;
+  return medication === Medication.ESKETAMINE
+    ? route === Route.INTRANASAL_ESKETAMINE
+    : route !== Route.INTRANASAL_ESKETAMINE;
 }
 
 /** Federal law: a Schedule III prescription may be refilled at most five times. */
@@ -167,13 +200,26 @@ export const ESKETAMINE_DOSES_MG = [28, 56, 84] as const;
 const MAX_KETAMINE_DOSE_MG = 500;
 
 /** Why a prescription is malformed; undefined when it is well-formed. */
-export function prescriptionProblem(p: { medication: Medication; route: Route; doseMg: number; quantity: number; refills: number }): string | undefined {
+export function prescriptionProblem(p: {
+  medication: Medication;
+  route: Route;
+  doseMg: number;
+  quantity: number;
+  refills: number;
+}): string | undefined {
   if (!routeFits(p.medication, p.route)) return `${p.medication} is not given by the ${p.route} route`;
   if (!Number.isFinite(p.doseMg) || p.doseMg <= 0) return 'doseMg must be a positive number of milligrams';
-  if (p.medication === Medication.ESKETAMINE && !(ESKETAMINE_DOSES_MG as readonly number[]).includes(p.doseMg)) return `esketamine doses are ${ESKETAMINE_DOSES_MG.join(', ')} mg`;
-  if (p.medication === Medication.KETAMINE && p.doseMg > MAX_KETAMINE_DOSE_MG) return `a ketamine dose above ${MAX_KETAMINE_DOSE_MG} mg is not plausible; check the unit`;
-  if (!Number.isInteger(p.quantity) || p.quantity < 1 || p.quantity > 100) return 'quantity must be a whole number between 1 and 100';
-  if (!Number.isInteger(p.refills) || p.refills < 0 || p.refills > MAX_REFILLS) return `refills must be between 0 and ${MAX_REFILLS} (Schedule III)`;
+  if (
+    p.medication === Medication.ESKETAMINE &&
+    !(ESKETAMINE_DOSES_MG as readonly number[]).includes(p.doseMg)
+  )
+    return `esketamine doses are ${ESKETAMINE_DOSES_MG.join(', ')} mg`;
+  if (p.medication === Medication.KETAMINE && p.doseMg > MAX_KETAMINE_DOSE_MG)
+    return `a ketamine dose above ${MAX_KETAMINE_DOSE_MG} mg is not plausible; check the unit`;
+  if (!Number.isInteger(p.quantity) || p.quantity < 1 || p.quantity > 100)
+    return 'quantity must be a whole number between 1 and 100';
+  if (!Number.isInteger(p.refills) || p.refills < 0 || p.refills > MAX_REFILLS)
+    return `refills must be between 0 and ${MAX_REFILLS} (Schedule III)`;
   return undefined;
 }
 

@@ -25,7 +25,9 @@ export enum PlanStatus {
  * The sections of the live treatment-plan document (CONTRACT.md §4), in display order: each is a
  * root-level Y.Text named by its key, changed only by the roles listed (`ROLE_RULES.editsSection`).
  */
-export const PLAN_SECTIONS: readonly { key: string; editableBy: readonly Role[] }[] = Object.entries(ROLE_RULES.editsSection).map(([key, editableBy]) => ({ key, editableBy }));
+export const PLAN_SECTIONS: readonly { key: string; editableBy: readonly Role[] }[] = Object.entries(
+  ROLE_RULES.editsSection,
+).map(([key, editableBy]) => ({ key, editableBy }));
 
 const editors = new Map(PLAN_SECTIONS.map((s) => [s.key, s.editableBy]));
 

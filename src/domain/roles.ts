@@ -82,12 +82,18 @@ export function mayDo(role: Role, action: RoleAction): boolean {
 export function actionRefusal(role: Role, action: RoleAction): string | undefined {
   if (mayDo(role, action)) return undefined;
   const { roles, doing } = ROLE_RULES.actions[action];
-  const who = roles === CLINICAL_ROLES ? 'prescribers and therapists' : { PRESCRIBER: 'a prescriber', THERAPIST: 'a therapist', ADMIN: 'an admin' }[roles[0]];
+  const who =
+    roles === CLINICAL_ROLES
+      ? 'prescribers and therapists'
+      : { PRESCRIBER: 'a prescriber', THERAPIST: 'a therapist', ADMIN: 'an admin' }[roles[0]];
   return `Only ${who} may ${doing}`;
 }
 
 /** Why `role` may not complete a session of `kind`; undefined when it may. */
-export function sessionCompletionRefusal(role: Role, kind: keyof typeof ROLE_RULES.completesSession): string | undefined {
+export function sessionCompletionRefusal(
+  role: Role,
+  kind: keyof typeof ROLE_RULES.completesSession,
+): string | undefined {
   const roles: readonly Role[] = ROLE_RULES.completesSession[kind];
   return roles.includes(role) ? undefined : `A ${kind} session is completed by ${roles.join(' or ')} only`;
 }

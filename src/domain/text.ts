@@ -7,10 +7,12 @@
  */
 export type TextKind = 'line' | 'freeText';
 
-// eslint-disable-next-line no-control-regex -- control characters are what these refuse
-const LINE = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-// eslint-disable-next-line no-control-regex -- control characters are what these refuse
-const FREE_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const LINE =
+  // eslint-disable-next-line no-control-regex -- control characters are what these refuse
+  /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const FREE_TEXT =
+  // eslint-disable-next-line no-control-regex -- control characters are what these refuse
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Why `text` cannot be stored as `kind`, or undefined when it can. */
 export function textRefusal(text: string, kind: TextKind): string | undefined {
@@ -18,7 +20,9 @@ export function textRefusal(text: string, kind: TextKind): string | undefined {
   if (!found) return undefined;
   const code = found[0].charCodeAt(0);
   const name = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
-  if (code >= 0xd800 && code <= 0xdfff) return `contains an unpaired surrogate (${name}) at position ${found.index}`;
-  const allowed = kind === 'line' ? 'no control characters' : 'no control characters other than line breaks and tabs';
+  if (code >= 0xd800 && code <= 0xdfff)
+    return `contains an unpaired surrogate (${name}) at position ${found.index}`;
+  const allowed =
+    kind === 'line' ? 'no control characters' : 'no control characters other than line breaks and tabs';
   return `contains the control character ${name} at position ${found.index}; text takes ${allowed}`;
 }

@@ -73,7 +73,11 @@ export class TreatmentSession {
   route?: Route;
 
   @Field(() => Float, { nullable: true })
-  @Property({ type: 'numeric(7,2)', nullable: true, serializer: (v?: string | number | null) => (v === null || v === undefined ? v : Number(v)) })
+  @Property({
+    type: 'numeric(7,2)',
+    nullable: true,
+    serializer: (v?: string | number | null) => (v === null || v === undefined ? v : Number(v)),
+  })
   doseMg?: number;
 
   @Field({ nullable: true })

@@ -13,6 +13,34 @@ import { TreatmentPlan } from './TreatmentPlan';
 import { TreatmentSession } from './TreatmentSession';
 
 /** Every entity, registered explicitly (no folder scanning: it behaves the same from src and dist). */
-export const entities = [Clinician, Patient, CareTeamMember, AuditEvent, Measure, ScoreAlert, TreatmentPlan, EligibilityAssessment, Consent, Prescription, TreatmentSession, PsychotherapyNote, TreatmentCourse];
+export const entities = [
+  Clinician,
+  Patient,
+  CareTeamMember,
+  AuditEvent,
+  Measure,
+  ScoreAlert,
+  TreatmentPlan,
+  EligibilityAssessment,
+  Consent,
+  Prescription,
+  TreatmentSession,
+  PsychotherapyNote,
+  TreatmentCourse,
+];
 
-export { AuditEvent, CareTeamMember, Clinician, Consent, EligibilityAssessment, Measure, Patient, Prescription, PsychotherapyNote, ScoreAlert, TreatmentCourse, TreatmentPlan, TreatmentSession };
+export {
+  AuditEvent,
+  CareTeamMember,
+  Clinician,
+  Consent,
+  EligibilityAssessment,
+  Measure,
+  Patient,
+  Prescription,
+  PsychotherapyNote,
+  ScoreAlert,
+  TreatmentCourse,
+  TreatmentPlan,
+  TreatmentSession,
+};

@@ -51,7 +51,14 @@ function parseInstant(value: unknown): Date {
   if (!match) throw invalid('DateTime must be ISO-8601 with a time zone, e.g. 2026-11-23T09:30:00Z');
   const [, day, hour, minute, second = '0', offsetHours = '0', offsetMinutes = '0'] = match;
   // `Date` would roll 31 February over into March, and 24:00 into tomorrow.
-  if (!isCalendarDate(day) || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59 || Number(offsetHours) > 23 || Number(offsetMinutes) > 59) {
+  if (
+    !isCalendarDate(day) ||
+    Number(hour) > 23 ||
+    Number(minute) > 59 ||
+    Number(second) > 59 ||
+    Number(offsetHours) > 23 ||
+    Number(offsetMinutes) > 59
+  ) {
     throw invalid(`DateTime ${String(value)} is not a real instant`);
   }
   const date = new Date(value as string);

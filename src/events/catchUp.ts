@@ -7,7 +7,14 @@ import type { CareEvent } from './events';
  * sections they changed is not recorded, so `planSectionChanged` is not replayed.
  */
 export async function committedSince(orm: Orm, since: Date): Promise<CareEvent[]> {
-  const rows = await orm.em.getConnection().execute<{ type: 'measureRecorded' | 'scoreAlert' | 'planUpdated'; id: string; patient_id: string; plan_id: string | null }[]>(
+  const rows = await orm.em.getConnection().execute<
+    {
+      type: 'measureRecorded' | 'scoreAlert' | 'planUpdated';
+      id: string;
+      patient_id: string;
+      plan_id: string | null;
+    }[]
+  >(
     `select 'measureRecorded' as type, id::text, patient_id, null::uuid as plan_id from measure where created_at >= ?
      union all
      select 'scoreAlert' as type, id::text, patient_id, null from score_alert where created_at >= ?

@@ -17,7 +17,14 @@ export type CareEvent =
   /** A clinician was removed from a patient's care team (`id` is the membership's). */
   | { type: 'careTeamLeft'; id: string; patientId: string; clinicianId: string };
 
-const TYPES: readonly CareEvent['type'][] = ['scoreAlert', 'measureRecorded', 'planUpdated', 'planSectionChanged', 'careTeamJoined', 'careTeamLeft'];
+const TYPES: readonly CareEvent['type'][] = [
+  'scoreAlert',
+  'measureRecorded',
+  'planUpdated',
+  'planSectionChanged',
+  'careTeamJoined',
+  'careTeamLeft',
+];
 
 export function parseCareEvent(payload: string | undefined): CareEvent | undefined {
   try {

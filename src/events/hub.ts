@@ -54,7 +54,9 @@ export async function startEventHub(options: {
       if (held) held.push(event);
       else deliver(event);
     });
-    next.on('error', (error) => logger.warn({ err: { type: error.name, message: error.message } }, 'event connection error'));
+    next.on('error', (error) =>
+      logger.warn({ err: { type: error.name, message: error.message } }, 'event connection error'),
+    );
     next.on('end', () => {
       if (closed || client !== next) return;
       lostAt = new Date();

@@ -41,11 +41,32 @@ const NOTIFY = `select pg_notify(?, event) from unnest(?::text[]) as event`;
  * fan-out").
  */
 function encodeAuditRows(rows: AuditRow[]): string {
-  const groups = new Map<string, { action: AuditAction; patientId?: string; entity: string; entityId?: string; clinicians: string[]; requestIds: string[] }>();
+  const groups = new Map<
+    string,
+    {
+      action: AuditAction;
+      patientId?: string;
+      entity: string;
+      entityId?: string;
+      clinicians: string[];
+      requestIds: string[];
+    }
+  >();
   for (const row of rows) {
     const key = `${row.action}\n${row.patientId ?? ''}\n${row.entity}\n${row.entityId ?? ''}`;
     let group = groups.get(key);
-    if (!group) groups.set(key, (group = { action: row.action, patientId: row.patientId, entity: row.entity, entityId: row.entityId, clinicians: [], requestIds: [] }));
+    if (!group)
+      groups.set(
+        key,
+        (group = {
+          action: row.action,
+          patientId: row.patientId,
+          entity: row.entity,
+          entityId: row.entityId,
+          clinicians: [],
+          requestIds: [],
+        }),
+      );
     group.clinicians.push(row.clinician);
     group.requestIds.push(row.requestId);
   }

@@ -15,7 +15,12 @@ export class Admission {
   private running = 0;
   private readonly waiting: { admit: () => void; timer: NodeJS.Timeout }[] = [];
 
-  constructor(private readonly limits: Pick<LoadSettings, 'maxConcurrentRequests' | 'maxQueuedRequests' | 'maxQueueWaitMs'>) {}
+  constructor(
+    private readonly limits: Pick<
+      LoadSettings,
+      'maxConcurrentRequests' | 'maxQueuedRequests' | 'maxQueueWaitMs'
+    >,
+  ) {}
 
   /** Runs `work` in its turn; rejects with SERVICE_UNAVAILABLE, without running it, when there is none. */
   async run<T>(work: () => Promise<T>): Promise<T> {
@@ -56,4 +61,7 @@ export class Admission {
   }
 }
 
-const atCapacity = () => serviceUnavailable(`The server is at capacity and did nothing with this request; send it again in ${RETRY_AFTER_SECONDS} s`);
+const atCapacity = () =>
+  serviceUnavailable(
+    `The server is at capacity and did nothing with this request; send it again in ${RETRY_AFTER_SECONDS} s`,
+  );

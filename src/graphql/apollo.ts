@@ -17,7 +17,9 @@ export function createApollo(schema: GraphQLSchema, options: { production: boole
     // or text/plain) is refused unless it carries a header only a preflighted request can: Apollo's
     // two, or the Authorization header every authenticated call carries anyway, so urql's default
     // GET for queries works while a forged one without a token still gets nothing (README, CORS).
-    csrfPrevention: { requestHeaders: ['apollo-require-preflight', 'x-apollo-operation-name', 'authorization'] },
+    csrfPrevention: {
+      requestHeaders: ['apollo-require-preflight', 'x-apollo-operation-name', 'authorization'],
+    },
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: production,
     parseOptions: { maxTokens: operationLimits.maxTokens },
@@ -44,11 +46,16 @@ function auditBeforeResponse(logger: Logger): ApolloServerPlugin<GraphQLContext>
           try {
             await contextValue.records.scope.flushAudit();
           } catch (error) {
-            logger.error({ err: { type: (error as Error).name, stack: (error as Error).stack } }, 'audit write failed');
+            logger.error(
+              { err: { type: (error as Error).name, stack: (error as Error).stack } },
+              'audit write failed',
+            );
             response.http.status = 500;
             response.body = {
               kind: 'single',
-              singleResult: { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] },
+              singleResult: {
+                errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+              },
             };
           }
         },
@@ -64,9 +71,12 @@ function subscriptionsOverWebSocket(): ApolloServerPlugin<GraphQLContext> {
       return {
         async didResolveOperation({ operation }) {
           if (operation?.operation === 'subscription') {
-            throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws, subprotocol graphql-transport-ws) on /graphql', {
-              extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
-            });
+            throw new GraphQLError(
+              'Subscriptions are served over WebSocket (graphql-ws, subprotocol graphql-transport-ws) on /graphql',
+              {
+                extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+              },
+            );
           }
         },
       };

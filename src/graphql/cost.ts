@@ -33,16 +33,27 @@ export const UNPAGED_LIST_ITEMS = 10;
  * estimate grows with what the database is asked to read: 100 patients with 10 measures
  * each is about 17,000; 100 patients with 100 measures each of 100 patients is millions.
  */
-export function operationCost(context: ValidationContext, selectionSet: SelectionSetNode, type: GraphQLCompositeType): number {
+export function operationCost(
+  context: ValidationContext,
+  selectionSet: SelectionSetNode,
+  type: GraphQLCompositeType,
+): number {
   const fragmentsOnPath = new Set<string>();
 
-  const ofSelections = (selections: SelectionSetNode, parent: GraphQLCompositeType, objects: number, page: number): number => {
+  const ofSelections = (
+    selections: SelectionSetNode,
+    parent: GraphQLCompositeType,
+    objects: number,
+    page: number,
+  ): number => {
     let cost = 0;
     for (const selection of selections.selections) {
       if (selection.kind === Kind.FIELD) {
         cost += ofField(selection, parent, objects, page);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const on = selection.typeCondition ? context.getSchema().getType(selection.typeCondition.name.value) : parent;
+        const on = selection.typeCondition
+          ? context.getSchema().getType(selection.typeCondition.name.value)
+          : parent;
         if (on && isCompositeType(on)) cost += ofSelections(selection.selectionSet, on, objects, page);
       } else {
         const name = selection.name.value;
@@ -70,7 +81,11 @@ export function operationCost(context: ValidationContext, selectionSet: Selectio
     const type = getNamedType(field.type);
     if (isLeafType(type) || !node.selectionSet || !isCompositeType(type)) return objects;
     // The edges of a connection are its page; any other list counts as unpaged.
-    const items = isList(field.type) ? (name === 'edges' && parent.name.endsWith('Connection') ? page : UNPAGED_LIST_ITEMS) : 1;
+    const items = isList(field.type)
+      ? name === 'edges' && parent.name.endsWith('Connection')
+        ? page
+        : UNPAGED_LIST_ITEMS
+      : 1;
     const resolved = objects * items;
     return resolved + ofSelections(node.selectionSet, type, resolved, pageOf(node, field));
   };
@@ -90,7 +105,11 @@ function pageOf(node: FieldNode, field: GraphQLField<unknown, unknown>): number 
     if (!argument) continue;
     const given = written(name);
     if (!given && (name === 'last' || written('last'))) continue;
-    const literal = given ? (given.kind === Kind.INT ? Number.parseInt(given.value, 10) : undefined) : argument.defaultValue;
+    const literal = given
+      ? given.kind === Kind.INT
+        ? Number.parseInt(given.value, 10)
+        : undefined
+      : argument.defaultValue;
     // A variable (or a field without a default) may ask for the field's largest page.
     page = Math.max(page, typeof literal === 'number' ? literal : largestPageOf(field));
   }
@@ -102,7 +121,11 @@ function isList(type: GraphQLType): boolean {
 }
 
 /** Refuses an operation whose answer may hold more than `maxCost` fields (`operationCost`). */
-export function costRule(options: { maxCost: number; exposeLimits: boolean; reject: (context: ValidationContext, error: GraphQLError) => void }) {
+export function costRule(options: {
+  maxCost: number;
+  exposeLimits: boolean;
+  reject: (context: ValidationContext, error: GraphQLError) => void;
+}) {
   return (context: ValidationContext): ASTVisitor => ({
     OperationDefinition(operation) {
       const root = context.getSchema().getRootType(operation.operation);

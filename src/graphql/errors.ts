@@ -4,7 +4,14 @@ import { AppError, type ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import { isTokenLimitError, OperationLimitError, operationLimits } from './limits';
 
-const CLIENT_CODES: readonly string[] = ['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT', 'SERVICE_UNAVAILABLE'] satisfies ErrorCode[];
+const CLIENT_CODES: readonly string[] = [
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'CONFLICT',
+  'SERVICE_UNAVAILABLE',
+] satisfies ErrorCode[];
 /** What Apollo decides about a request before any resolver runs, under Apollo's own codes. */
 const APOLLO_CODES: readonly string[] = [
   'GRAPHQL_PARSE_FAILED',
@@ -34,11 +41,18 @@ export function formatError(
   const { locations, path } = formatted;
   // In production the schema is not described, not even as a suggestion inside another error (a
   // variable's coercion, an enum value).
-  const message = options.hideSuggestions ? formatted.message.replace(/ ?Did you mean .*\?$/, '') : formatted.message;
-  if (original instanceof AppError) return { message: original.message, locations, path, extensions: { code: original.code } };
-  if (original instanceof OperationLimitError) return { message: original.message, locations, path, extensions: { ...original.extensions } };
+  const message = options.hideSuggestions
+    ? formatted.message.replace(/ ?Did you mean .*\?$/, '')
+    : formatted.message;
+  if (original instanceof AppError)
+    return { message: original.message, locations, path, extensions: { code: original.code } };
+  if (original instanceof OperationLimitError)
+    return { message: original.message, locations, path, extensions: { ...original.extensions } };
   if (isTokenLimitError(message)) {
-    const limit = new OperationLimitError('maxTokens', `The operation has more than ${operationLimits.maxTokens} tokens`);
+    const limit = new OperationLimitError(
+      'maxTokens',
+      `The operation has more than ${operationLimits.maxTokens} tokens`,
+    );
     return { message: limit.message, locations, extensions: { ...limit.extensions } };
   }
   const code = String(formatted.extensions?.code ?? '');

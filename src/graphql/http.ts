@@ -7,7 +7,6 @@ import type { GraphQLContext } from './context';
 import type { ContextFactory } from './contextFactory';
 import { OperationLimitError, operationLimits } from './limits';
 
-
 export interface GraphQLHttpResult {
   status: number;
   operationName: string | undefined;
@@ -32,7 +31,10 @@ export async function handleGraphQLHttp(
   if (req.method === 'POST') {
     const raw = await readBody(req);
     if (raw === undefined) {
-      const { message, extensions } = new OperationLimitError('maxBodyBytes', `The request body exceeds ${operationLimits.maxBodyBytes} bytes`);
+      const { message, extensions } = new OperationLimitError(
+        'maxBodyBytes',
+        `The request body exceeds ${operationLimits.maxBodyBytes} bytes`,
+      );
       return sendError(res, 413, message, extensions);
     }
     if ((headers.get('content-type') ?? '').includes('json')) {
@@ -60,7 +62,9 @@ export async function handleGraphQLHttp(
             return await contextFor(req.headers.authorization, requestId);
           } catch (error) {
             if (error instanceof AppError) {
-              throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
+              throw new GraphQLError(error.message, {
+                extensions: { code: error.code, http: { status: 401 } },
+              });
             }
             throw error;
           }
@@ -86,7 +90,12 @@ export async function handleGraphQLHttp(
   return { status, operationName };
 }
 
-function sendError(res: ServerResponse, status: number, message: string, extensions: Record<string, unknown>): GraphQLHttpResult {
+function sendError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  extensions: Record<string, unknown>,
+): GraphQLHttpResult {
   res.statusCode = status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.end(JSON.stringify({ errors: [{ message, extensions }] }));

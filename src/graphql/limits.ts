@@ -47,7 +47,11 @@ export function isTokenLimitError(message: string): boolean {
 export function limitRules(exposeLimits: boolean): ValidationRule[] {
   // Report through the validation context like GraphQL's own rules (the default throws, which
   // servers treat as an unexpected failure), as an OperationLimitError naming the limit.
-  const report = (limit: OperationLimit) => ({ exposeLimits, propagateOnRejection: false, onReject: [reportTo(limit)] });
+  const report = (limit: OperationLimit) => ({
+    exposeLimits,
+    propagateOnRejection: false,
+    onReject: [reportTo(limit)],
+  });
   return [
     maxDepthRule({ n: operationLimits.maxDepth, ignoreIntrospection: true, ...report('maxDepth') }),
     maxAliasesRule({ n: operationLimits.maxAliases, ...report('maxAliases') }),

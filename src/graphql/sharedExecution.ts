@@ -1,4 +1,12 @@
-import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLFormattedError } from 'graphql';
+import {
+  createSourceEventStream,
+  execute,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLError,
+  type GraphQLFormattedError,
+} from 'graphql';
 import { inOrder } from '../events/inOrder';
 import { LiveFeed } from '../records/live';
 import { RequestScope, type AuditEntry } from '../records/scope';
@@ -62,9 +70,15 @@ export function subscribeShared(options: {
   return async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source;
-    if (!(source instanceof LiveFeed)) throw new TypeError('A subscription field must return a LiveFeed (src/records/live.ts)');
+    if (!(source instanceof LiveFeed))
+      throw new TypeError('A subscription field must return a LiveFeed (src/records/live.ts)');
     const context = args.contextValue as GraphQLContext;
-    const group = [context.clinician.role, args.operationName ?? '', JSON.stringify(args.variableValues ?? {}), queryText.get(args.document) ?? ''].join('\n');
+    const group = [
+      context.clinician.role,
+      args.operationName ?? '',
+      JSON.stringify(args.variableValues ?? {}),
+      queryText.get(args.document) ?? '',
+    ].join('\n');
     const recipient: Recipient = { args, context, feed: source, channel: channelOf(context) };
     source.start((item, audit) => gather(item, group, { recipient, audit }));
     // Yields nothing: every result is sent on the channel, and graphql-ws hears only of the end.
@@ -104,7 +118,11 @@ interface Delivery {
  */
 const AUDIT_SLICE = 250;
 
-async function serve(item: object, deliveries: Delivery[], format: (error: GraphQLError) => GraphQLFormattedError): Promise<void> {
+async function serve(
+  item: object,
+  deliveries: Delivery[],
+  format: (error: GraphQLError) => GraphQLFormattedError,
+): Promise<void> {
   const { args, context } = deliveries[0].recipient;
   let shared: SharedResult;
   try {
@@ -117,8 +135,17 @@ async function serve(item: object, deliveries: Delivery[], format: (error: Graph
   for (let from = 0; from < deliveries.length; from += AUDIT_SLICE) {
     // A subscription that ended meanwhile receives nothing, so is not audited as having received it.
     const slice = deliveries.slice(from, from + AUDIT_SLICE).filter(({ recipient }) => recipient.feed.open);
-    const reads = slice.map(({ recipient, audit }) => ({ scope: recipient.context.records.scope, entries: [...audit, ...shared.audit] }));
-    slices.push({ deliveries: slice, stored: RequestScope.storeReads(reads).then(() => undefined, (error: unknown) => ({ error })) });
+    const reads = slice.map(({ recipient, audit }) => ({
+      scope: recipient.context.records.scope,
+      entries: [...audit, ...shared.audit],
+    }));
+    slices.push({
+      deliveries: slice,
+      stored: RequestScope.storeReads(reads).then(
+        () => undefined,
+        (error: unknown) => ({ error }),
+      ),
+    });
   }
   for (const { deliveries, stored } of slices) {
     // Audited before the data leaves, as over HTTP; a recipient whose audit failed gets an error instead.
@@ -137,9 +164,16 @@ interface SharedResult {
   audit: AuditEntry[];
 }
 
-async function executeAudited(args: ExecutionArgs, item: unknown, context: GraphQLContext, format: (error: GraphQLError) => GraphQLFormattedError): Promise<SharedResult> {
+async function executeAudited(
+  args: ExecutionArgs,
+  item: unknown,
+  context: GraphQLContext,
+  format: (error: GraphQLError) => GraphQLFormattedError,
+): Promise<SharedResult> {
   try {
-    const { value, entries } = await context.records.scope.collectAudit(async () => execute({ ...args, rootValue: item }) as ExecutionResult);
+    const { value, entries } = await context.records.scope.collectAudit(
+      async () => execute({ ...args, rootValue: item }) as ExecutionResult,
+    );
     const result = value.errors ? { ...value, errors: value.errors.map(format) } : value;
     return { payload: JSON.stringify(result), audit: entries };
   } finally {

@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { execute, getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import {
+  execute,
+  getOperationAST,
+  GraphQLError,
+  NoSchemaIntrospectionCustomRule,
+  parse,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+} from 'graphql';
 import { CloseCode, MessageType } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
@@ -46,9 +55,11 @@ export function serveGraphQLWs(
     logger: Logger;
   },
 ) {
-  const { schema, tokens, contextFor, subscriptionContextFor, admission, production, limits, logger } = options;
+  const { schema, tokens, contextFor, subscriptionContextFor, admission, production, limits, logger } =
+    options;
   const rules = production ? [...allRules(false), NoSchemaIntrospectionCustomRule] : allRules(true);
-  const format = (error: GraphQLError) => formatError(error.toJSON(), error, { logger, hideSuggestions: production });
+  const format = (error: GraphQLError) =>
+    formatError(error.toJSON(), error, { logger, hideSuggestions: production });
   // The text each parsed operation came from: alike subscriptions share one execution per event.
   const queryText = new WeakMap<DocumentNode, string>();
   // Each subscription's socket and operation id, by its context: results are sent there directly.
@@ -60,10 +71,13 @@ export function serveGraphQLWs(
       connectionInitWaitTimeout: 10_000,
       subscribe: subscribeShared({ queryText, channelOf: (context) => channels.get(context)!, format }),
       execute: (args) =>
-        admission.run(async () => execute(args)).catch((error: unknown) => {
-          if (error instanceof AppError && error.code === 'SERVICE_UNAVAILABLE') return { errors: [new GraphQLError(error.message, { originalError: error })] };
-          throw error;
-        }),
+        admission
+          .run(async () => execute(args))
+          .catch((error: unknown) => {
+            if (error instanceof AppError && error.code === 'SERVICE_UNAVAILABLE')
+              return { errors: [new GraphQLError(error.message, { originalError: error })] };
+            throw error;
+          }),
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         const inbound = ctx.extra.request.headers['x-request-id'];
@@ -73,7 +87,10 @@ export function serveGraphQLWs(
           identity = await tokens.verify(bearerToken(authorization));
         } catch (error) {
           if (!(error instanceof AppError)) throw error;
-          logger.info({ connectionId: ctx.extra.connectionId, code: CloseCode.Unauthorized }, 'graphql-ws connection refused');
+          logger.info(
+            { connectionId: ctx.extra.connectionId, code: CloseCode.Unauthorized },
+            'graphql-ws connection refused',
+          );
           ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthenticated: ' + error.message);
           return false;
         }
@@ -81,7 +98,10 @@ export function serveGraphQLWs(
         ctx.extra.expiresAt = identity.expiresAt * 1000;
         ctx.extra.clinicianSub = identity.sub;
         closeAtExpiry(ctx.extra.socket, new Date(ctx.extra.expiresAt), CloseCode.Unauthorized);
-        logger.info({ connectionId: ctx.extra.connectionId, clinicianSub: identity.sub }, 'graphql-ws connected');
+        logger.info(
+          { connectionId: ctx.extra.connectionId, clinicianSub: identity.sub },
+          'graphql-ws connected',
+        );
         return true;
       },
       onSubscribe: async (ctx, id, payload) => {
@@ -94,13 +114,20 @@ export function serveGraphQLWs(
         queryText.set(document, payload.query);
         const errors = validate(schema, document, rules);
         // Formatted by onError, like every error sent; an OperationLimitError keeps its own code.
-        if (errors.length > 0) return errors.map((e) => (e instanceof OperationLimitError ? e : requestError(e, 'GRAPHQL_VALIDATION_FAILED')));
+        if (errors.length > 0)
+          return errors.map((e) =>
+            e instanceof OperationLimitError ? e : requestError(e, 'GRAPHQL_VALIDATION_FAILED'),
+          );
         let contextValue: GraphQLContext;
         try {
           const subscription = getOperationAST(document, payload.operationName)?.operation === 'subscription';
-          contextValue = await (subscription ? subscriptionContextFor : contextFor)(ctx.extra.authorization, randomUUID());
+          contextValue = await (subscription ? subscriptionContextFor : contextFor)(
+            ctx.extra.authorization,
+            randomUUID(),
+          );
         } catch (error) {
-          if (error instanceof AppError) return [new GraphQLError(error.message, { extensions: { code: error.code } })];
+          if (error instanceof AppError)
+            return [new GraphQLError(error.message, { extensions: { code: error.code } })];
           throw error;
         }
         const { socket, expiresAt } = ctx.extra;
@@ -128,7 +155,11 @@ export function serveGraphQLWs(
         return { ...result, errors: result.errors.map((error) => format(error)) };
       },
       onError: (_ctx, _id, _payload, errors) => errors.map(format),
-      onClose: (ctx, code) => logger.info({ connectionId: ctx.extra.connectionId, clinicianSub: ctx.extra.clinicianSub, code }, 'graphql-ws closed'),
+      onClose: (ctx, code) =>
+        logger.info(
+          { connectionId: ctx.extra.connectionId, clinicianSub: ctx.extra.clinicianSub, code },
+          'graphql-ws closed',
+        ),
     },
     wss,
     // graphql-ws's own keep-alive (a ping every 12 s) is off: every socket has one heartbeat, the
@@ -138,9 +169,15 @@ export function serveGraphQLWs(
 }
 
 /** A rejection of the operation itself, under the code Apollo gives it over HTTP. */
-function requestError(error: unknown, code: 'GRAPHQL_PARSE_FAILED' | 'GRAPHQL_VALIDATION_FAILED'): GraphQLError {
+function requestError(
+  error: unknown,
+  code: 'GRAPHQL_PARSE_FAILED' | 'GRAPHQL_VALIDATION_FAILED',
+): GraphQLError {
   const message = error instanceof Error ? error.message : String(error);
-  return new GraphQLError(message, { nodes: error instanceof GraphQLError ? error.nodes : undefined, extensions: { code } });
+  return new GraphQLError(message, {
+    nodes: error instanceof GraphQLError ? error.nodes : undefined,
+    extensions: { code },
+  });
 }
 
 /** A subscription's results as graphql-ws `next` messages, under its operation id. */

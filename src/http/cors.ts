@@ -6,7 +6,8 @@ const ALLOWED_METHODS = 'GET, POST';
  * `apollo-require-preflight` and `x-apollo-operation-name` are the headers Apollo's CSRF check
  * accepts on a GET (or a POST that is not JSON); `x-request-id` ties a client's logs to the server's.
  */
-const ALLOWED_HEADERS = 'authorization, content-type, apollo-require-preflight, x-apollo-operation-name, x-request-id';
+const ALLOWED_HEADERS =
+  'authorization, content-type, apollo-require-preflight, x-apollo-operation-name, x-request-id';
 /** How long a browser may reuse a preflight's answer. */
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 

@@ -14,10 +14,18 @@ import { SAME_ORIGIN_PAGE_POLICY } from './contentSecurity';
  */
 const ASSETS: Record<string, { pkg: string; file: string; type: string }> = {
   'react.js': { pkg: 'react', file: 'umd/react.production.min.js', type: 'text/javascript; charset=utf-8' },
-  'react-dom.js': { pkg: 'react-dom', file: 'umd/react-dom.production.min.js', type: 'text/javascript; charset=utf-8' },
+  'react-dom.js': {
+    pkg: 'react-dom',
+    file: 'umd/react-dom.production.min.js',
+    type: 'text/javascript; charset=utf-8',
+  },
   'graphiql.js': { pkg: 'graphiql', file: 'graphiql.min.js', type: 'text/javascript; charset=utf-8' },
   'graphiql.css': { pkg: 'graphiql', file: 'graphiql.min.css', type: 'text/css; charset=utf-8' },
-  'graphql-ws.js': { pkg: 'graphql-ws', file: 'umd/graphql-ws.min.js', type: 'text/javascript; charset=utf-8' },
+  'graphql-ws.js': {
+    pkg: 'graphql-ws',
+    file: 'umd/graphql-ws.min.js',
+    type: 'text/javascript; charset=utf-8',
+  },
 };
 
 const PAGE = `<!doctype html>
@@ -95,7 +103,10 @@ export async function loadGraphiQL(): Promise<GraphiQLHandler | undefined> {
   const resolve = createRequire(__filename).resolve;
   try {
     for (const [name, { pkg, file, type }] of Object.entries(ASSETS)) {
-      files.set(`/graphql/ide/${name}`, { body: await readFile(path.join(packageDir(resolve(pkg), pkg), file)), type });
+      files.set(`/graphql/ide/${name}`, {
+        body: await readFile(path.join(packageDir(resolve(pkg), pkg), file)),
+        type,
+      });
     }
   } catch {
     return undefined;

@@ -7,7 +7,12 @@ import type { Logger } from '../logger';
  * before. A peer that has stopped reading never sees the ping either, so this also bounds what it
  * can pile up to what is sent to it in two heartbeats. Returns the function that stops it.
  */
-export function keepAlive(wss: WebSocketServer, limits: SocketLimits, logger: Logger, endpoint: string): () => void {
+export function keepAlive(
+  wss: WebSocketServer,
+  limits: SocketLimits,
+  logger: Logger,
+  endpoint: string,
+): () => void {
   const unanswered = new WeakSet<WebSocket>();
   wss.on('connection', (ws: WebSocket) => {
     ws.on('pong', () => unanswered.delete(ws));
@@ -31,12 +36,21 @@ export function keepAlive(wss: WebSocketServer, limits: SocketLimits, logger: Lo
  * Sends `data` on `ws` if it is open, then cuts the socket if more than `maxBufferedBytes` wait to
  * be sent: the peer is not reading, and holding more for it is memory the other peers need.
  */
-export function sendWithin(ws: WebSocket, data: string | Uint8Array, limits: SocketLimits, logger: Logger, endpoint: string): void {
+export function sendWithin(
+  ws: WebSocket,
+  data: string | Uint8Array,
+  limits: SocketLimits,
+  logger: Logger,
+  endpoint: string,
+): void {
   // Once cut (or closing), nothing more is sent; the socket's other subscriptions end with it.
   if (ws.readyState !== ws.OPEN) return;
   ws.send(data);
   if (ws.bufferedAmount > limits.maxBufferedBytes) {
-    logger.warn({ endpoint, bufferedBytes: ws.bufferedAmount }, 'WebSocket peer is not reading; connection cut');
+    logger.warn(
+      { endpoint, bufferedBytes: ws.bufferedAmount },
+      'WebSocket peer is not reading; connection cut',
+    );
     ws.terminate();
   }
 }

@@ -32,7 +32,9 @@ export async function loadWebApp(dir: string): Promise<WebAppHandler> {
   const files = new Map<string, StaticFile>();
   let entries: string[];
   try {
-    entries = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+    entries = (await readdir(dir, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => path.join(e.parentPath, e.name));
   } catch {
     entries = [];
   }
@@ -44,7 +46,9 @@ export async function loadWebApp(dir: string): Promise<WebAppHandler> {
   }
   const page = files.get('/index.html');
   if (!page) {
-    throw new Error(`WEB_APP is on but the care board is not built (no ${path.join(dir, 'index.html')}): run npm run build, or set WEB_APP=false`);
+    throw new Error(
+      `WEB_APP is on but the care board is not built (no ${path.join(dir, 'index.html')}): run npm run build, or set WEB_APP=false`,
+    );
   }
   files.delete('/index.html');
   files.set('/', { ...page, immutable: false });

@@ -32,8 +32,16 @@ export class AlertRecords {
   ) {}
 
   /** Across all the caller's patients (or one), newest first. */
-  async list(args: { patientId?: string | null; unacknowledgedOnly: boolean; first: number; after?: string | null }): Promise<ConnectionShape<ScoreAlert>> {
-    const page = pageRequest({ first: args.first, after: args.after ?? null }, { defaultFirst: args.first, firstGiven: true });
+  async list(args: {
+    patientId?: string | null;
+    unacknowledgedOnly: boolean;
+    first: number;
+    after?: string | null;
+  }): Promise<ConnectionShape<ScoreAlert>> {
+    const page = pageRequest(
+      { first: args.first, after: args.after ?? null },
+      { defaultFirst: args.first, firstGiven: true },
+    );
     const where: FilterQuery<ScoreAlert>[] = [];
     if (args.patientId) {
       const id = parseId(args.patientId, 'patientId');
@@ -45,8 +53,17 @@ export class AlertRecords {
     if (args.unacknowledgedOnly) where.push({ acknowledgedAt: null });
     const filter = [...where];
     if (page.after !== undefined) where.push({ id: { $lt: parseId(page.after, 'after') } });
-    const rows = await this.scope.em.find(ScoreAlert, { $and: where }, { orderBy: { id: 'desc' }, limit: page.size + 1 });
-    const connection = toConnection(rows, page, (a) => a.id, () => this.scope.em.count(ScoreAlert, { $and: filter }));
+    const rows = await this.scope.em.find(
+      ScoreAlert,
+      { $and: where },
+      { orderBy: { id: 'desc' }, limit: page.size + 1 },
+    );
+    const connection = toConnection(
+      rows,
+      page,
+      (a) => a.id,
+      () => this.scope.em.count(ScoreAlert, { $and: filter }),
+    );
     this.auditRead(connection.edges.map((e) => e.node));
     return connection;
   }
@@ -75,7 +92,12 @@ export class AlertRecords {
       if (!alert.acknowledgedAt) {
         alert.acknowledgedAt = new Date();
         alert.acknowledgedBy = em.getReference(Clinician, this.scope.clinician.id, { wrapped: true });
-        this.scope.audit({ action: 'alert.acknowledge', patientId: alert.patient.id, entity: 'ScoreAlert', entityId: alert.id });
+        this.scope.audit({
+          action: 'alert.acknowledge',
+          patientId: alert.patient.id,
+          entity: 'ScoreAlert',
+          entityId: alert.id,
+        });
       } else {
         // The caller still gets the alert and its message back.
         this.auditRead([alert]);
@@ -106,4 +128,9 @@ export class AlertRecords {
   }
 }
 
-const alertRead = (alert: ScoreAlert): AuditEntry => ({ action: READ_ACTION.ScoreAlert, patientId: alert.patient.id, entity: 'ScoreAlert', entityId: alert.id });
+const alertRead = (alert: ScoreAlert): AuditEntry => ({
+  action: READ_ACTION.ScoreAlert,
+  patientId: alert.patient.id,
+  entity: 'ScoreAlert',
+  entityId: alert.id,
+});

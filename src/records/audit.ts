@@ -15,7 +15,10 @@ export class AuditRecords {
   ) {}
 
   /** Newest first: `first`/`after` page back in time, `last`/`before` forward towards the newest. */
-  async list(args: { patientId?: string | null } & PageArguments, paging: { defaultFirst: number; firstGiven: boolean }): Promise<ConnectionShape<AuditEvent>> {
+  async list(
+    args: { patientId?: string | null } & PageArguments,
+    paging: { defaultFirst: number; firstGiven: boolean },
+  ): Promise<ConnectionShape<AuditEvent>> {
     this.access.requireRole('readAuditLog');
     const page = pageRequest(args, { ...paging, max: MAX_AUDIT_PAGE_SIZE });
     const where: FilterQuery<AuditEvent>[] = [];
@@ -23,9 +26,18 @@ export class AuditRecords {
     const filter = [...where];
     if (page.after !== undefined) where.push({ id: { $lt: eventId(page.after, 'after') } });
     if (page.before !== undefined) where.push({ id: { $gt: eventId(page.before, 'before') } });
-    const rows = await this.scope.em.find(AuditEvent, { $and: where }, { orderBy: { id: page.fromEnd ? 'asc' : 'desc' }, limit: page.size + 1 });
+    const rows = await this.scope.em.find(
+      AuditEvent,
+      { $and: where },
+      { orderBy: { id: page.fromEnd ? 'asc' : 'desc' }, limit: page.size + 1 },
+    );
     // The log only grows: a count of all of it reads the whole index (README).
-    return toConnection(rows, page, (event) => event.id, () => this.scope.em.count(AuditEvent, { $and: filter }));
+    return toConnection(
+      rows,
+      page,
+      (event) => event.id,
+      () => this.scope.em.count(AuditEvent, { $and: filter }),
+    );
   }
 }
 

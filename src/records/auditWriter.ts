@@ -34,10 +34,18 @@ export function createAuditWriter(fork: () => EntityManager): AuditWriter {
   const drain = async () => {
     while (queue.length > 0) {
       let take = 1;
-      for (let rows = queue[0].rows.length; take < queue.length && rows + queue[take].rows.length <= ROWS_PER_INSERT; take++) rows += queue[take].rows.length;
+      for (
+        let rows = queue[0].rows.length;
+        take < queue.length && rows + queue[take].rows.length <= ROWS_PER_INSERT;
+        take++
+      )
+        rows += queue[take].rows.length;
       const batch = queue.splice(0, take);
       try {
-        await insertAuditRows(fork(), batch.flatMap((entry) => entry.rows));
+        await insertAuditRows(
+          fork(),
+          batch.flatMap((entry) => entry.rows),
+        );
         for (const entry of batch) entry.resolve();
       } catch (error) {
         for (const entry of batch) entry.reject(error);

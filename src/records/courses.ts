@@ -15,7 +15,16 @@ const patientOf = (course: TreatmentCourse) => course.patient.id;
 /** A patient's courses of treatment, from referral to discharge. */
 export class CourseRecords {
   private readonly all = new PerPatient(
-    (ids: string[]) => readTogether(this.scope, TreatmentCourse, this.scope.em.createQueryBuilder(TreatmentCourse).select('*').where({ patient: { $in: ids } }).orderBy([{ patient: 'asc' }, { number: 'asc' }])),
+    (ids: string[]) =>
+      readTogether(
+        this.scope,
+        TreatmentCourse,
+        this.scope.em
+          .createQueryBuilder(TreatmentCourse)
+          .select('*')
+          .where({ patient: { $in: ids } })
+          .orderBy([{ patient: 'asc' }, { number: 'asc' }]),
+      ),
     patientOf,
   );
   constructor(private readonly scope: RequestScope) {}
@@ -33,15 +42,22 @@ export class CourseRecords {
    * The current course, with more columns computed in the same statement from the course row
    * \`c\` (\`columns\`: name to SQL expression, its \`?\` bound from \`params\` in order).
    */
-  async currentWith<C extends string>(em: EntityManager, patientId: string, columns: Record<C, string>, params: unknown[]): Promise<{ course: TreatmentCourse; extra: Record<C, unknown> }> {
+  async currentWith<C extends string>(
+    em: EntityManager,
+    patientId: string,
+    columns: Record<C, string>,
+    params: unknown[],
+  ): Promise<{ course: TreatmentCourse; extra: Record<C, unknown> }> {
     const names = Object.keys(columns) as C[];
     const select = ['c.*', ...names.map((name) => `(${columns[name]}) as "${name}"`)].join(', ');
-    const [row] = await em.getConnection().execute<Record<string, unknown>[]>(
-      `select ${select} from treatment_course c where c.patient_id = ? order by c.number desc limit 1`,
-      [...params, patientId],
-      'all',
-      em.getTransactionContext(),
-    );
+    const [row] = await em
+      .getConnection()
+      .execute<Record<string, unknown>[]>(
+        `select ${select} from treatment_course c where c.patient_id = ? order by c.number desc limit 1`,
+        [...params, patientId],
+        'all',
+        em.getTransactionContext(),
+      );
     if (!row) throw new Error(`Patient ${patientId} has no course of treatment`);
     const extra = {} as Record<C, unknown>;
     for (const name of names) {
@@ -60,8 +76,17 @@ export class CourseRecords {
   /** A referral after a discharge opens the next course. */
   async openNext(em: EntityManager, patient: Patient): Promise<TreatmentCourse> {
     const last = await this.current(em, patient.id);
-    const course = em.create(TreatmentCourse, { patient, number: last.number + 1, openedBy: this.scope.clinician.id });
-    this.scope.audit({ action: 'course.open', patientId: patient.id, entity: 'TreatmentCourse', entityId: course.id });
+    const course = em.create(TreatmentCourse, {
+      patient,
+      number: last.number + 1,
+      openedBy: this.scope.clinician.id,
+    });
+    this.scope.audit({
+      action: 'course.open',
+      patientId: patient.id,
+      entity: 'TreatmentCourse',
+      entityId: course.id,
+    });
     return course;
   }
 
@@ -71,7 +96,12 @@ export class CourseRecords {
     course.closedAt = new Date();
     course.closedBy = em.getReference(Clinician, this.scope.clinician.id, { wrapped: true });
     course.dischargeReason = reason;
-    this.scope.audit({ action: 'course.close', patientId: patient.id, entity: 'TreatmentCourse', entityId: course.id });
+    this.scope.audit({
+      action: 'course.close',
+      patientId: patient.id,
+      entity: 'TreatmentCourse',
+      entityId: course.id,
+    });
     return course;
   }
 
@@ -106,6 +136,13 @@ export class CourseRecords {
   }
 
   private auditRead(courses: TreatmentCourse[]) {
-    this.scope.audit(...courses.map((c) => ({ action: READ_ACTION.TreatmentCourse, patientId: c.patient.id, entity: 'TreatmentCourse', entityId: c.id })));
+    this.scope.audit(
+      ...courses.map((c) => ({
+        action: READ_ACTION.TreatmentCourse,
+        patientId: c.patient.id,
+        entity: 'TreatmentCourse',
+        entityId: c.id,
+      })),
+    );
   }
 }

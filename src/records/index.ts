@@ -44,7 +44,12 @@ export interface RecordServices {
   dosing: DosingSettings;
 }
 
-export function recordsFor(em: EntityManager, clinician: Clinician, requestId: string, { live, auditWriter, rooms, dosing }: RecordServices): Records {
+export function recordsFor(
+  em: EntityManager,
+  clinician: Clinician,
+  requestId: string,
+  { live, auditWriter, rooms, dosing }: RecordServices,
+): Records {
   const scope = new RequestScope(em, clinician, requestId, auditWriter);
   const access = new CareTeamAccess(clinician);
   const courses = new CourseRecords(scope);

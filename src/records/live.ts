@@ -44,7 +44,11 @@ interface FeedSubscription {
   fail(error: unknown): void;
 }
 
-export function liveFeeds(hub: EventHub, careTeams: CareTeamDirectory, patientsOf: (clinicianId: string) => Promise<string[]>): LiveFeeds {
+export function liveFeeds(
+  hub: EventHub,
+  careTeams: CareTeamDirectory,
+  patientsOf: (clinicianId: string) => Promise<string[]>,
+): LiveFeeds {
   /** One-patient subscriptions by event type and patient id; all-patients ones by type and clinician id. */
   const byPatient = new Map<string, Set<FeedSubscription>>();
   const byClinician = new Map<string, Set<FeedSubscription>>();
@@ -62,9 +66,11 @@ export function liveFeeds(hub: EventHub, careTeams: CareTeamDirectory, patientsO
     if (event.type === 'careTeamJoined') subscribed.joined(event.clinicianId, event.patientId);
     if (event.type === 'careTeamLeft') subscribed.left(event.clinicianId, event.patientId);
     const candidates: FeedSubscription[] = [];
-    for (const feed of byPatient.get(key(event.type, event.patientId)) ?? []) if (feed.matches(event)) candidates.push(feed);
+    for (const feed of byPatient.get(key(event.type, event.patientId)) ?? [])
+      if (feed.matches(event)) candidates.push(feed);
     for (const clinicianId of subscribed.on(event.patientId)) {
-      for (const feed of byClinician.get(key(event.type, clinicianId)) ?? []) if (feed.matches(event)) candidates.push(feed);
+      for (const feed of byClinician.get(key(event.type, clinicianId)) ?? [])
+        if (feed.matches(event)) candidates.push(feed);
     }
     if (candidates.length === 0) return;
     const prepared = Promise.all([careTeams.members(event.patientId), candidates[0].load(event)]);
@@ -93,7 +99,9 @@ export function liveFeeds(hub: EventHub, careTeams: CareTeamDirectory, patientsO
   });
 
   const indexOf = (feed: FeedSubscription) =>
-    feed.patientId === undefined ? { index: byClinician, k: key(feed.type, feed.clinicianId) } : { index: byPatient, k: key(feed.type, feed.patientId) };
+    feed.patientId === undefined
+      ? { index: byClinician, k: key(feed.type, feed.clinicianId) }
+      : { index: byPatient, k: key(feed.type, feed.patientId) };
 
   return {
     get count() {
@@ -129,7 +137,15 @@ export function liveFeeds(hub: EventHub, careTeams: CareTeamDirectory, patientsO
  * heard meanwhile are applied on top of what was read.
  */
 class SubscribedClinicians {
-  private readonly clinicians = new Map<string, { subscriptions: number; patients?: Set<string>; heard: [joined: boolean, patientId: string][]; reading?: Promise<string[]> }>();
+  private readonly clinicians = new Map<
+    string,
+    {
+      subscriptions: number;
+      patients?: Set<string>;
+      heard: [joined: boolean, patientId: string][];
+      reading?: Promise<string[]>;
+    }
+  >();
   private readonly byPatient = new Map<string, Set<string>>();
   /** Clinicians whose patients are being read: every event is for them meanwhile. */
   private readonly reading = new Set<string>();
@@ -216,7 +232,8 @@ class SubscribedClinicians {
   }
 
   private forget(clinicianId: string): void {
-    for (const patientId of this.clinicians.get(clinicianId)?.patients ?? []) this.unlink(clinicianId, patientId);
+    for (const patientId of this.clinicians.get(clinicianId)?.patients ?? [])
+      this.unlink(clinicianId, patientId);
   }
 
   private unlink(clinicianId: string, patientId: string): void {
@@ -289,7 +306,11 @@ export class LiveFeed<T extends object> implements AsyncIterableIterator<never>,
   }
 
   matches(event: CareEvent): boolean {
-    return event.type === this.type && (this.patientId === undefined || event.patientId === this.patientId) && (this.options.matches?.(event) ?? true);
+    return (
+      event.type === this.type &&
+      (this.patientId === undefined || event.patientId === this.patientId) &&
+      (this.options.matches?.(event) ?? true)
+    );
   }
 
   load(event: CareEvent): Promise<T | null> {

@@ -8,7 +8,13 @@ import { Instrument, responsesRefusal, scoreMeasure } from '../domain/instrument
 import { Measure, ScoreAlert, type Patient } from '../entities';
 import { badInput } from '../errors';
 import { isId, parseId } from '../ids';
-import { pageRequest, toConnection, type ConnectionShape, type PageArguments, type PageRequest } from '../schema/connection';
+import {
+  pageRequest,
+  toConnection,
+  type ConnectionShape,
+  type PageArguments,
+  type PageRequest,
+} from '../schema/connection';
 import { LiveFeed, type LiveSources } from './live';
 import { mapRow, PerPatient, readTogether } from './perPatient';
 import type { CourseRecords } from './courses';
@@ -34,18 +40,25 @@ export class MeasureRecords {
   private readonly baselines = new DataLoader<string, { id: string; total: number } | undefined>(
     async (keys) => {
       const pairs = keys.map((key) => key.split('|'));
-      const rows = await this.scope.em.getConnection().execute<{ course_id: string; instrument: string; id: string; total_score: number }[]>(
-        `select distinct on (course_id, instrument) course_id, instrument, id, total_score from measure
+      const rows = await this.scope.em
+        .getConnection()
+        .execute<{ course_id: string; instrument: string; id: string; total_score: number }[]>(
+          `select distinct on (course_id, instrument) course_id, instrument, id, total_score from measure
          where (course_id, instrument) in (${pairs.map(() => '(?, ?)').join(', ')})
          order by course_id, instrument, administered_at asc, id asc`,
-        pairs.flat(),
+          pairs.flat(),
+        );
+      const first = new Map(
+        rows.map((r) => [`${r.course_id}|${r.instrument}`, { id: r.id, total: r.total_score }]),
       );
-      const first = new Map(rows.map((r) => [`${r.course_id}|${r.instrument}`, { id: r.id, total: r.total_score }]));
       return keys.map((key) => first.get(key));
     },
     { cache: false },
   );
-  private readonly pages = new PerPatient((ids: string[], args: PageArgs) => this.readPages(ids, args), patientOf);
+  private readonly pages = new PerPatient(
+    (ids: string[], args: PageArgs) => this.readPages(ids, args),
+    patientOf,
+  );
   private readonly newest = new PerPatient(
     (ids: string[]) =>
       readTogether(
@@ -83,9 +96,17 @@ export class MeasureRecords {
 
     return this.scope.write(async (em) => {
       const patient = await this.access.requirePatient(em, patientId, { lock: true });
-      const refusal = happenedAtRefusal('administeredAt', administeredAt, { now: new Date(), bornOn: patient.dateOfBirth });
+      const refusal = happenedAtRefusal('administeredAt', administeredAt, {
+        now: new Date(),
+        bornOn: patient.dateOfBirth,
+      });
       if (refusal) throw badInput(refusal);
-      const { course, history } = await this.courseAndHistory(em, patientId, input.instrument, administeredAt);
+      const { course, history } = await this.courseAndHistory(
+        em,
+        patientId,
+        input.instrument,
+        administeredAt,
+      );
       const measure = em.create(Measure, {
         patient,
         course,
@@ -96,13 +117,26 @@ export class MeasureRecords {
         administeredAt,
         recordedBy: me.id,
       });
-      const decisions = decideAlerts({ instrument: input.instrument, responses: input.responses, total, severity, ...history });
-      const alerts = decisions.map((d) => em.create(ScoreAlert, { patient, course, measure, instrument: input.instrument, ...d }));
+      const decisions = decideAlerts({
+        instrument: input.instrument,
+        responses: input.responses,
+        total,
+        severity,
+        ...history,
+      });
+      const alerts = decisions.map((d) =>
+        em.create(ScoreAlert, { patient, course, measure, instrument: input.instrument, ...d }),
+      );
       // Announced by the database as they are inserted (measureRecorded, scoreAlert), at commit.
       await em.flush();
       this.scope.audit(
         { action: 'measure.create', patientId, entity: 'Measure', entityId: measure.id },
-        ...alerts.map((a) => ({ action: 'alert.create' as const, patientId, entity: 'ScoreAlert', entityId: a.id })),
+        ...alerts.map((a) => ({
+          action: 'alert.create' as const,
+          patientId,
+          entity: 'ScoreAlert',
+          entityId: a.id,
+        })),
       );
       return measure;
     });
@@ -112,11 +146,22 @@ export class MeasureRecords {
    * Newest first, optionally one instrument: `first`/`after` page back in time, `last`/`before` towards
    * the newest; the patients of a page in one statement.
    */
-  async list(patient: Patient, args: { instrument?: Instrument | null } & PageArguments, paging: { defaultFirst: number; firstGiven: boolean }): Promise<ConnectionShape<Measure>> {
+  async list(
+    patient: Patient,
+    args: { instrument?: Instrument | null } & PageArguments,
+    paging: { defaultFirst: number; firstGiven: boolean },
+  ): Promise<ConnectionShape<Measure>> {
     const page = pageRequest(args, paging);
     const rows = await this.pages.of(patient.id, { instrument: args.instrument ?? null, page });
-    const connection = toConnection(rows, page, (m) => `${m.administeredAt.toISOString()}|${m.id}`, () =>
-      this.scope.em.count(Measure, args.instrument ? { patient: patient.id, instrument: args.instrument } : { patient: patient.id }),
+    const connection = toConnection(
+      rows,
+      page,
+      (m) => `${m.administeredAt.toISOString()}|${m.id}`,
+      () =>
+        this.scope.em.count(
+          Measure,
+          args.instrument ? { patient: patient.id, instrument: args.instrument } : { patient: patient.id },
+        ),
     );
     this.auditRead(connection.edges.map((e) => e.node));
     return connection;
@@ -142,7 +187,10 @@ export class MeasureRecords {
    */
   async changeFromBaseline(measure: Measure): Promise<number> {
     const baseline = await this.baselines.load(`${measure.course.id}|${measure.instrument}`);
-    return changeFromBaseline(measure.totalScore, baseline && baseline.id !== measure.id ? baseline.total : undefined);
+    return changeFromBaseline(
+      measure.totalScore,
+      baseline && baseline.id !== measure.id ? baseline.total : undefined,
+    );
   }
 
   /** `measureRecorded(patientId)`: measures as they are stored, while the caller stays on the team. */
@@ -169,12 +217,16 @@ export class MeasureRecords {
       conditions.push('instrument = ?');
       params.push(instrument);
     }
-    for (const [argument, comparison] of [['after', '<'], ['before', '>']] as const) {
+    for (const [argument, comparison] of [
+      ['after', '<'],
+      ['before', '>'],
+    ] as const) {
       const key = page[argument];
       if (key === undefined) continue;
       const [at, id] = key.split('|');
       const time = new Date(at);
-      if (Number.isNaN(time.getTime()) || !id || !isId(id)) throw badInput(`${argument} is not a valid cursor`);
+      if (Number.isNaN(time.getTime()) || !id || !isId(id))
+        throw badInput(`${argument} is not a valid cursor`);
       conditions.push(`(administered_at, id) ${comparison} (?, ?)`);
       params.push(time, id.toLowerCase());
     }
@@ -197,7 +249,12 @@ export class MeasureRecords {
    * The current course with the measure's previous, baseline and once-only alerts, all within that
    * course (which starts afresh), in one statement.
    */
-  private async courseAndHistory(em: EntityManager, patientId: string, instrument: Instrument, administeredAt: Date) {
+  private async courseAndHistory(
+    em: EntityManager,
+    patientId: string,
+    instrument: Instrument,
+    administeredAt: Date,
+  ) {
     const earlier = 'm.course_id = c.id and m.instrument = ? and m.administered_at <= ?';
     const { course, extra } = await this.courses.currentWith(
       em,
@@ -218,7 +275,11 @@ export class MeasureRecords {
       },
     };
   }
-
 }
 
-const measureRead = (measure: Measure): AuditEntry => ({ action: READ_ACTION.Measure, patientId: measure.patient.id, entity: 'Measure', entityId: measure.id });
+const measureRead = (measure: Measure): AuditEntry => ({
+  action: READ_ACTION.Measure,
+  patientId: measure.patient.id,
+  entity: 'Measure',
+  entityId: measure.id,
+});

@@ -1,7 +1,18 @@
 import type { CareTeamAccess } from '../auth/access';
 import { READ_ACTION } from '../domain/audit';
 import { mayDo } from '../domain/roles';
-import { AuditEvent, Clinician, Consent, EligibilityAssessment, Measure, Prescription, PsychotherapyNote, ScoreAlert, TreatmentCourse, TreatmentSession } from '../entities';
+import {
+  AuditEvent,
+  Clinician,
+  Consent,
+  EligibilityAssessment,
+  Measure,
+  Prescription,
+  PsychotherapyNote,
+  ScoreAlert,
+  TreatmentCourse,
+  TreatmentSession,
+} from '../entities';
 import { badInput, forbidden } from '../errors';
 import type { Node } from '../entities/Node';
 import type { PatientRecords } from './patients';
@@ -26,7 +37,14 @@ const PATIENT_RECORDS = {
 } as const;
 
 type PatientRecordType = keyof typeof PATIENT_RECORDS;
-export const NODE_TYPES: readonly string[] = ['Patient', 'TreatmentPlan', 'PsychotherapyNote', 'Clinician', 'AuditEvent', ...Object.keys(PATIENT_RECORDS)];
+export const NODE_TYPES: readonly string[] = [
+  'Patient',
+  'TreatmentPlan',
+  'PsychotherapyNote',
+  'Clinician',
+  'AuditEvent',
+  ...Object.keys(PATIENT_RECORDS),
+];
 
 /** One round trip: which table holds the id, and which patient the row belongs to. */
 const WHICH_SQL = `
@@ -63,7 +81,12 @@ export class NodeRecords {
     const key = id.toLowerCase();
     const me = this.scope.clinician.id;
     const params = [...Array(2 + Object.keys(PATIENT_RECORDS).length).fill(key), key, me, key];
-    const [row] = await this.scope.em.getConnection().execute<{ type: 'Patient' | 'TreatmentPlan' | 'PsychotherapyNote' | 'Clinician' | PatientRecordType; patient_id: string | null }[]>(WHICH_SQL, params);
+    const [row] = await this.scope.em.getConnection().execute<
+      {
+        type: 'Patient' | 'TreatmentPlan' | 'PsychotherapyNote' | 'Clinician' | PatientRecordType;
+        patient_id: string | null;
+      }[]
+    >(WHICH_SQL, params);
     if (!row) return null;
     switch (row.type) {
       case 'Patient':
@@ -76,14 +99,25 @@ export class NodeRecords {
         // The author's own note (the query matched only those); still only while on the care team.
         await this.access.requirePatient(this.scope.em, row.patient_id!);
         const note = await this.scope.em.findOneOrFail(PsychotherapyNote, { id: key, author: me });
-        this.scope.audit({ action: READ_ACTION.PsychotherapyNote, patientId: row.patient_id!, entity: 'PsychotherapyNote', entityId: key });
+        this.scope.audit({
+          action: READ_ACTION.PsychotherapyNote,
+          patientId: row.patient_id!,
+          entity: 'PsychotherapyNote',
+          entityId: key,
+        });
         return note;
       }
       default: {
         const source = PATIENT_RECORDS[row.type];
         await this.access.requirePatient(this.scope.em, row.patient_id!);
         const record = (await this.scope.em.findOne(source.entity, { id: key })) as Node | null;
-        if (record) this.scope.audit({ action: READ_ACTION[row.type], patientId: row.patient_id!, entity: row.type, entityId: key });
+        if (record)
+          this.scope.audit({
+            action: READ_ACTION[row.type],
+            patientId: row.patient_id!,
+            entity: row.type,
+            entityId: key,
+          });
         return record;
       }
     }
@@ -100,7 +134,10 @@ export class NodeRecords {
     if (id !== me.id && !mayDo(me.role, 'readAnyClinician')) {
       const [shared] = await this.scope.em
         .getConnection()
-        .execute<unknown[]>('select 1 from care_team_member mine join care_team_member theirs on theirs.patient_id = mine.patient_id where mine.clinician_id = ? and theirs.clinician_id = ? limit 1', [me.id, id]);
+        .execute<unknown[]>(
+          'select 1 from care_team_member mine join care_team_member theirs on theirs.patient_id = mine.patient_id where mine.clinician_id = ? and theirs.clinician_id = ? limit 1',
+          [me.id, id],
+        );
       if (!shared) throw forbidden('You share no care team with this clinician');
     }
     return this.scope.em.findOne(Clinician, { id });

@@ -28,7 +28,12 @@ export class NoteRecords {
       if (note) note.text = text;
       else note = em.create(PsychotherapyNote, { session, author: this.scope.clinician.id, text });
       await em.flush();
-      this.scope.audit({ action: 'psychotherapyNote.write', patientId: session.patient.id, entity: 'PsychotherapyNote', entityId: note.id });
+      this.scope.audit({
+        action: 'psychotherapyNote.write',
+        patientId: session.patient.id,
+        entity: 'PsychotherapyNote',
+        entityId: note.id,
+      });
       return note;
     });
   }
@@ -37,8 +42,17 @@ export class NoteRecords {
   async mine(sessionId: string): Promise<PsychotherapyNote | null> {
     const id = parseId(sessionId, 'sessionId');
     const session = await this.sessions.get(this.scope.em, id);
-    const note = await this.scope.em.findOne(PsychotherapyNote, { session: id, author: this.scope.clinician.id });
-    if (note) this.scope.audit({ action: 'psychotherapyNote.read', patientId: session.patient.id, entity: 'PsychotherapyNote', entityId: note.id });
+    const note = await this.scope.em.findOne(PsychotherapyNote, {
+      session: id,
+      author: this.scope.clinician.id,
+    });
+    if (note)
+      this.scope.audit({
+        action: 'psychotherapyNote.read',
+        patientId: session.patient.id,
+        entity: 'PsychotherapyNote',
+        entityId: note.id,
+      });
     return note;
   }
 }

@@ -17,7 +17,14 @@ import {
 import { READ_ACTION } from '../domain/audit';
 import { PatientStatus } from '../domain/patientStatus';
 import type { Route } from '../domain/plans';
-import { Clinician, Consent, EligibilityAssessment, Prescription, type Patient, type TreatmentCourse } from '../entities';
+import {
+  Clinician,
+  Consent,
+  EligibilityAssessment,
+  Prescription,
+  type Patient,
+  type TreatmentCourse,
+} from '../entities';
 import { badInput, conflict, notFound } from '../errors';
 import { parseId } from '../ids';
 import { parseCalendarDate } from '../entities/scalars';
@@ -55,15 +62,42 @@ export interface NewPrescription {
 export class PathwayRecords {
   // Oldest first; the patients of a page in one statement each.
   private readonly assessmentsOf = new PerPatient(
-    (ids: string[]) => readTogether(this.scope, EligibilityAssessment, this.scope.em.createQueryBuilder(EligibilityAssessment).select('*').where({ patient: { $in: ids } }).orderBy({ assessedAt: 'asc', id: 'asc' })),
+    (ids: string[]) =>
+      readTogether(
+        this.scope,
+        EligibilityAssessment,
+        this.scope.em
+          .createQueryBuilder(EligibilityAssessment)
+          .select('*')
+          .where({ patient: { $in: ids } })
+          .orderBy({ assessedAt: 'asc', id: 'asc' }),
+      ),
     (row) => row.patient.id,
   );
   private readonly consentsOf = new PerPatient(
-    (ids: string[]) => readTogether(this.scope, Consent, this.scope.em.createQueryBuilder(Consent).select('*').where({ patient: { $in: ids } }).orderBy({ recordedAt: 'asc', id: 'asc' })),
+    (ids: string[]) =>
+      readTogether(
+        this.scope,
+        Consent,
+        this.scope.em
+          .createQueryBuilder(Consent)
+          .select('*')
+          .where({ patient: { $in: ids } })
+          .orderBy({ recordedAt: 'asc', id: 'asc' }),
+      ),
     (row) => row.patient.id,
   );
   private readonly prescriptionsOf = new PerPatient(
-    (ids: string[]) => readTogether(this.scope, Prescription, this.scope.em.createQueryBuilder(Prescription).select('*').where({ patient: { $in: ids } }).orderBy({ prescribedAt: 'asc', id: 'asc' })),
+    (ids: string[]) =>
+      readTogether(
+        this.scope,
+        Prescription,
+        this.scope.em
+          .createQueryBuilder(Prescription)
+          .select('*')
+          .where({ patient: { $in: ids } })
+          .orderBy({ prescribedAt: 'asc', id: 'asc' }),
+      ),
     (row) => row.patient.id,
   );
 
@@ -77,7 +111,9 @@ export class PathwayRecords {
   async recordAssessment(input: NewAssessment): Promise<EligibilityAssessment> {
     this.access.requireRole('recordEligibility');
     const patientId = parseId(input.patientId, 'patientId');
-    const problem = implausibleBloodPressure(input.baseline) ?? assessmentInconsistency(input.decision, input.contraindications, input.baseline);
+    const problem =
+      implausibleBloodPressure(input.baseline) ??
+      assessmentInconsistency(input.decision, input.contraindications, input.baseline);
     if (problem) throw badInput(problem);
     const cautions = input.cautions.map((c) => c.trim()).filter(Boolean);
     if (cautions.some((c) => c.length > 500)) throw badInput('each caution must be at most 500 characters');
@@ -98,7 +134,12 @@ export class PathwayRecords {
       });
       patient.status = next;
       await em.flush();
-      this.scope.audit({ action: 'eligibility.create', patientId, entity: 'EligibilityAssessment', entityId: assessment.id });
+      this.scope.audit({
+        action: 'eligibility.create',
+        patientId,
+        entity: 'EligibilityAssessment',
+        entityId: assessment.id,
+      });
       return assessment;
     });
   }
@@ -108,21 +149,34 @@ export class PathwayRecords {
     this.access.requireRole('recordConsent');
     const patientId = parseId(input.patientId, 'patientId');
     const textVersion = input.textVersion.trim();
-    if (textVersion.length === 0 || textVersion.length > 100) throw badInput('textVersion must be 1 to 100 characters');
+    if (textVersion.length === 0 || textVersion.length > 100)
+      throw badInput('textVersion must be 1 to 100 characters');
     const consentedOn = parseCalendarDate(input.consentedOn);
-    if (consentedOn > new Date().toISOString().slice(0, 10)) throw badInput('consentedOn cannot be in the future');
+    if (consentedOn > new Date().toISOString().slice(0, 10))
+      throw badInput('consentedOn cannot be in the future');
     const missing = [
       ...(input.acknowledgesRisks ? [] : ['the risks']),
       ...(input.acknowledgesOffLabelUse ? [] : ['off-label use']),
       ...(input.acknowledgesIntegration ? [] : ['the role of integration']),
     ];
-    if (missing.length > 0) throw badInput(`consent needs the patient's acknowledgement of ${missing.join(', ')}`);
+    if (missing.length > 0)
+      throw badInput(`consent needs the patient's acknowledgement of ${missing.join(', ')}`);
     return this.scope.write(async (em) => {
       const patient = await this.access.requirePatient(em, patientId, { lock: true });
       // A new course needs its own consent, given once the patient is referred again.
-      if (patient.status === PatientStatus.DISCHARGED) throw conflict('a discharged patient cannot consent to treatment; refer them again first');
+      if (patient.status === PatientStatus.DISCHARGED)
+        throw conflict('a discharged patient cannot consent to treatment; refer them again first');
       const course = await this.courses.current(em, patientId);
-      const consent = em.create(Consent, { patient, course, textVersion, consentedOn, acknowledgesRisks: true, acknowledgesOffLabelUse: true, acknowledgesIntegration: true, recordedBy: this.scope.clinician.id });
+      const consent = em.create(Consent, {
+        patient,
+        course,
+        textVersion,
+        consentedOn,
+        acknowledgesRisks: true,
+        acknowledgesOffLabelUse: true,
+        acknowledgesIntegration: true,
+        recordedBy: this.scope.clinician.id,
+      });
       await em.flush();
       this.scope.audit({ action: 'consent.create', patientId, entity: 'Consent', entityId: consent.id });
       return consent;
@@ -148,7 +202,12 @@ export class PathwayRecords {
       consent.withdrawnBy = em.getReference(Clinician, this.scope.clinician.id, { wrapped: true });
       consent.withdrawalReason = why;
       await em.flush();
-      this.scope.audit({ action: 'consent.withdraw', patientId: consent.patient.id, entity: 'Consent', entityId: consent.id });
+      this.scope.audit({
+        action: 'consent.withdraw',
+        patientId: consent.patient.id,
+        entity: 'Consent',
+        entityId: consent.id,
+      });
       return consent;
     });
   }
@@ -174,7 +233,11 @@ export class PathwayRecords {
   }
 
   /** PRESCRIBER only: voids a prescription with a reason and writes its replacement, together. */
-  async correctPrescription(id: string, reason: string, input: Omit<NewPrescription, 'patientId'>): Promise<Prescription> {
+  async correctPrescription(
+    id: string,
+    reason: string,
+    input: Omit<NewPrescription, 'patientId'>,
+  ): Promise<Prescription> {
     this.access.requireRole('correctPrescriptions');
     const prescriptionId = parseId(id, 'id');
     const why = reasonText(reason);
@@ -195,11 +258,17 @@ export class PathwayRecords {
     this.access.requireRole('changePatientStatus');
     const id = parseId(patientId, 'patientId');
     const why = reason === undefined || reason === null ? undefined : reasonText(reason);
-    if (status === PatientStatus.DISCHARGED && why === undefined) throw badInput('a discharge needs a reason');
-    if (status !== PatientStatus.DISCHARGED && why !== undefined) throw badInput('a reason is recorded only with a discharge');
+    if (status === PatientStatus.DISCHARGED && why === undefined)
+      throw badInput('a discharge needs a reason');
+    if (status !== PatientStatus.DISCHARGED && why !== undefined)
+      throw badInput('a reason is recorded only with a discharge');
     return this.scope.write(async (em) => {
       const patient = await this.access.requirePatient(em, id, { lock: true });
-      const refusal = statusChangeRefusal(patient.status, status, await this.facts(em, await this.courses.current(em, id)));
+      const refusal = statusChangeRefusal(
+        patient.status,
+        status,
+        await this.facts(em, await this.courses.current(em, id)),
+      );
       if (refusal) throw conflict(refusal);
       if (status === PatientStatus.DISCHARGED) await this.courses.close(em, patient, why!);
       if (status === PatientStatus.REFERRED) await this.courses.openNext(em, patient);
@@ -212,13 +281,27 @@ export class PathwayRecords {
 
   async assessments(patient: Patient): Promise<EligibilityAssessment[]> {
     const rows = await this.assessmentsOf.of(patient.id, null);
-    this.scope.audit(...rows.map((r) => ({ action: READ_ACTION.EligibilityAssessment, patientId: patient.id, entity: 'EligibilityAssessment', entityId: r.id })));
+    this.scope.audit(
+      ...rows.map((r) => ({
+        action: READ_ACTION.EligibilityAssessment,
+        patientId: patient.id,
+        entity: 'EligibilityAssessment',
+        entityId: r.id,
+      })),
+    );
     return rows;
   }
 
   async consents(patient: Patient): Promise<Consent[]> {
     const rows = await this.consentsOf.of(patient.id, null);
-    this.scope.audit(...rows.map((r) => ({ action: READ_ACTION.Consent, patientId: patient.id, entity: 'Consent', entityId: r.id })));
+    this.scope.audit(
+      ...rows.map((r) => ({
+        action: READ_ACTION.Consent,
+        patientId: patient.id,
+        entity: 'Consent',
+        entityId: r.id,
+      })),
+    );
     return rows;
   }
 
@@ -240,7 +323,11 @@ export class PathwayRecords {
 
   /** What the pathway rules need to know about a course, read in the caller's transaction. */
   async facts(em: EntityManager, course: TreatmentCourse): Promise<PathwayFacts> {
-    const latest = await em.findOne(EligibilityAssessment, { course: course.id }, { orderBy: { assessedAt: 'desc', id: 'desc' } });
+    const latest = await em.findOne(
+      EligibilityAssessment,
+      { course: course.id },
+      { orderBy: { assessedAt: 'desc', id: 'desc' } },
+    );
     const consents = await em.count(Consent, { course: course.id, withdrawnAt: null });
     return { latestDecision: latest?.decision, consented: consents > 0 };
   }
@@ -256,7 +343,12 @@ export class PathwayRecords {
     return course;
   }
 
-  private async createPrescription(em: EntityManager, patient: Patient, input: Omit<NewPrescription, 'patientId'>, replaces?: Prescription): Promise<Prescription> {
+  private async createPrescription(
+    em: EntityManager,
+    patient: Patient,
+    input: Omit<NewPrescription, 'patientId'>,
+    replaces?: Prescription,
+  ): Promise<Prescription> {
     const course = await this.requireTreatable(em, patient, 'cannot prescribe');
     const prescription = em.create(Prescription, {
       patient,
@@ -270,7 +362,12 @@ export class PathwayRecords {
       replaces,
     });
     await em.flush();
-    this.scope.audit({ action: 'prescription.create', patientId: patient.id, entity: 'Prescription', entityId: prescription.id });
+    this.scope.audit({
+      action: 'prescription.create',
+      patientId: patient.id,
+      entity: 'Prescription',
+      entityId: prescription.id,
+    });
     return prescription;
   }
 
@@ -283,12 +380,24 @@ export class PathwayRecords {
     prescription.voidedBy = em.getReference(Clinician, this.scope.clinician.id, { wrapped: true });
     prescription.voidReason = reason;
     await em.flush();
-    this.scope.audit({ action: 'prescription.void', patientId: prescription.patient.id, entity: 'Prescription', entityId: prescription.id });
+    this.scope.audit({
+      action: 'prescription.void',
+      patientId: prescription.patient.id,
+      entity: 'Prescription',
+      entityId: prescription.id,
+    });
     return prescription;
   }
 
   private auditPrescriptions(rows: Prescription[]): void {
-    this.scope.audit(...rows.map((r) => ({ action: READ_ACTION.Prescription, patientId: r.patient.id, entity: 'Prescription', entityId: r.id })));
+    this.scope.audit(
+      ...rows.map((r) => ({
+        action: READ_ACTION.Prescription,
+        patientId: r.patient.id,
+        entity: 'Prescription',
+        entityId: r.id,
+      })),
+    );
   }
 }
 
@@ -297,4 +406,3 @@ function reasonText(reason: string): string {
   if (why.length < 3 || why.length > 500) throw badInput('reason must be 3 to 500 characters');
   return why;
 }
-

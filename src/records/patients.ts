@@ -22,23 +22,26 @@ export interface NewPatient {
 /** Patients and their care teams, as one clinician may see and change them. Every read is audited. */
 export class PatientRecords {
   /** Members with their clinicians, who every care team shows; the patients of a page in one statement. */
-  private readonly teams = new PerPatient(async (ids: string[]) => {
-    const rows = await this.scope.together.read({
-      sql: `select m.*, to_jsonb(c) as clinician from care_team_member m join clinician c on c.id = m.clinician_id
+  private readonly teams = new PerPatient(
+    async (ids: string[]) => {
+      const rows = await this.scope.together.read({
+        sql: `select m.*, to_jsonb(c) as clinician from care_team_member m join clinician c on c.id = m.clinician_id
             where m.patient_id = any(?::uuid[]) order by m.patient_id, m.added_at, m.id`,
-      params: [ids],
-    });
-    // The page's members share a few clinicians: each is mapped once.
-    const clinicians = new Set<string>();
-    return rows.map(({ clinician, ...member }) => {
-      const row = clinician as Record<string, unknown>;
-      if (!clinicians.has(row.id as string)) {
-        clinicians.add(row.id as string);
-        mapRow(this.scope, Clinician, row);
-      }
-      return mapRow(this.scope, CareTeamMember, member);
-    });
-  }, (member) => member.patient.id);
+        params: [ids],
+      });
+      // The page's members share a few clinicians: each is mapped once.
+      const clinicians = new Set<string>();
+      return rows.map(({ clinician, ...member }) => {
+        const row = clinician as Record<string, unknown>;
+        if (!clinicians.has(row.id as string)) {
+          clinicians.add(row.id as string);
+          mapRow(this.scope, Clinician, row);
+        }
+        return mapRow(this.scope, CareTeamMember, member);
+      });
+    },
+    (member) => member.patient.id,
+  );
 
   constructor(
     private readonly scope: RequestScope,
@@ -46,14 +49,30 @@ export class PatientRecords {
     private readonly courses: CourseRecords,
   ) {}
 
-  async list(args: { first: number; after?: string | null; status?: PatientStatus | null }): Promise<ConnectionShape<Patient>> {
-    const page = pageRequest({ first: args.first, after: args.after ?? null }, { defaultFirst: args.first, firstGiven: true });
+  async list(args: {
+    first: number;
+    after?: string | null;
+    status?: PatientStatus | null;
+  }): Promise<ConnectionShape<Patient>> {
+    const page = pageRequest(
+      { first: args.first, after: args.after ?? null },
+      { defaultFirst: args.first, firstGiven: true },
+    );
     const where: FilterQuery<Patient>[] = [this.access.myPatients()];
     if (args.status) where.push({ status: args.status });
     const filter = [...where];
     if (page.after !== undefined) where.push({ id: { $gt: parseId(page.after, 'after') } });
-    const rows = await this.scope.em.find(Patient, { $and: where }, { orderBy: { id: 'asc' }, limit: page.size + 1 });
-    const connection = toConnection(rows, page, (patient) => patient.id, () => this.scope.em.count(Patient, { $and: filter }));
+    const rows = await this.scope.em.find(
+      Patient,
+      { $and: where },
+      { orderBy: { id: 'asc' }, limit: page.size + 1 },
+    );
+    const connection = toConnection(
+      rows,
+      page,
+      (patient) => patient.id,
+      () => this.scope.em.count(Patient, { $and: filter }),
+    );
     this.scope.audit(...connection.edges.map(({ node }) => readEntry(node)));
     return connection;
   }
@@ -92,7 +111,9 @@ export class PatientRecords {
       // Whoever registers a patient joins the care team, or nobody could reach the record.
       const member = em.create(CareTeamMember, { patient, clinician: me.id, role: me.role, addedBy: me.id });
       await em.flush();
-      await announce(statementsOf(em), [{ type: 'careTeamJoined', id: member.id, patientId: patient.id, clinicianId: me.id }]);
+      await announce(statementsOf(em), [
+        { type: 'careTeamJoined', id: member.id, patientId: patient.id, clinicianId: me.id },
+      ]);
       this.scope.audit(
         { action: 'patient.create', patientId: patient.id, entity: 'Patient', entityId: patient.id },
         { action: 'careTeam.add', patientId: patient.id, entity: 'CareTeamMember', entityId: member.id },
@@ -106,14 +127,18 @@ export class PatientRecords {
     this.access.requireRole('changeCareTeams');
     const id = parseId(patientId, 'patientId');
     const address = email.trim().toLowerCase();
-    if (!/^[^\s@]+@[^\s@]+$/.test(address) || address.length > 320) throw badInput('email is not a valid address');
+    if (!/^[^\s@]+@[^\s@]+$/.test(address) || address.length > 320)
+      throw badInput('email is not a valid address');
     return this.scope.write(async (em) => {
       const patient = await this.access.requirePatient(em, id, { lock: true });
       const candidates = await em.find(Clinician, { email: address }, { limit: 2 });
       if (candidates.length === 0) {
-        throw notFound('No clinician with that email has signed in yet; they must sign in once before joining a care team');
+        throw notFound(
+          'No clinician with that email has signed in yet; they must sign in once before joining a care team',
+        );
       }
-      if (candidates.length > 1) throw conflict('More than one clinician has that email; ask an admin to resolve it');
+      if (candidates.length > 1)
+        throw conflict('More than one clinician has that email; ask an admin to resolve it');
       const [clinician] = candidates;
       if (!CLINICAL_ROLES.includes(clinician.role)) throw badInput('An admin cannot join a care team');
       if ((await em.count(CareTeamMember, { patient: id, clinician: clinician.id })) > 0) {
@@ -127,8 +152,15 @@ export class PatientRecords {
       });
       await em.flush();
       // Instances that keep this team in memory (src/auth/careTeams.ts) read it afresh.
-      await announce(statementsOf(em), [{ type: 'careTeamJoined', id: member.id, patientId: id, clinicianId: clinician.id }]);
-      this.scope.audit({ action: 'careTeam.add', patientId: id, entity: 'CareTeamMember', entityId: member.id });
+      await announce(statementsOf(em), [
+        { type: 'careTeamJoined', id: member.id, patientId: id, clinicianId: clinician.id },
+      ]);
+      this.scope.audit({
+        action: 'careTeam.add',
+        patientId: id,
+        entity: 'CareTeamMember',
+        entityId: member.id,
+      });
       return patient;
     });
   }
@@ -148,8 +180,15 @@ export class PatientRecords {
       await em.flush();
       // Open live documents of this patient drop the removed clinician's connections; instances that
       // keep this team in memory read it afresh.
-      await announce(statementsOf(em), [{ type: 'careTeamLeft', id: member.id, patientId: id, clinicianId: memberClinician }]);
-      this.scope.audit({ action: 'careTeam.remove', patientId: id, entity: 'CareTeamMember', entityId: member.id });
+      await announce(statementsOf(em), [
+        { type: 'careTeamLeft', id: member.id, patientId: id, clinicianId: memberClinician },
+      ]);
+      this.scope.audit({
+        action: 'careTeam.remove',
+        patientId: id,
+        entity: 'CareTeamMember',
+        entityId: member.id,
+      });
       return patient;
     });
   }

@@ -64,6 +64,14 @@ export async function readTogether<T extends object>(
  * as a care team's clinicians, where they were read with it). Checking and cascading were a
  * quarter of the server's time on a page of patients.
  */
-export function mapRow<T extends object>(scope: RequestScope, entity: EntityClass<T>, row: Record<string, unknown>): T {
-  return scope.em.map(entity, row as EntityDictionary<T>, { validate: false, cascade: false } as { schema?: string });
+export function mapRow<T extends object>(
+  scope: RequestScope,
+  entity: EntityClass<T>,
+  row: Record<string, unknown>,
+): T {
+  return scope.em.map(
+    entity,
+    row as EntityDictionary<T>,
+    { validate: false, cascade: false } as { schema?: string },
+  );
 }

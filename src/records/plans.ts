@@ -2,7 +2,15 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { CareTeamAccess } from '../auth/access';
 import { issueCollabTicket, type IssuedTicket } from '../auth/collabTickets';
 import { READ_ACTION } from '../domain/audit';
-import { MAX_PLANNED_DOSING_SESSIONS, PLAN_SECTIONS, isPlanSection, mayEditSection, sectionRefusal, type Protocol, type Route } from '../domain/plans';
+import {
+  MAX_PLANNED_DOSING_SESSIONS,
+  PLAN_SECTIONS,
+  isPlanSection,
+  mayEditSection,
+  sectionRefusal,
+  type Protocol,
+  type Route,
+} from '../domain/plans';
 import type { Role } from '../domain/roles';
 import { PatientStatus } from '../domain/patientStatus';
 import { TreatmentPlan, type Patient, type TreatmentSession } from '../entities';
@@ -42,7 +50,16 @@ export interface LiveDocument {
 /** Treatment plans and their live document, as one clinician may see and change them. */
 export class PlanRecords {
   private readonly ofPatients = new PerPatient(
-    (ids: string[]) => readTogether(this.scope, TreatmentPlan, this.scope.em.createQueryBuilder(TreatmentPlan).select('*').where({ patient: { $in: ids } }).orderBy({ createdAt: 'asc', id: 'asc' })),
+    (ids: string[]) =>
+      readTogether(
+        this.scope,
+        TreatmentPlan,
+        this.scope.em
+          .createQueryBuilder(TreatmentPlan)
+          .select('*')
+          .where({ patient: { $in: ids } })
+          .orderBy({ createdAt: 'asc', id: 'asc' }),
+      ),
     (plan) => plan.patient.id,
   );
 
@@ -63,9 +80,17 @@ export class PlanRecords {
     }
     return this.scope.write(async (em) => {
       const patient = await this.access.requirePatient(em, patientId, { lock: true });
-      if (patient.status === PatientStatus.DISCHARGED) throw conflict('a discharged patient gets no new treatment plan; refer them again first');
+      if (patient.status === PatientStatus.DISCHARGED)
+        throw conflict('a discharged patient gets no new treatment plan; refer them again first');
       const course = await this.courses.current(em, patientId);
-      const plan = em.create(TreatmentPlan, { patient, course, protocol: input.protocol, route: input.route, plannedDosingSessions: sessions, createdBy: this.scope.clinician.id });
+      const plan = em.create(TreatmentPlan, {
+        patient,
+        course,
+        protocol: input.protocol,
+        route: input.route,
+        plannedDosingSessions: sessions,
+        createdBy: this.scope.clinician.id,
+      });
       await em.flush();
       this.scope.audit({ action: 'plan.create', patientId, entity: 'TreatmentPlan', entityId: plan.id });
       return plan;
@@ -114,7 +139,8 @@ export class PlanRecords {
     this.access.requireRole('editTreatmentPlans');
     const id = parseId(planId, 'planId');
     if (!isPlanSection(key)) throw badInput(sectionRefusal(this.scope.clinician.role, key)!);
-    if (text.length > MAX_SECTION_CHARS) throw badInput(`text must be at most ${MAX_SECTION_CHARS} characters`);
+    if (text.length > MAX_SECTION_CHARS)
+      throw badInput(`text must be at most ${MAX_SECTION_CHARS} characters`);
     const plan = await this.find(this.scope.em, id);
     if (!plan) throw notFound('No treatment plan with that id');
     const refusal = sectionRefusal(this.scope.clinician.role, key);
@@ -132,7 +158,12 @@ export class PlanRecords {
     this.access.requireRole('editTreatmentPlans');
     const plan = await this.find(this.scope.em, parseId(planId, 'planId'));
     if (!plan) throw notFound('No treatment plan with that id');
-    this.scope.audit({ action: 'plan.open', patientId: plan.patient.id, entity: 'TreatmentPlan', entityId: plan.id });
+    this.scope.audit({
+      action: 'plan.open',
+      patientId: plan.patient.id,
+      entity: 'TreatmentPlan',
+      entityId: plan.id,
+    });
     return { patientId: plan.patient.id };
   }
 
@@ -147,7 +178,12 @@ export class PlanRecords {
     return this.scope.write(async (em) => {
       const plan = await this.find(em, id);
       if (!plan) throw notFound('No treatment plan with that id');
-      this.scope.audit({ action: 'plan.ticket', patientId: plan.patient.id, entity: 'TreatmentPlan', entityId: plan.id });
+      this.scope.audit({
+        action: 'plan.ticket',
+        patientId: plan.patient.id,
+        entity: 'TreatmentPlan',
+        entityId: plan.id,
+      });
       return issueCollabTicket(em, { planId: plan.id, clinicianId: this.scope.clinician.id, tokenExpiresAt });
     });
   }
@@ -166,7 +202,9 @@ export class PlanRecords {
         const texts = await this.rooms.with(plan.id, patientId, (room) => room.sectionTexts([event.section]));
         return section(event.section, texts.get(event.section) ?? '');
       },
-      audit: () => [{ action: READ_ACTION.TreatmentPlan, patientId, entity: 'TreatmentPlan', entityId: plan.id }],
+      audit: () => [
+        { action: READ_ACTION.TreatmentPlan, patientId, entity: 'TreatmentPlan', entityId: plan.id },
+      ],
     });
   }
 
@@ -177,7 +215,14 @@ export class PlanRecords {
   }
 
   private auditRead(plans: TreatmentPlan[]) {
-    this.scope.audit(...plans.map((p) => ({ action: READ_ACTION.TreatmentPlan, patientId: p.patient.id, entity: 'TreatmentPlan', entityId: p.id })));
+    this.scope.audit(
+      ...plans.map((p) => ({
+        action: READ_ACTION.TreatmentPlan,
+        patientId: p.patient.id,
+        entity: 'TreatmentPlan',
+        entityId: p.id,
+      })),
+    );
   }
 }
 

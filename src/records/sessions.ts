@@ -4,11 +4,25 @@ import { READ_ACTION } from '../domain/audit';
 import { scheduledAtRefusal } from '../domain/clinicalTime';
 import type { DosingSettings } from '../config/config';
 import { AlertKind, AlertLevel } from '../domain/alerts';
-import { doseRecordProblem, doseSpacingConcerns, minutesMonitored, prescriptionUseRefusal, vitalSignsAlarm, type DoseRecord } from '../domain/dosing';
+import {
+  doseRecordProblem,
+  doseSpacingConcerns,
+  minutesMonitored,
+  prescriptionUseRefusal,
+  vitalSignsAlarm,
+  type DoseRecord,
+} from '../domain/dosing';
 import { AdverseEvent, integrationOutsideWindow, Medication, SessionKind } from '../domain/pathway';
 import { Protocol, Route } from '../domain/plans';
 import { sessionCompletionRefusal } from '../domain/roles';
-import { Clinician, Prescription, ScoreAlert, TreatmentPlan, TreatmentSession, type Patient } from '../entities';
+import {
+  Clinician,
+  Prescription,
+  ScoreAlert,
+  TreatmentPlan,
+  TreatmentSession,
+  type Patient,
+} from '../entities';
 import { badInput, conflict, forbidden, notFound } from '../errors';
 import { parseId } from '../ids';
 import type { CourseRecords } from './courses';
@@ -35,11 +49,19 @@ export interface DosingRecord extends DoseRecord {
 /** Doses this close to a new one can affect its spacing rules (seven days for esketamine). */
 const SPACING_HORIZON_MS = 7 * 24 * 60 * 60 * 1000;
 
-
 /** Sessions of a patient's treatment plans. */
 export class SessionRecords {
   private readonly ofPatients = new PerPatient(
-    (ids: string[]) => readTogether(this.scope, TreatmentSession, this.scope.em.createQueryBuilder(TreatmentSession).select('*').where({ patient: { $in: ids } }).orderBy({ scheduledAt: 'asc', id: 'asc' })),
+    (ids: string[]) =>
+      readTogether(
+        this.scope,
+        TreatmentSession,
+        this.scope.em
+          .createQueryBuilder(TreatmentSession)
+          .select('*')
+          .where({ patient: { $in: ids } })
+          .orderBy({ scheduledAt: 'asc', id: 'asc' }),
+      ),
     (session) => session.patient.id,
   );
 
@@ -55,7 +77,8 @@ export class SessionRecords {
     this.access.requireRole('scheduleSessions');
     const planId = parseId(input.planId, 'planId');
     const dosingId = input.dosingSessionId ? parseId(input.dosingSessionId, 'dosingSessionId') : undefined;
-    if (dosingId && input.kind !== SessionKind.INTEGRATION) throw badInput('only an integration session refers to a dosing session');
+    if (dosingId && input.kind !== SessionKind.INTEGRATION)
+      throw badInput('only an integration session refers to a dosing session');
     const refusal = scheduledAtRefusal('scheduledAt', input.scheduledAt, { now: new Date() });
     if (refusal) throw badInput(refusal);
     return this.scope.write(async (em) => {
@@ -63,16 +86,36 @@ export class SessionRecords {
       if (!plan) throw notFound('No treatment plan with that id');
       const patient = await this.access.requirePatient(em, plan.patient.id, { lock: true });
       const course =
-        input.kind === SessionKind.DOSING ? await this.pathway.requireTreatable(em, patient, 'cannot schedule a dosing session') : await this.courses.current(em, patient.id);
-      if (plan.course.id !== course.id) throw conflict('that plan belongs to an earlier course of treatment; create a plan for the current course');
+        input.kind === SessionKind.DOSING
+          ? await this.pathway.requireTreatable(em, patient, 'cannot schedule a dosing session')
+          : await this.courses.current(em, patient.id);
+      if (plan.course.id !== course.id)
+        throw conflict(
+          'that plan belongs to an earlier course of treatment; create a plan for the current course',
+        );
       let dosing: TreatmentSession | undefined;
       if (dosingId) {
-        dosing = (await em.findOne(TreatmentSession, { id: dosingId, plan: planId, kind: SessionKind.DOSING })) ?? undefined;
+        dosing =
+          (await em.findOne(TreatmentSession, { id: dosingId, plan: planId, kind: SessionKind.DOSING })) ??
+          undefined;
         if (!dosing) throw badInput('dosingSessionId must name a dosing session of the same plan');
       }
-      const session = em.create(TreatmentSession, { patient, course, plan, kind: input.kind, scheduledAt: input.scheduledAt, dosingSession: dosing, scheduledBy: this.scope.clinician.id });
+      const session = em.create(TreatmentSession, {
+        patient,
+        course,
+        plan,
+        kind: input.kind,
+        scheduledAt: input.scheduledAt,
+        dosingSession: dosing,
+        scheduledBy: this.scope.clinician.id,
+      });
       await em.flush();
-      this.scope.audit({ action: 'session.create', patientId: patient.id, entity: 'TreatmentSession', entityId: session.id });
+      this.scope.audit({
+        action: 'session.create',
+        patientId: patient.id,
+        entity: 'TreatmentSession',
+        entityId: session.id,
+      });
       return session;
     });
   }
@@ -88,9 +131,13 @@ export class SessionRecords {
     const sessionId = parseId(input.sessionId, 'sessionId');
     const prescriptionId = parseId(input.prescriptionId, 'prescriptionId');
     const lotNumber = input.lotNumber.trim();
-    if (lotNumber.length === 0 || lotNumber.length > 64) throw badInput('lotNumber must be 1 to 64 characters');
+    if (lotNumber.length === 0 || lotNumber.length > 64)
+      throw badInput('lotNumber must be 1 to 64 characters');
     const spacingReason = optionalReason(input.doseSpacingOverrideReason, 'doseSpacingOverrideReason');
-    const bloodPressureReason = optionalReason(input.bloodPressureOverrideReason, 'bloodPressureOverrideReason');
+    const bloodPressureReason = optionalReason(
+      input.bloodPressureOverrideReason,
+      'bloodPressureOverrideReason',
+    );
     return this.scope.write(async (em) => {
       const session = await this.openSession(em, sessionId, SessionKind.DOSING);
       const patient = (await session.patient.load())!;
@@ -110,13 +157,27 @@ export class SessionRecords {
       );
       if (problem) throw badInput(problem);
       const plan = await em.findOneOrFail(TreatmentPlan, { id: session.plan.id });
-      if (plan.route !== prescription.route) throw badInput(`the plan is for the ${plan.route} route; the prescription is for ${prescription.route}`);
+      if (plan.route !== prescription.route)
+        throw badInput(
+          `the plan is for the ${plan.route} route; the prescription is for ${prescription.route}`,
+        );
 
       const course = await this.pathway.requireTreatable(em, patient, 'cannot dose');
-      if (session.course.id !== course.id) throw conflict('that dosing session belongs to an earlier course of treatment');
-      const administrations = await em.count(TreatmentSession, { prescription: prescription.id, kind: SessionKind.DOSING, completedAt: { $ne: null } });
+      if (session.course.id !== course.id)
+        throw conflict('that dosing session belongs to an earlier course of treatment');
+      const administrations = await em.count(TreatmentSession, {
+        prescription: prescription.id,
+        kind: SessionKind.DOSING,
+        completedAt: { $ne: null },
+      });
       const unusable = prescriptionUseRefusal(
-        { prescribedAt: prescription.prescribedAt, quantity: prescription.quantity, refills: prescription.refills, voided: !!prescription.voidedAt, administrations },
+        {
+          prescribedAt: prescription.prescribedAt,
+          quantity: prescription.quantity,
+          refills: prescription.refills,
+          voided: !!prescription.voidedAt,
+          administrations,
+        },
         input.administeredAt,
       );
       if (unusable) throw conflict(unusable);
@@ -129,9 +190,15 @@ export class SessionRecords {
       });
       const concerns = doseSpacingConcerns(
         { administeredAt: input.administeredAt, medication: prescription.medication },
-        nearby.map((d) => ({ administeredAt: d.administeredAt!, medication: d.route === Route.INTRANASAL_ESKETAMINE ? Medication.ESKETAMINE : Medication.KETAMINE })),
+        nearby.map((d) => ({
+          administeredAt: d.administeredAt!,
+          medication: d.route === Route.INTRANASAL_ESKETAMINE ? Medication.ESKETAMINE : Medication.KETAMINE,
+        })),
       );
-      if (concerns.length > 0 && !spacingReason) throw conflict(`${concerns.join('; ')}: give the prescriber's reason to override (doseSpacingOverrideReason)`);
+      if (concerns.length > 0 && !spacingReason)
+        throw conflict(
+          `${concerns.join('; ')}: give the prescriber's reason to override (doseSpacingOverrideReason)`,
+        );
 
       const me = em.getReference(Clinician, this.scope.clinician.id, { wrapped: true });
       Object.assign(session, {
@@ -163,12 +230,35 @@ export class SessionRecords {
         doseSpacingOverrideReason: spacingReason,
       });
       const alarm = vitalSignsAlarm(input);
-      const alert = alarm ? em.create(ScoreAlert, { patient, course, session, kind: AlertKind.VITAL_SIGNS, level: AlertLevel.CRITICAL, message: alarm }) : undefined;
+      const alert = alarm
+        ? em.create(ScoreAlert, {
+            patient,
+            course,
+            session,
+            kind: AlertKind.VITAL_SIGNS,
+            level: AlertLevel.CRITICAL,
+            message: alarm,
+          })
+        : undefined;
       // The alert is announced by the database as it is inserted (scoreAlert), at commit.
       await em.flush();
       this.scope.audit(
-        { action: 'dose.administer', patientId: patient.id, entity: 'TreatmentSession', entityId: session.id },
-        ...(alert ? [{ action: 'alert.create' as const, patientId: patient.id, entity: 'ScoreAlert', entityId: alert.id }] : []),
+        {
+          action: 'dose.administer',
+          patientId: patient.id,
+          entity: 'TreatmentSession',
+          entityId: session.id,
+        },
+        ...(alert
+          ? [
+              {
+                action: 'alert.create' as const,
+                patientId: patient.id,
+                entity: 'ScoreAlert',
+                entityId: alert.id,
+              },
+            ]
+          : []),
       );
       return session;
     });
@@ -186,12 +276,18 @@ export class SessionRecords {
     const id = parseId(sessionId, 'sessionId');
     return this.scope.write(async (em) => {
       const session = await this.openSession(em, id);
-      if (session.kind === SessionKind.DOSING) throw badInput('a dosing session is completed with completeDosingSession, which records the dose');
+      if (session.kind === SessionKind.DOSING)
+        throw badInput('a dosing session is completed with completeDosingSession, which records the dose');
       this.requireRole(session.kind);
       session.completedAt = new Date();
       session.completedBy = em.getReference(Clinician, this.scope.clinician.id, { wrapped: true });
       await em.flush();
-      this.scope.audit({ action: 'session.complete', patientId: session.patient.id, entity: 'TreatmentSession', entityId: session.id });
+      this.scope.audit({
+        action: 'session.complete',
+        patientId: session.patient.id,
+        entity: 'TreatmentSession',
+        entityId: session.id,
+      });
       return session;
     });
   }
@@ -217,7 +313,10 @@ export class SessionRecords {
     if (plan?.protocol !== Protocol.SEPARATE_DAY) return false;
     const dosing = await session.dosingSession.load();
     if (!dosing) return false;
-    return integrationOutsideWindow(dosing.administeredAt ?? dosing.scheduledAt, session.completedAt ?? session.scheduledAt);
+    return integrationOutsideWindow(
+      dosing.administeredAt ?? dosing.scheduledAt,
+      session.completedAt ?? session.scheduledAt,
+    );
   }
 
   /** A session of a patient on the caller's care team, for a note: FORBIDDEN off the team. */
@@ -241,7 +340,14 @@ export class SessionRecords {
   }
 
   private auditRead(rows: TreatmentSession[]) {
-    this.scope.audit(...rows.map((s) => ({ action: READ_ACTION.TreatmentSession, patientId: s.patient.id, entity: 'TreatmentSession', entityId: s.id })));
+    this.scope.audit(
+      ...rows.map((s) => ({
+        action: READ_ACTION.TreatmentSession,
+        patientId: s.patient.id,
+        entity: 'TreatmentSession',
+        entityId: s.id,
+      })),
+    );
   }
 }
 

@@ -1,8 +1,23 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { READ_ACTION } from '../domain/audit';
-import { Consent, EligibilityAssessment, Measure, Prescription, ScoreAlert, TreatmentCourse, TreatmentSession, type Patient } from '../entities';
+import {
+  Consent,
+  EligibilityAssessment,
+  Measure,
+  Prescription,
+  ScoreAlert,
+  TreatmentCourse,
+  TreatmentSession,
+  type Patient,
+} from '../entities';
 import { badInput } from '../errors';
-import { pageRequest, toConnection, type ConnectionShape, type PageArguments, type PageRequest } from '../schema/connection';
+import {
+  pageRequest,
+  toConnection,
+  type ConnectionShape,
+  type PageArguments,
+  type PageRequest,
+} from '../schema/connection';
 import { TimelineEntry, TimelineKind, type TimelineRecord } from '../schema/TimelineEntry';
 import { PerPatient } from './perPatient';
 import type { RequestScope } from './scope';
@@ -13,10 +28,16 @@ interface PatientEntry {
 }
 
 /** Where each kind of event lives, how it is loaded and how its read is audited. */
-const SOURCES: Record<TimelineKind, { entity: new () => TimelineRecord; entityName: keyof typeof READ_ACTION }> = {
+const SOURCES: Record<
+  TimelineKind,
+  { entity: new () => TimelineRecord; entityName: keyof typeof READ_ACTION }
+> = {
   [TimelineKind.COURSE_OPENED]: { entity: TreatmentCourse, entityName: 'TreatmentCourse' },
   [TimelineKind.COURSE_CLOSED]: { entity: TreatmentCourse, entityName: 'TreatmentCourse' },
-  [TimelineKind.ELIGIBILITY_ASSESSMENT]: { entity: EligibilityAssessment, entityName: 'EligibilityAssessment' },
+  [TimelineKind.ELIGIBILITY_ASSESSMENT]: {
+    entity: EligibilityAssessment,
+    entityName: 'EligibilityAssessment',
+  },
   [TimelineKind.CONSENT]: { entity: Consent, entityName: 'Consent' },
   [TimelineKind.PRESCRIPTION]: { entity: Prescription, entityName: 'Prescription' },
   [TimelineKind.SESSION]: { entity: TreatmentSession, entityName: 'TreatmentSession' },
@@ -72,25 +93,40 @@ const COUNT_SQL = `
 export class TimelineRecords {
   constructor(private readonly scope: RequestScope) {}
 
-  private readonly pages = new PerPatient((ids: string[], page: PageRequest) => this.readPages(ids, page), (e: PatientEntry) => e.patientId);
+  private readonly pages = new PerPatient(
+    (ids: string[], page: PageRequest) => this.readPages(ids, page),
+    (e: PatientEntry) => e.patientId,
+  );
 
   /**
    * For a patient already reached through the care-team check; the patients of a page together.
    * Newest first: `first`/`after` page back in time, `last`/`before` towards the newest.
    */
-  async forPatient(patient: Patient, args: PageArguments, paging: { defaultFirst: number; firstGiven: boolean }): Promise<ConnectionShape<TimelineEntry>> {
+  async forPatient(
+    patient: Patient,
+    args: PageArguments,
+    paging: { defaultFirst: number; firstGiven: boolean },
+  ): Promise<ConnectionShape<TimelineEntry>> {
     const page = pageRequest(args, paging);
     const entries = (await this.pages.of(patient.id, page)).map((e) => e.entry);
     const connection = toConnection(
       entries,
       page,
       (e) => `${e.at.toISOString()}|${e.kind}|${(e.item as { id: string }).id}`,
-      async () => (await this.scope.em.getConnection().execute<{ n: number }[]>(COUNT_SQL, Array(8).fill(patient.id)))[0].n,
+      async () =>
+        (
+          await this.scope.em.getConnection().execute<{ n: number }[]>(COUNT_SQL, Array(8).fill(patient.id))
+        )[0].n,
     );
     this.scope.audit(
       ...connection.edges.map(({ node }) => {
         const source = SOURCES[node.kind];
-        return { action: READ_ACTION[source.entityName], patientId: patient.id, entity: source.entityName, entityId: (node.item as { id: string }).id };
+        return {
+          action: READ_ACTION[source.entityName],
+          patientId: patient.id,
+          entity: source.entityName,
+          entityId: (node.item as { id: string }).id,
+        };
       }),
     );
     return connection;
@@ -100,19 +136,39 @@ export class TimelineRecords {
   private async readPages(patientIds: string[], page: PageRequest): Promise<PatientEntry[]> {
     const after = parseCursor(page.after, 'after');
     const before = parseCursor(page.before, 'before');
-    const bound = (cursor: typeof after) => [cursor?.at ?? null, cursor?.at ?? null, cursor?.kind ?? null, cursor?.id ?? null];
+    const bound = (cursor: typeof after) => [
+      cursor?.at ?? null,
+      cursor?.at ?? null,
+      cursor?.kind ?? null,
+      cursor?.id ?? null,
+    ];
     const rows = await this.scope.em
       .getConnection()
-      .execute<PageRow[]>(pageSql(page.fromEnd ? 'asc' : 'desc'), [...Array(8).fill(patientIds), ...bound(after), ...bound(before), page.size + 1]);
-    const records = await this.load(this.scope.em, rows.filter((row) => Number(row.page_row) <= page.size));
+      .execute<PageRow[]>(pageSql(page.fromEnd ? 'asc' : 'desc'), [
+        ...Array(8).fill(patientIds),
+        ...bound(after),
+        ...bound(before),
+        page.size + 1,
+      ]);
+    const records = await this.load(
+      this.scope.em,
+      rows.filter((row) => Number(row.page_row) <= page.size),
+    );
     return rows.map((row) => ({
       patientId: row.patient_id,
       // The extra row past the page only tells there is a next page; its record is not read.
-      entry: Object.assign(new TimelineEntry(), { at: new Date(row.at), kind: row.kind, item: records.get(`${row.kind}:${row.id}`)! }),
+      entry: Object.assign(new TimelineEntry(), {
+        at: new Date(row.at),
+        kind: row.kind,
+        item: records.get(`${row.kind}:${row.id}`)!,
+      }),
     }));
   }
 
-  private async load(em: EntityManager, rows: { kind: TimelineKind; id: string }[]): Promise<Map<string, TimelineRecord>> {
+  private async load(
+    em: EntityManager,
+    rows: { kind: TimelineKind; id: string }[],
+  ): Promise<Map<string, TimelineRecord>> {
     const loaded = new Map<string, TimelineRecord>();
     const byKind = new Map<TimelineKind, string[]>();
     for (const row of rows) byKind.set(row.kind, [...(byKind.get(row.kind) ?? []), row.id]);
@@ -126,9 +182,13 @@ export class TimelineRecords {
   }
 }
 
-function parseCursor(key: string | undefined, argument: string): { at: string; kind: string; id: string } | undefined {
+function parseCursor(
+  key: string | undefined,
+  argument: string,
+): { at: string; kind: string; id: string } | undefined {
   if (key === undefined) return undefined;
   const [at, kind, id] = key.split('|');
-  if (!at || Number.isNaN(Date.parse(at)) || !(kind in SOURCES) || !id || !/^[0-9a-f-]{36}$/.test(id)) throw badInput(`${argument} is not a valid cursor`);
+  if (!at || Number.isNaN(Date.parse(at)) || !(kind in SOURCES) || !id || !/^[0-9a-f-]{36}$/.test(id))
+    throw badInput(`${argument} is not a valid cursor`);
   return { at, kind, id };
 }

@@ -47,13 +47,18 @@ export class Together {
   private async send(): Promise<void> {
     const reads = this.pending;
     this.pending = [];
-    const columns = reads.map((read, i) => `(select coalesce(json_agg(r), '[]'::json) from (${read.sql}) r) as r${i}`);
+    const columns = reads.map(
+      (read, i) => `(select coalesce(json_agg(r), '[]'::json) from (${read.sql}) r) as r${i}`,
+    );
     const sql = `select ${columns.join(', ')}`;
     const params = reads.flatMap((read) => [...read.params]);
     try {
       // Through knex with bound parameters, as the audit rows are (MikroORM's `execute` would inline a
       // page's ids into the SQL text first); still reported to the ORM's `onQuery` hook.
-      const query = this.em.getConnection().getKnex().raw(this.em.config.get('onQuery')(sql, params), params as never[]);
+      const query = this.em
+        .getConnection()
+        .getKnex()
+        .raw(this.em.config.get('onQuery')(sql, params), params as never[]);
       const transaction = this.em.getTransactionContext();
       if (transaction) query.transacting(transaction);
       const { rows } = (await query) as { rows: Record<string, Record<string, unknown>[]>[] };

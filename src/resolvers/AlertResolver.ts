@@ -1,4 +1,15 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import {
+  Arg,
+  Ctx,
+  FieldResolver,
+  ID,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+} from 'type-graphql';
 import { Clinician, Measure, Patient, ScoreAlert, TreatmentSession } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
 import { Connection, type ConnectionShape } from '../schema/connection';
@@ -7,15 +18,23 @@ const ScoreAlertConnection = Connection('ScoreAlert', ScoreAlert);
 
 @Resolver(() => ScoreAlert)
 export class AlertResolver {
-  @Query(() => ScoreAlertConnection, { description: "Alerts of the caller's patients (or one patient), newest first." })
+  @Query(() => ScoreAlertConnection, {
+    description: "Alerts of the caller's patients (or one patient), newest first.",
+  })
   alerts(
     @Ctx() ctx: GraphQLContext,
     @Arg('patientId', () => ID, { nullable: true }) patientId: string | null,
-    @Arg('unacknowledgedOnly', () => Boolean, { nullable: true, defaultValue: true }) unacknowledgedOnly: boolean | null,
+    @Arg('unacknowledgedOnly', () => Boolean, { nullable: true, defaultValue: true })
+    unacknowledgedOnly: boolean | null,
     @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<ConnectionShape<ScoreAlert>> {
-    return ctx.records.alerts.list({ patientId, unacknowledgedOnly: unacknowledgedOnly ?? true, first: first ?? 50, after });
+    return ctx.records.alerts.list({
+      patientId,
+      unacknowledgedOnly: unacknowledgedOnly ?? true,
+      first: first ?? 50,
+      after,
+    });
   }
 
   @Mutation(() => ScoreAlert)
@@ -25,9 +44,13 @@ export class AlertResolver {
 
   @Subscription(() => ScoreAlert, {
     description: "Alerts as they are stored: one patient's, or every patient's on the caller's care teams.",
-    subscribe: ({ args, context }) => (context as GraphQLContext).records.alerts.subscribe(args.patientId as string | null),
+    subscribe: ({ args, context }) =>
+      (context as GraphQLContext).records.alerts.subscribe(args.patientId as string | null),
   })
-  scoreAlert(@Root() alert: ScoreAlert, @Arg('patientId', () => ID, { nullable: true }) _patientId: string | null): ScoreAlert {
+  scoreAlert(
+    @Root() alert: ScoreAlert,
+    @Arg('patientId', () => ID, { nullable: true }) _patientId: string | null,
+  ): ScoreAlert {
     return alert;
   }
 
@@ -36,18 +59,24 @@ export class AlertResolver {
     return ctx.records.patients.ofRecord(alert);
   }
 
-  @FieldResolver(() => Measure, { nullable: true, description: 'The measure that raised the alert; null for a VITAL_SIGNS alert, which has a session.' })
+  @FieldResolver(() => Measure, {
+    nullable: true,
+    description: 'The measure that raised the alert; null for a VITAL_SIGNS alert, which has a session.',
+  })
   measure(@Ctx() ctx: GraphQLContext, @Root() alert: ScoreAlert): Promise<Measure | null> {
     return ctx.records.measures.ofAlert(alert);
   }
 
-  @FieldResolver(() => TreatmentSession, { nullable: true, description: 'For VITAL_SIGNS: the dosing session whose vital signs raised it.' })
+  @FieldResolver(() => TreatmentSession, {
+    nullable: true,
+    description: 'For VITAL_SIGNS: the dosing session whose vital signs raised it.',
+  })
   session(@Ctx() ctx: GraphQLContext, @Root() alert: ScoreAlert): Promise<TreatmentSession | null> {
     return ctx.records.sessions.ofAlert(alert);
   }
 
   @FieldResolver(() => Clinician, { nullable: true })
   acknowledgedBy(@Root() alert: ScoreAlert): Promise<Clinician | null> {
-    return alert.acknowledgedBy ? (alert.acknowledgedBy.load()) : Promise.resolve(null);
+    return alert.acknowledgedBy ? alert.acknowledgedBy.load() : Promise.resolve(null);
   }
 }

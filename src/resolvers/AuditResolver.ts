@@ -9,7 +9,10 @@ const AuditEventConnection = Connection('AuditEvent', AuditEvent);
 
 @Resolver(() => AuditEvent)
 export class AuditResolver {
-  @Query(() => AuditEventConnection, { description: 'The audit log, newest first. ADMIN only. `first`/`after` page back in time, `last`/`before` towards the newest.' })
+  @Query(() => AuditEventConnection, {
+    description:
+      'The audit log, newest first. ADMIN only. `first`/`after` page back in time, `last`/`before` towards the newest.',
+  })
   @Extensions(largestPage(MAX_AUDIT_PAGE_SIZE))
   auditLog(
     @Ctx() ctx: GraphQLContext,
@@ -17,10 +20,18 @@ export class AuditResolver {
     @Arg('patientId', () => ID, { nullable: true }) patientId: string | null,
     @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Arg('last', () => Int, { nullable: true, description: 'The last rows of the list (the oldest), or with `before` those just before that cursor (newer than it); not with `first`.' }) last: number | null,
+    @Arg('last', () => Int, {
+      nullable: true,
+      description:
+        'The last rows of the list (the oldest), or with `before` those just before that cursor (newer than it); not with `first`.',
+    })
+    last: number | null,
     @Arg('before', () => String, { nullable: true }) before: string | null,
   ): Promise<ConnectionShape<AuditEvent>> {
-    return ctx.records.audit.list({ patientId, first, after, last, before }, { defaultFirst: 50, firstGiven: argumentGiven(info, 'first') });
+    return ctx.records.audit.list(
+      { patientId, first, after, last, before },
+      { defaultFirst: 50, firstGiven: argumentGiven(info, 'first') },
+    );
   }
 
   @FieldResolver(() => Clinician)

@@ -1,11 +1,22 @@
 import { Ctx, FieldResolver, Resolver, Root, type ClassType } from 'type-graphql';
 import { PatientStatus } from '../domain/patientStatus';
-import { Consent, EligibilityAssessment, Measure, Prescription, ScoreAlert, TreatmentCourse, TreatmentPlan, TreatmentSession } from '../entities';
+import {
+  Consent,
+  EligibilityAssessment,
+  Measure,
+  Prescription,
+  ScoreAlert,
+  TreatmentCourse,
+  TreatmentPlan,
+  TreatmentSession,
+} from '../entities';
 import type { GraphQLContext } from '../graphql/context';
 
 @Resolver(() => TreatmentCourse)
 export class CourseResolver {
-  @FieldResolver(() => PatientStatus, { description: 'DISCHARGED once closed; the patient’s status while open.' })
+  @FieldResolver(() => PatientStatus, {
+    description: 'DISCHARGED once closed; the patient’s status while open.',
+  })
   status(@Ctx() ctx: GraphQLContext, @Root() course: TreatmentCourse): Promise<PatientStatus> {
     return ctx.records.courses.status(course);
   }
@@ -15,7 +26,9 @@ export class CourseResolver {
 function courseOf<T extends { course: { load(): Promise<TreatmentCourse | null> } }>(type: ClassType<T>) {
   @Resolver(() => type)
   class RecordCourseResolver {
-    @FieldResolver(() => TreatmentCourse, { description: 'The course of treatment that was current when this was recorded.' })
+    @FieldResolver(() => TreatmentCourse, {
+      description: 'The course of treatment that was current when this was recorded.',
+    })
     course(@Ctx() ctx: GraphQLContext, @Root() record: T): Promise<TreatmentCourse> {
       return ctx.records.courses.ofRecord(record);
     }
@@ -23,6 +36,14 @@ function courseOf<T extends { course: { load(): Promise<TreatmentCourse | null> 
   return RecordCourseResolver;
 }
 
-const recordTypes: ClassType<{ course: { load(): Promise<TreatmentCourse | null> } }>[] = [EligibilityAssessment, Consent, Prescription, TreatmentPlan, TreatmentSession, Measure, ScoreAlert];
+const recordTypes: ClassType<{ course: { load(): Promise<TreatmentCourse | null> } }>[] = [
+  EligibilityAssessment,
+  Consent,
+  Prescription,
+  TreatmentPlan,
+  TreatmentSession,
+  Measure,
+  ScoreAlert,
+];
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- type-graphql's own type for resolver classes
 export const recordCourseResolvers: Function[] = recordTypes.map((type) => courseOf(type));

@@ -1,4 +1,16 @@
-import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, Resolver, Root, Subscription } from 'type-graphql';
+import {
+  Arg,
+  Ctx,
+  Field,
+  FieldResolver,
+  ID,
+  InputType,
+  Int,
+  Mutation,
+  Resolver,
+  Root,
+  Subscription,
+} from 'type-graphql';
 import { Instrument } from '../domain/instruments';
 import { Clinician, Measure, Patient, ScoreAlert } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
@@ -15,19 +27,26 @@ class RecordMeasureInput {
   @Field(() => [Int], { description: 'Item responses in item order.' })
   responses!: number[];
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'When the patient answered; now when omitted. Not in the future.' })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'When the patient answered; now when omitted. Not in the future.',
+  })
   administeredAt?: Date | null;
 }
 
 @Resolver(() => Measure)
 export class MeasureResolver {
   @Mutation(() => Measure)
-  recordMeasure(@Ctx() ctx: GraphQLContext, @Arg('input', () => RecordMeasureInput) input: RecordMeasureInput): Promise<Measure> {
+  recordMeasure(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('input', () => RecordMeasureInput) input: RecordMeasureInput,
+  ): Promise<Measure> {
     return ctx.records.measures.record(input);
   }
 
   @Subscription(() => Measure, {
-    subscribe: ({ args, context }) => (context as GraphQLContext).records.measures.subscribe(args.patientId as string),
+    subscribe: ({ args, context }) =>
+      (context as GraphQLContext).records.measures.subscribe(args.patientId as string),
   })
   measureRecorded(@Root() measure: Measure, @Arg('patientId', () => ID) _patientId: string): Measure {
     return measure;

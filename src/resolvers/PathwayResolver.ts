@@ -1,4 +1,16 @@
-import { Arg, Ctx, Field, FieldResolver, Float, ID, InputType, Int, Mutation, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Ctx,
+  Field,
+  FieldResolver,
+  Float,
+  ID,
+  InputType,
+  Int,
+  Mutation,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { Contraindication, EligibilityDecision, Medication } from '../domain/pathway';
 import { PatientStatus } from '../domain/patientStatus';
 import { Route } from '../domain/plans';
@@ -81,27 +93,50 @@ class PrescribeInput extends PrescriptionDetailsInput {
 /** The care pathway: screening, consent, prescribing and the patient's status. */
 @Resolver()
 export class PathwayResolver {
-  @Mutation(() => EligibilityAssessment, { description: 'PRESCRIBER only. ELIGIBLE cannot stand beside an absolute contraindication.' })
-  recordEligibilityAssessment(@Ctx() ctx: GraphQLContext, @Arg('input', () => RecordEligibilityAssessmentInput) input: RecordEligibilityAssessmentInput): Promise<EligibilityAssessment> {
+  @Mutation(() => EligibilityAssessment, {
+    description: 'PRESCRIBER only. ELIGIBLE cannot stand beside an absolute contraindication.',
+  })
+  recordEligibilityAssessment(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('input', () => RecordEligibilityAssessmentInput) input: RecordEligibilityAssessmentInput,
+  ): Promise<EligibilityAssessment> {
     return ctx.records.pathway.recordAssessment({ ...input, baseline: input.baselineBloodPressure });
   }
 
-  @Mutation(() => Consent, { description: 'The patient must acknowledge the risks, off-label use and the role of integration.' })
-  recordConsent(@Ctx() ctx: GraphQLContext, @Arg('input', () => RecordConsentInput) input: RecordConsentInput): Promise<Consent> {
+  @Mutation(() => Consent, {
+    description: 'The patient must acknowledge the risks, off-label use and the role of integration.',
+  })
+  recordConsent(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('input', () => RecordConsentInput) input: RecordConsentInput,
+  ): Promise<Consent> {
     return ctx.records.pathway.recordConsent(input);
   }
 
-  @Mutation(() => Prescription, { description: 'PRESCRIBER only, after an ELIGIBLE assessment and a consent.' })
-  prescribe(@Ctx() ctx: GraphQLContext, @Arg('input', () => PrescribeInput) input: PrescribeInput): Promise<Prescription> {
+  @Mutation(() => Prescription, {
+    description: 'PRESCRIBER only, after an ELIGIBLE assessment and a consent.',
+  })
+  prescribe(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('input', () => PrescribeInput) input: PrescribeInput,
+  ): Promise<Prescription> {
     return ctx.records.pathway.prescribe(input);
   }
 
-  @Mutation(() => Prescription, { description: 'PRESCRIBER only. Prescriptions are never deleted; a void keeps the record with its reason.' })
-  voidPrescription(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string, @Arg('reason') reason: string): Promise<Prescription> {
+  @Mutation(() => Prescription, {
+    description: 'PRESCRIBER only. Prescriptions are never deleted; a void keeps the record with its reason.',
+  })
+  voidPrescription(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('reason') reason: string,
+  ): Promise<Prescription> {
     return ctx.records.pathway.voidPrescription(id, reason);
   }
 
-  @Mutation(() => Prescription, { description: 'PRESCRIBER only. Voids the prescription with the reason and returns its replacement.' })
+  @Mutation(() => Prescription, {
+    description: 'PRESCRIBER only. Voids the prescription with the reason and returns its replacement.',
+  })
   correctPrescription(
     @Ctx() ctx: GraphQLContext,
     @Arg('id', () => ID) id: string,
@@ -119,13 +154,24 @@ export class PathwayResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('patientId', () => ID) patientId: string,
     @Arg('status', () => PatientStatus) status: PatientStatus,
-    @Arg('reason', () => String, { nullable: true, description: 'Why the patient is discharged; only with DISCHARGED.' }) reason: string | null,
+    @Arg('reason', () => String, {
+      nullable: true,
+      description: 'Why the patient is discharged; only with DISCHARGED.',
+    })
+    reason: string | null,
   ): Promise<Patient> {
     return ctx.records.pathway.changeStatus(patientId, status, reason);
   }
 
-  @Mutation(() => Consent, { description: 'Any care-team clinician, once, with the reason. The consent is kept; no dose follows in its course until a new consent.' })
-  withdrawConsent(@Ctx() ctx: GraphQLContext, @Arg('consentId', () => ID) consentId: string, @Arg('reason') reason: string): Promise<Consent> {
+  @Mutation(() => Consent, {
+    description:
+      'Any care-team clinician, once, with the reason. The consent is kept; no dose follows in its course until a new consent.',
+  })
+  withdrawConsent(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('consentId', () => ID) consentId: string,
+    @Arg('reason') reason: string,
+  ): Promise<Consent> {
     return ctx.records.pathway.withdrawConsent(consentId, reason);
   }
 }
@@ -134,7 +180,7 @@ export class PathwayResolver {
 export class ConsentResolver {
   @FieldResolver(() => Clinician, { nullable: true })
   withdrawnBy(@Root() consent: Consent): Promise<Clinician | null> {
-    return consent.withdrawnBy ? (consent.withdrawnBy.load()) : Promise.resolve(null);
+    return consent.withdrawnBy ? consent.withdrawnBy.load() : Promise.resolve(null);
   }
 }
 
@@ -145,13 +191,16 @@ export class PrescriptionResolver {
     return prescription.prescribedBy.load() as Promise<Clinician>;
   }
 
-  @FieldResolver(() => Prescription, { nullable: true, description: 'The voided prescription this one corrects.' })
+  @FieldResolver(() => Prescription, {
+    nullable: true,
+    description: 'The voided prescription this one corrects.',
+  })
   replaces(@Ctx() ctx: GraphQLContext, @Root() prescription: Prescription): Promise<Prescription | null> {
     return ctx.records.pathway.referredPrescription(prescription.replaces);
   }
 
   @FieldResolver(() => Clinician, { nullable: true })
   voidedBy(@Root() prescription: Prescription): Promise<Clinician | null> {
-    return prescription.voidedBy ? (prescription.voidedBy.load()) : Promise.resolve(null);
+    return prescription.voidedBy ? prescription.voidedBy.load() : Promise.resolve(null);
   }
 }

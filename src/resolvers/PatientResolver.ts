@@ -1,8 +1,33 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Ctx, Field, FieldResolver, ID, Info, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Ctx,
+  Field,
+  FieldResolver,
+  ID,
+  Info,
+  InputType,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { PatientStatus } from '../domain/patientStatus';
 import { Instrument } from '../domain/instruments';
-import { CareTeamMember, Clinician, Consent, EligibilityAssessment, Measure, Patient, Prescription, ScoreAlert, TreatmentCourse, TreatmentPlan, TreatmentSession } from '../entities';
+import {
+  CareTeamMember,
+  Clinician,
+  Consent,
+  EligibilityAssessment,
+  Measure,
+  Patient,
+  Prescription,
+  ScoreAlert,
+  TreatmentCourse,
+  TreatmentPlan,
+  TreatmentSession,
+} from '../entities';
 import type { GraphQLContext } from '../graphql/context';
 import { argumentGiven, Connection, type ConnectionShape } from '../schema/connection';
 import { DateScalar } from '../entities/scalars';
@@ -42,7 +67,10 @@ export class PatientResolver {
   }
 
   @Mutation(() => Patient)
-  createPatient(@Ctx() ctx: GraphQLContext, @Arg('input', () => CreatePatientInput) input: CreatePatientInput): Promise<Patient> {
+  createPatient(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('input', () => CreatePatientInput) input: CreatePatientInput,
+  ): Promise<Patient> {
     return ctx.records.patients.create(input);
   }
 
@@ -64,7 +92,9 @@ export class PatientResolver {
     return ctx.records.patients.removeCareTeamMember(patientId, clinicianId);
   }
 
-  @FieldResolver(() => MeasureConnection, { description: 'Newest first: `first`/`after` page back in time, `last`/`before` towards the newest.' })
+  @FieldResolver(() => MeasureConnection, {
+    description: 'Newest first: `first`/`after` page back in time, `last`/`before` towards the newest.',
+  })
   measures(
     @Ctx() ctx: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
@@ -72,10 +102,19 @@ export class PatientResolver {
     @Arg('instrument', () => Instrument, { nullable: true }) instrument: Instrument | null,
     @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Arg('last', () => Int, { nullable: true, description: 'The last measures of the list (the oldest), or with `before` those just before that cursor (newer than it); not with `first`.' }) last: number | null,
+    @Arg('last', () => Int, {
+      nullable: true,
+      description:
+        'The last measures of the list (the oldest), or with `before` those just before that cursor (newer than it); not with `first`.',
+    })
+    last: number | null,
     @Arg('before', () => String, { nullable: true }) before: string | null,
   ): Promise<ConnectionShape<Measure>> {
-    return ctx.records.measures.list(patient, { instrument, first, after, last, before }, { defaultFirst: 50, firstGiven: argumentGiven(info, 'first') });
+    return ctx.records.measures.list(
+      patient,
+      { instrument, first, after, last, before },
+      { defaultFirst: 50, firstGiven: argumentGiven(info, 'first') },
+    );
   }
 
   @FieldResolver(() => [Measure], { description: 'The newest measure of each instrument.' })
@@ -87,17 +126,22 @@ export class PatientResolver {
   alerts(
     @Ctx() ctx: GraphQLContext,
     @Root() patient: Patient,
-    @Arg('unacknowledgedOnly', () => Boolean, { nullable: true, defaultValue: true }) unacknowledgedOnly: boolean | null,
+    @Arg('unacknowledgedOnly', () => Boolean, { nullable: true, defaultValue: true })
+    unacknowledgedOnly: boolean | null,
   ): Promise<ScoreAlert[]> {
     return ctx.records.alerts.forPatient(patient, unacknowledgedOnly ?? true);
   }
 
-  @FieldResolver(() => [TreatmentCourse], { description: 'Courses of treatment, from referral to discharge; oldest first.' })
+  @FieldResolver(() => [TreatmentCourse], {
+    description: 'Courses of treatment, from referral to discharge; oldest first.',
+  })
   courses(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<TreatmentCourse[]> {
     return ctx.records.courses.forPatient(patient);
   }
 
-  @FieldResolver(() => TreatmentCourse, { description: 'The open course, or the one just closed while the patient is discharged.' })
+  @FieldResolver(() => TreatmentCourse, {
+    description: 'The open course, or the one just closed while the patient is discharged.',
+  })
   currentCourse(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<TreatmentCourse> {
     return ctx.records.courses.currentOf(patient);
   }
@@ -108,7 +152,10 @@ export class PatientResolver {
   }
 
   @FieldResolver(() => [EligibilityAssessment], { description: 'Oldest first; the latest decides.' })
-  eligibilityAssessments(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<EligibilityAssessment[]> {
+  eligibilityAssessments(
+    @Ctx() ctx: GraphQLContext,
+    @Root() patient: Patient,
+  ): Promise<EligibilityAssessment[]> {
     return ctx.records.pathway.assessments(patient);
   }
 
@@ -117,7 +164,9 @@ export class PatientResolver {
     return ctx.records.pathway.consents(patient);
   }
 
-  @FieldResolver(() => [Prescription], { description: 'Every prescription ever written, void ones included, oldest first.' })
+  @FieldResolver(() => [Prescription], {
+    description: 'Every prescription ever written, void ones included, oldest first.',
+  })
   prescriptions(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<Prescription[]> {
     return ctx.records.pathway.prescriptions(patient);
   }
@@ -128,7 +177,8 @@ export class PatientResolver {
   }
 
   @FieldResolver(() => TimelineConnection, {
-    description: 'Courses opened and closed, assessments, consents, prescriptions, sessions, measures and alerts, newest first: `first`/`after` page back in time, `last`/`before` towards the newest.',
+    description:
+      'Courses opened and closed, assessments, consents, prescriptions, sessions, measures and alerts, newest first: `first`/`after` page back in time, `last`/`before` towards the newest.',
   })
   timeline(
     @Ctx() ctx: GraphQLContext,
@@ -136,10 +186,19 @@ export class PatientResolver {
     @Root() patient: Patient,
     @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Arg('last', () => Int, { nullable: true, description: 'The last events of the list (the oldest), or with `before` those just before that cursor (newer than it); not with `first`.' }) last: number | null,
+    @Arg('last', () => Int, {
+      nullable: true,
+      description:
+        'The last events of the list (the oldest), or with `before` those just before that cursor (newer than it); not with `first`.',
+    })
+    last: number | null,
     @Arg('before', () => String, { nullable: true }) before: string | null,
   ): Promise<ConnectionShape<TimelineEntry>> {
-    return ctx.records.timeline.forPatient(patient, { first, after, last, before }, { defaultFirst: 50, firstGiven: argumentGiven(info, 'first') });
+    return ctx.records.timeline.forPatient(
+      patient,
+      { first, after, last, before },
+      { defaultFirst: 50, firstGiven: argumentGiven(info, 'first') },
+    );
   }
 
   @FieldResolver(() => [CareTeamMember])

@@ -1,7 +1,10 @@
 import { Field, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from '../entities/scalars';
 
-@ObjectType({ description: 'Opens one plan’s live document once: `/collab/<planId>?ticket=<ticket>` (y-websocket `params: { ticket }`).' })
+@ObjectType({
+  description:
+    'Opens one plan’s live document once: `/collab/<planId>?ticket=<ticket>` (y-websocket `params: { ticket }`).',
+})
 export class CollabTicket {
   @Field({ description: 'Single use, bound to the plan and the clinician who asked for it.' })
   ticket!: string;

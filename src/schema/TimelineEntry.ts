@@ -1,5 +1,13 @@
 import { createUnionType, Field, ObjectType, registerEnumType } from 'type-graphql';
-import { Consent, EligibilityAssessment, Measure, Prescription, ScoreAlert, TreatmentCourse, TreatmentSession } from '../entities';
+import {
+  Consent,
+  EligibilityAssessment,
+  Measure,
+  Prescription,
+  ScoreAlert,
+  TreatmentCourse,
+  TreatmentSession,
+} from '../entities';
 import { DateTimeScalar } from '../entities/scalars';
 
 export enum TimelineKind {
@@ -14,11 +22,21 @@ export enum TimelineKind {
 }
 registerEnumType(TimelineKind, { name: 'TimelineKind' });
 
-export type TimelineRecord = TreatmentCourse | EligibilityAssessment | Consent | Prescription | TreatmentSession | Measure | ScoreAlert;
+export type TimelineRecord =
+  TreatmentCourse | EligibilityAssessment | Consent | Prescription | TreatmentSession | Measure | ScoreAlert;
 
 const TimelineItem = createUnionType({
   name: 'TimelineItem',
-  types: () => [TreatmentCourse, EligibilityAssessment, Consent, Prescription, TreatmentSession, Measure, ScoreAlert] as const,
+  types: () =>
+    [
+      TreatmentCourse,
+      EligibilityAssessment,
+      Consent,
+      Prescription,
+      TreatmentSession,
+      Measure,
+      ScoreAlert,
+    ] as const,
 });
 
 /**

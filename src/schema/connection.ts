@@ -6,10 +6,16 @@ import { pageSize } from './pageSize';
 
 @ObjectType({ description: 'Relay cursor-connection paging.' })
 export class PageInfo {
-  @Field({ description: 'Paging forward (first/after): whether rows follow this page. Paging backward (last/before): whether `before` was given.' })
+  @Field({
+    description:
+      'Paging forward (first/after): whether rows follow this page. Paging backward (last/before): whether `before` was given.',
+  })
   hasNextPage!: boolean;
 
-  @Field({ description: 'Paging backward (last/before): whether rows precede this page. Paging forward (first/after): whether `after` was given.' })
+  @Field({
+    description:
+      'Paging backward (last/before): whether rows precede this page. Paging forward (first/after): whether `after` was given.',
+  })
   hasPreviousPage!: boolean;
 
   @Field(() => String, { nullable: true })
@@ -50,7 +56,10 @@ export function Connection<T extends object>(name: string, node: ClassType<T>) {
     @Field(() => PageInfo)
     pageInfo!: PageInfo;
 
-    @Field(() => Int, { description: 'Every row the arguments other than first/after select: one COUNT, run only when asked for.' })
+    @Field(() => Int, {
+      description:
+        'Every row the arguments other than first/after select: one COUNT, run only when asked for.',
+    })
     totalCount!: PromiseLike<number>;
   }
   return ConnectionType as ClassType<ConnectionShape<T>>;
@@ -98,9 +107,15 @@ export interface PageRequest {
  * range. `first` and `last` together are refused (Relay's spec discourages them; no client needs
  * both). `firstGiven` tells an explicit `first` from the field's default, which `last` overrides.
  */
-export function pageRequest(args: PageArguments, options: { defaultFirst: number; firstGiven: boolean; max?: number }): PageRequest {
+export function pageRequest(
+  args: PageArguments,
+  options: { defaultFirst: number; firstGiven: boolean; max?: number },
+): PageRequest {
   const last = args.last ?? null;
-  if (last !== null && options.firstGiven && args.first !== null) throw badInput('first and last cannot be given together: page forwards with first/after or backwards with last/before');
+  if (last !== null && options.firstGiven && args.first !== null)
+    throw badInput(
+      'first and last cannot be given together: page forwards with first/after or backwards with last/before',
+    );
   const range = { after: decodeCursor(args.after, 'after'), before: decodeCursor(args.before, 'before') };
   if (last !== null) return { size: pageSize(last, options.max, 'last'), fromEnd: true, ...range };
   return { size: pageSize(args.first ?? options.defaultFirst, options.max), fromEnd: false, ...range };
@@ -113,7 +128,10 @@ export function pageRequest(args: PageArguments, options: { defaultFirst: number
 export function argumentGiven(info: GraphQLResolveInfo, name: string): boolean {
   const value = info.fieldNodes[0]?.arguments?.find((a) => a.name.value === name)?.value;
   if (!value || value.kind === Kind.NULL) return false;
-  if (value.kind === Kind.VARIABLE) return info.variableValues[value.name.value] !== null && info.variableValues[value.name.value] !== undefined;
+  if (value.kind === Kind.VARIABLE)
+    return (
+      info.variableValues[value.name.value] !== null && info.variableValues[value.name.value] !== undefined
+    );
   return true;
 }
 
@@ -124,7 +142,12 @@ export function argumentGiven(info: GraphQLResolveInfo, name: string): boolean {
  * there (or stood: a row is not deleted from any list that pages). `count` counts every row the
  * field's other arguments select, for `totalCount`.
  */
-export function toConnection<T>(rows: T[], page: PageRequest, key: (row: T) => string, count: () => Promise<number>): ConnectionShape<T> {
+export function toConnection<T>(
+  rows: T[],
+  page: PageRequest,
+  key: (row: T) => string,
+  count: () => Promise<number>,
+): ConnectionShape<T> {
   const inPage = rows.slice(0, page.size);
   if (page.fromEnd) inPage.reverse();
   const edges = inPage.map((node) => ({ cursor: encodeCursor(key(node)), node }));

@@ -1,7 +1,13 @@
 import { registerEnumType } from 'type-graphql';
 import { AlertKind, AlertLevel } from '../domain/alerts';
 import { Instrument, SeverityBand } from '../domain/instruments';
-import { AdverseEvent, Contraindication, EligibilityDecision, Medication, SessionKind } from '../domain/pathway';
+import {
+  AdverseEvent,
+  Contraindication,
+  EligibilityDecision,
+  Medication,
+  SessionKind,
+} from '../domain/pathway';
 import { PatientStatus } from '../domain/patientStatus';
 import { PlanStatus, Protocol, Route } from '../domain/plans';
 import { Role } from '../domain/roles';

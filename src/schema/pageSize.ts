@@ -21,6 +21,7 @@ export function largestPageOf(field: { extensions?: Readonly<Record<string, unkn
 
 /** Page sizes a client may ask for. */
 export function pageSize(size: number, max = MAX_PAGE_SIZE, argument = 'first'): number {
-  if (!Number.isInteger(size) || size < 1 || size > max) throw badInput(`${argument} must be from 1 to ${max}`);
+  if (!Number.isInteger(size) || size < 1 || size > max)
+    throw badInput(`${argument} must be from 1 to ${max}`);
   return size;
 }

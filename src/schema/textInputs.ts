@@ -42,7 +42,8 @@ export function guardTextInputs(schema: GraphQLSchema): void {
     for (const field of Object.values(type.getFields())) {
       if (!field.args.some((arg) => carriesText(arg.type))) continue;
       const check = (args: Record<string, unknown>) => {
-        for (const arg of field.args) checkValue(args[arg.name], arg.type, arg.name, kindOf(`${type.name}.${field.name}(${arg.name}:)`));
+        for (const arg of field.args)
+          checkValue(args[arg.name], arg.type, arg.name, kindOf(`${type.name}.${field.name}(${arg.name}:)`));
       };
       const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
       field.resolve = (source, args, context, info) => {
@@ -80,7 +81,12 @@ function checkValue(value: unknown, type: GraphQLInputType, path: string, kind: 
   }
   if (isInputObjectType(type)) {
     for (const field of Object.values(type.getFields())) {
-      checkValue((value as Record<string, unknown>)[field.name], field.type, `${path}.${field.name}`, kindOf(`${type.name}.${field.name}`));
+      checkValue(
+        (value as Record<string, unknown>)[field.name],
+        field.type,
+        `${path}.${field.name}`,
+        kindOf(`${type.name}.${field.name}`),
+      );
     }
     return;
   }

@@ -38,23 +38,59 @@ function updateOf(client: Y.Doc, change: () => void): Uint8Array {
   return update!;
 }
 
-const texts = (doc: Y.Doc) => Object.fromEntries(PLAN_SECTIONS.map(({ key }) => [key, doc.getText(key).toString()]));
+const texts = (doc: Y.Doc) =>
+  Object.fromEntries(PLAN_SECTIONS.map(({ key }) => [key, doc.getText(key).toString()]));
 
 describe('which sections an update touches, judged by where Yjs puts it', () => {
   const cases: [string, (c: Y.Doc) => void, string[]][] = [
     ['insert at the start of a section (parent named)', (c) => c.getText('notes').insert(0, 'x'), ['notes']],
-    ['insert after existing text (parent from the left origin)', (c) => c.getText('medication').insert(8, ' IM'), ['medication']],
-    ['insert before existing text (parent from the right origin)', (c) => c.getText('integration').insert(0, 'Daily: '), ['integration']],
-    ['insert building on its own earlier insert', (c) => c.transact(() => { c.getText('integration').insert(7, ' a'); c.getText('integration').insert(9, 'b'); }), ['integration']],
+    [
+      'insert after existing text (parent from the left origin)',
+      (c) => c.getText('medication').insert(8, ' IM'),
+      ['medication'],
+    ],
+    [
+      'insert before existing text (parent from the right origin)',
+      (c) => c.getText('integration').insert(0, 'Daily: '),
+      ['integration'],
+    ],
+    [
+      'insert building on its own earlier insert',
+      (c) =>
+        c.transact(() => {
+          c.getText('integration').insert(7, ' a');
+          c.getText('integration').insert(9, 'b');
+        }),
+      ['integration'],
+    ],
     ['delete inside a section', (c) => c.getText('medication').delete(0, 3), ['medication']],
-    ['two sections in one update', (c) => c.transact(() => { c.getText('integration').insert(0, 'a'); c.getText('medication').insert(0, 'b'); }), ['integration', 'medication']],
+    [
+      'two sections in one update',
+      (c) =>
+        c.transact(() => {
+          c.getText('integration').insert(0, 'a');
+          c.getText('medication').insert(0, 'b');
+        }),
+      ['integration', 'medication'],
+    ],
     ['a root that is not a section', (c) => c.getMap('side').set('k', 'v'), ['side']],
-    ['a nested type inside a section', (c) => { const m = new Y.Map(); c.getText('notes').insertEmbed(0, m); m.set('k', 'v'); }, ['notes']],
+    [
+      'a nested type inside a section',
+      (c) => {
+        const m = new Y.Map();
+        c.getText('notes').insertEmbed(0, m);
+        m.set('k', 'v');
+      },
+      ['notes'],
+    ],
     ['formatting a section', (c) => c.getText('medication').format(0, 3, { bold: true }), ['medication']],
   ];
   it.each(cases)('%s', (_name, change, roots) => {
     const { gate, client } = setup();
-    const decision = gate.receive(THERAPIST, updateOf(client, () => change(client)));
+    const decision = gate.receive(
+      THERAPIST,
+      updateOf(client, () => change(client)),
+    );
     expect([...decision.sections].sort()).toEqual(roots);
   });
 
@@ -62,7 +98,10 @@ describe('which sections an update touches, judged by where Yjs puts it', () => 
     const { server, gate, client } = setup();
     const deleting = new Y.Doc();
     Y.applyUpdate(deleting, Y.encodeStateAsUpdate(server));
-    gate.receive(PRESCRIBER, updateOf(deleting, () => deleting.getText('medication').delete(0, 3)));
+    gate.receive(
+      PRESCRIBER,
+      updateOf(deleting, () => deleting.getText('medication').delete(0, 3)),
+    );
     Y.applyUpdate(client, Y.encodeStateAsUpdate(server));
     expect(gate.receive(THERAPIST, Y.encodeStateAsUpdate(client))).toEqual({ sections: new Set() });
   });
@@ -84,7 +123,10 @@ describe('which sections an update touches, judged by where Yjs puts it', () => 
   ];
   it.each(roles)('a change to %s by %j is refused naming %s', (key, author, named) => {
     const { gate, client } = setup();
-    const { refusal } = gate.receive(author, updateOf(client, () => client.getText(key).insert(0, 'x')));
+    const { refusal } = gate.receive(
+      author,
+      updateOf(client, () => client.getText(key).insert(0, 'x')),
+    );
     if (named === undefined) expect(refusal).toBeUndefined();
     else expect(refusal).toContain(named);
   });
@@ -113,7 +155,10 @@ describe('hand-encoded updates (issue 13)', () => {
     Y.applyUpdate(client, first.revert!);
     Y.applyUpdate(client, first.emptied!);
     const last = lastClock(server, client.clientID);
-    const { refusal, revert, emptied } = gate.receive(THERAPIST, craftUpdate([textItem(Y.createID(client.clientID, last), 'xINJECTED', { parent: 'notes' })]));
+    const { refusal, revert, emptied } = gate.receive(
+      THERAPIST,
+      craftUpdate([textItem(Y.createID(client.clientID, last), 'xINJECTED', { parent: 'notes' })]),
+    );
     expect(refusal).toContain('"medication"');
     expect(texts(server)).toMatchObject({ medication: 'Ketamine', notes: '' });
     expect(Buffer.from(Y.encodeStateAsUpdate(server)).includes('INJECTED')).toBe(false);
@@ -130,7 +175,10 @@ describe('hand-encoded updates (issue 13)', () => {
     rx.getText('medication').insert(8, '!');
     gate.receive(PRESCRIBER, Y.encodeStateAsUpdate(rx, Y.encodeStateVector(server)));
     const last = lastClock(server, rx.clientID);
-    const { refusal } = gate.receive(THERAPIST, craftUpdate([], [{ client: rx.clientID, clock: last - 1, len: 100_000 }]));
+    const { refusal } = gate.receive(
+      THERAPIST,
+      craftUpdate([], [{ client: rx.clientID, clock: last - 1, len: 100_000 }]),
+    );
     expect(refusal).toMatch(/does not have/);
     expect(server.store.pendingDs).toBeNull();
     expect(texts(server)).toMatchObject({ medication: 'Ketamine!', notes: 'n' });
@@ -141,12 +189,19 @@ describe('hand-encoded updates (issue 13)', () => {
 
   it('finding 3: an item overlapping a garbage-collected placeholder of its own client is refused or unreadable, never a crash', () => {
     const { server, gate, client } = setup();
-    const first = gate.receive(THERAPIST, updateOf(client, () => client.getMap('side').set('k', 'v')));
+    const first = gate.receive(
+      THERAPIST,
+      updateOf(client, () => client.getMap('side').set('k', 'v')),
+    );
     expect(first.refusal).toContain('"side"');
     const last = lastClock(server, client.clientID);
     let outcome: string;
     try {
-      outcome = gate.receive(THERAPIST, craftUpdate([textItem(Y.createID(client.clientID, last), 'xy', { parent: 'notes' })])).refusal ?? 'accepted';
+      outcome =
+        gate.receive(
+          THERAPIST,
+          craftUpdate([textItem(Y.createID(client.clientID, last), 'xy', { parent: 'notes' })]),
+        ).refusal ?? 'accepted';
     } catch {
       outcome = 'unreadable';
     }
@@ -157,8 +212,15 @@ describe('hand-encoded updates (issue 13)', () => {
   it("refuses writing as another editor's client id, even into a shared section, and a GC range over its future clocks", () => {
     const { server, gate, rx } = setup();
     const state = Y.getState(server.store, rx.clientID);
-    expect(gate.receive(THERAPIST, craftUpdate([textItem(Y.createID(rx.clientID, state), 'as you', { parent: 'notes' })])).refusal).toContain('another editor');
-    expect(gate.receive(THERAPIST, craftUpdate([new Y.GC(Y.createID(rx.clientID, state), 1000)])).refusal).toContain('another editor');
+    expect(
+      gate.receive(
+        THERAPIST,
+        craftUpdate([textItem(Y.createID(rx.clientID, state), 'as you', { parent: 'notes' })]),
+      ).refusal,
+    ).toContain('another editor');
+    expect(
+      gate.receive(THERAPIST, craftUpdate([new Y.GC(Y.createID(rx.clientID, state), 1000)])).refusal,
+    ).toContain('another editor');
     const next = updateOf(rx, () => rx.getText('notes').insert(0, 'mine'));
     expect(gate.receive(PRESCRIBER, next).refusal).toBeUndefined();
     expect(server.getText('notes').toString()).toBe('mine');
@@ -178,30 +240,68 @@ describe('hand-encoded updates (issue 13)', () => {
     Y.applyUpdate(reloaded, Y.encodeStateAsUpdate(server));
     const again = new UpdateGate(reloaded, claims);
     const state = Y.getState(reloaded.store, rx.clientID);
-    expect(again.receive(THERAPIST, craftUpdate([textItem(Y.createID(rx.clientID, state), 'as you', { parent: 'notes' })])).refusal).toContain('another editor');
+    expect(
+      again.receive(
+        THERAPIST,
+        craftUpdate([textItem(Y.createID(rx.clientID, state), 'as you', { parent: 'notes' })]),
+      ).refusal,
+    ).toContain('another editor');
     // An earlier load's server id stays the server's; the new one is claimed for storing.
-    expect(again.receive(THERAPIST, craftUpdate([textItem(Y.createID(server.clientID, Y.getState(reloaded.store, server.clientID)), 'as server', { parent: 'notes' })])).refusal).toContain('another editor');
+    expect(
+      again.receive(
+        THERAPIST,
+        craftUpdate([
+          textItem(Y.createID(server.clientID, Y.getState(reloaded.store, server.clientID)), 'as server', {
+            parent: 'notes',
+          }),
+        ]),
+      ).refusal,
+    ).toContain('another editor');
     expect([...again.takeClaims()]).toEqual([[reloaded.clientID, null]]);
     // Claims another instance stored arrive with its updates.
     const elsewhere = 0x7000_0001;
     again.adopt(new Map([[elsewhere, 'prescriber']]));
-    expect(again.receive(THERAPIST, craftUpdate([textItem(Y.createID(elsewhere, 0), 'as you', { parent: 'notes' })])).refusal).toContain('another editor');
+    expect(
+      again.receive(
+        THERAPIST,
+        craftUpdate([textItem(Y.createID(elsewhere, 0), 'as you', { parent: 'notes' })]),
+      ).refusal,
+    ).toContain('another editor');
     expect(again.takeClaims().size).toBe(0);
   });
 
   it('refuses content a section cannot hold and map entries on a section', () => {
     const { gate } = setup();
     const other = new Y.Doc();
-    const binary = new Y.Item(Y.createID(other.clientID, 0), null, null, null, null, 'notes' as never, null, new Y.ContentBinary(new Uint8Array([1])));
+    const binary = new Y.Item(
+      Y.createID(other.clientID, 0),
+      null,
+      null,
+      null,
+      null,
+      'notes' as never,
+      null,
+      new Y.ContentBinary(new Uint8Array([1])),
+    );
     expect(gate.receive(THERAPIST, craftUpdate([binary])).refusal).toContain('holds text only');
-    expect(gate.receive(THERAPIST, craftUpdate([textItem(Y.createID(other.clientID + 1, 0), 'hidden', { parent: 'notes', parentSub: 'k' })])).refusal).toContain('holds text only');
+    expect(
+      gate.receive(
+        THERAPIST,
+        craftUpdate([
+          textItem(Y.createID(other.clientID + 1, 0), 'hidden', { parent: 'notes', parentSub: 'k' }),
+        ]),
+      ).refusal,
+    ).toContain('holds text only');
   });
 });
 
 describe('what happens to a refused update', () => {
   it('reaches the document only emptied, the sender deletes it, and later edits next to it still land', () => {
     const { server, gate, client } = setup();
-    const refused = gate.receive(THERAPIST, updateOf(client, () => client.getText('medication').insert(8, ' SECRET-TEXT')));
+    const refused = gate.receive(
+      THERAPIST,
+      updateOf(client, () => client.getText('medication').insert(8, ' SECRET-TEXT')),
+    );
     Y.applyUpdate(client, refused.revert!);
     expect(client.getText('medication').toString()).toBe('Ketamine');
     expect(server.getText('medication').toString()).toBe('Ketamine');
@@ -218,7 +318,10 @@ describe('what happens to a refused update', () => {
 
   it('restores text whose deletion was refused, for the sender too', () => {
     const { server, gate, client } = setup();
-    const { restored } = gate.receive(THERAPIST, updateOf(client, () => client.getText('medication').delete(0, 4)));
+    const { restored } = gate.receive(
+      THERAPIST,
+      updateOf(client, () => client.getText('medication').delete(0, 4)),
+    );
     Y.applyUpdate(client, restored!);
     expect(server.getText('medication').toString()).toBe('Ketamine');
     expect(client.getText('medication').toString()).toBe('Ketamine');
@@ -228,12 +331,22 @@ describe('what happens to a refused update', () => {
     const { server, gate, client } = setup();
     const bold = new Y.Doc();
     Y.applyUpdate(bold, Y.encodeStateAsUpdate(server));
-    gate.receive(PRESCRIBER, updateOf(bold, () => bold.getText('medication').format(0, 3, { bold: true })));
+    gate.receive(
+      PRESCRIBER,
+      updateOf(bold, () => bold.getText('medication').format(0, 3, { bold: true })),
+    );
     Y.applyUpdate(client, Y.encodeStateAsUpdate(server));
-    const decision = gate.receive(THERAPIST, updateOf(client, () => client.getText('medication').format(0, 3, { bold: null })));
+    const decision = gate.receive(
+      THERAPIST,
+      updateOf(client, () => client.getText('medication').format(0, 3, { bold: null })),
+    );
     expect(decision.refusal).toContain('"medication"');
-    for (const update of [decision.revert, decision.emptied, decision.restored]) if (update) Y.applyUpdate(client, update);
-    expect(server.getText('medication').toDelta()).toEqual([{ insert: 'Ket', attributes: { bold: true } }, { insert: 'amine' }]);
+    for (const update of [decision.revert, decision.emptied, decision.restored])
+      if (update) Y.applyUpdate(client, update);
+    expect(server.getText('medication').toDelta()).toEqual([
+      { insert: 'Ket', attributes: { bold: true } },
+      { insert: 'amine' },
+    ]);
     expect(client.getText('medication').toDelta()).toEqual(server.getText('medication').toDelta());
   });
 });

@@ -1,15 +1,33 @@
 import { describe, expect, it } from 'vitest';
-import { AlertKind, AlertLevel, changeFromBaseline, decideAlerts, type MeasureFacts } from '../../src/domain/alerts';
+import {
+  AlertKind,
+  AlertLevel,
+  changeFromBaseline,
+  decideAlerts,
+  type MeasureFacts,
+} from '../../src/domain/alerts';
 import { Instrument, severityOf } from '../../src/domain/instruments';
 
 const none = new Set<AlertKind>();
 
 /** Facts for a measure with the given total; item 9 of PHQ-9 is 0 unless given. */
-function facts(instrument: Instrument, total: number, history: Partial<MeasureFacts> = {}, item9 = 0): MeasureFacts {
+function facts(
+  instrument: Instrument,
+  total: number,
+  history: Partial<MeasureFacts> = {},
+  item9 = 0,
+): MeasureFacts {
   const items = { PHQ9: 9, GAD7: 7, PCL5: 20 }[instrument];
   const responses = Array(items).fill(0);
   if (instrument === Instrument.PHQ9) responses[8] = item9;
-  return { instrument, responses, total, severity: severityOf(instrument, total), alreadyRaised: none, ...history };
+  return {
+    instrument,
+    responses,
+    total,
+    severity: severityOf(instrument, total),
+    alreadyRaised: none,
+    ...history,
+  };
 }
 const kinds = (f: MeasureFacts) => decideAlerts(f).map((a) => a.kind);
 
@@ -22,7 +40,9 @@ describe('SUICIDAL_IDEATION (CRITICAL): PHQ-9 item 9 ≥ 1, every time', () => {
     expect(kinds(facts(Instrument.PHQ9, 3, {}, item9))).toEqual(expected);
   });
   it('is CRITICAL and raised again on the next such measure', () => {
-    const [alert] = decideAlerts(facts(Instrument.PHQ9, 3, { alreadyRaised: new Set([AlertKind.SUICIDAL_IDEATION]) }, 1));
+    const [alert] = decideAlerts(
+      facts(Instrument.PHQ9, 3, { alreadyRaised: new Set([AlertKind.SUICIDAL_IDEATION]) }, 1),
+    );
     expect(alert).toMatchObject({ kind: AlertKind.SUICIDAL_IDEATION, level: AlertLevel.CRITICAL });
   });
   it('has no item 9 on the other instruments', () => {
@@ -77,7 +97,11 @@ describe('RESPONSE (INFO): clinical baseline and total at most half of it, once'
     expect(result.includes(AlertKind.RESPONSE)).toBe(raised);
   });
   it('is raised once per patient and instrument', () => {
-    const again = facts(Instrument.PHQ9, 4, { baselineTotal: 20, previousTotal: 6, alreadyRaised: new Set([AlertKind.RESPONSE]) });
+    const again = facts(Instrument.PHQ9, 4, {
+      baselineTotal: 20,
+      previousTotal: 6,
+      alreadyRaised: new Set([AlertKind.RESPONSE]),
+    });
     expect(kinds(again)).toEqual([AlertKind.REMISSION]);
   });
   it('is never raised by the baseline itself', () => {
@@ -99,7 +123,14 @@ describe('REMISSION (INFO): clinical baseline and total below the cut-off, once'
     expect(kinds(facts(instrument, total, { baselineTotal })).includes(AlertKind.REMISSION)).toBe(raised);
   });
   it('is raised once', () => {
-    expect(kinds(facts(Instrument.GAD7, 0, { baselineTotal: 12, alreadyRaised: new Set([AlertKind.RESPONSE, AlertKind.REMISSION]) }))).toEqual([]);
+    expect(
+      kinds(
+        facts(Instrument.GAD7, 0, {
+          baselineTotal: 12,
+          alreadyRaised: new Set([AlertKind.RESPONSE, AlertKind.REMISSION]),
+        }),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -116,7 +147,9 @@ describe('RELAPSE (WARNING): after a REMISSION this course, a total back at or a
     [Instrument.PHQ9, 20, none, false],
     [Instrument.PHQ9, 20, new Set([AlertKind.REMISSION, AlertKind.RELAPSE]), false],
   ])('%s total %i after %j: %s', (instrument, total, raised, expected) => {
-    const found = decideAlerts(facts(instrument, total, { baselineTotal: 40, previousTotal: total, alreadyRaised: raised })).find((a) => a.kind === AlertKind.RELAPSE);
+    const found = decideAlerts(
+      facts(instrument, total, { baselineTotal: 40, previousTotal: total, alreadyRaised: raised }),
+    ).find((a) => a.kind === AlertKind.RELAPSE);
     expect(found !== undefined).toBe(expected);
     if (found) expect(found.level).toBe(AlertLevel.WARNING);
   });

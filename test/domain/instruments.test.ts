@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { Instrument, SeverityBand, responsesRefusal, scoreMeasure, severityOf } from '../../src/domain/instruments';
+import {
+  Instrument,
+  SeverityBand,
+  responsesRefusal,
+  scoreMeasure,
+  severityOf,
+} from '../../src/domain/instruments';
 
 /** Responses of `items` items adding up to `total`, each at most `max`. */
 function responsesFor(items: number, max: number, total: number): number[] {

@@ -22,7 +22,9 @@ describe('blood pressure', () => {
     [181, 100, true],
     [180, 101, true],
     [120, 80, false],
-  ])('%i/%i above 180/100: %s', (systolic, diastolic, above) => expect(aboveLimit({ systolic, diastolic })).toBe(above));
+  ])('%i/%i above 180/100: %s', (systolic, diastolic, above) =>
+    expect(aboveLimit({ systolic, diastolic })).toBe(above),
+  );
   it.each([
     [120, 80, undefined],
     [49, 30, 'systolic'],
@@ -44,7 +46,12 @@ describe('eligibility assessments', () => {
     [EligibilityDecision.ELIGIBLE, [Contraindication.PREGNANCY], ok, 'PREGNANCY'],
     [EligibilityDecision.ELIGIBLE, [], { systolic: 181, diastolic: 90 }, '180/100'],
     [EligibilityDecision.INELIGIBLE, [Contraindication.PREGNANCY], ok, undefined],
-    [EligibilityDecision.NEEDS_REVIEW, [Contraindication.ACTIVE_PSYCHOSIS], { systolic: 190, diastolic: 110 }, undefined],
+    [
+      EligibilityDecision.NEEDS_REVIEW,
+      [Contraindication.ACTIVE_PSYCHOSIS],
+      { systolic: 190, diastolic: 110 },
+      undefined,
+    ],
   ])('%s with %j at %j', (decision, contraindications, bp, problem) => {
     const found = assessmentInconsistency(decision, contraindications, bp);
     if (problem === undefined) expect(found).toBeUndefined();
@@ -60,15 +67,22 @@ describe('eligibility assessments', () => {
     [S.ACTIVE, EligibilityDecision.INELIGIBLE, S.ACTIVE],
     [S.MAINTENANCE, EligibilityDecision.ELIGIBLE, S.MAINTENANCE],
   ])('from %s, %s gives %s', (from, decision, to) => expect(statusAfterAssessment(from, decision)).toBe(to));
-  it('refuses screening a discharged patient', () => expect(screeningRefusal(S.DISCHARGED)).toMatch(/refer them again/));
-  it.each(Object.values(S).filter((s) => s !== S.DISCHARGED))('admits screening a %s patient', (status) => expect(screeningRefusal(status)).toBeUndefined());
+  it('refuses screening a discharged patient', () =>
+    expect(screeningRefusal(S.DISCHARGED)).toMatch(/refer them again/));
+  it.each(Object.values(S).filter((s) => s !== S.DISCHARGED))('admits screening a %s patient', (status) =>
+    expect(screeningRefusal(status)).toBeUndefined(),
+  );
 });
 
 describe('every absolute contraindication rules out ELIGIBLE', () => {
   it.each(Object.values(Contraindication))('%s', (contraindication) => {
     const normal = { systolic: 120, diastolic: 78 };
-    expect(assessmentInconsistency(EligibilityDecision.ELIGIBLE, [contraindication], normal)).toContain(contraindication);
-    expect(assessmentInconsistency(EligibilityDecision.INELIGIBLE, [contraindication], normal)).toBeUndefined();
+    expect(assessmentInconsistency(EligibilityDecision.ELIGIBLE, [contraindication], normal)).toContain(
+      contraindication,
+    );
+    expect(
+      assessmentInconsistency(EligibilityDecision.INELIGIBLE, [contraindication], normal),
+    ).toBeUndefined();
   });
   it('knows the contraindications CLINICAL.md lists', () => {
     expect(Object.values(Contraindication).sort()).toEqual(
@@ -99,8 +113,18 @@ describe('status changes by hand', () => {
   it.each([
     [S.ELIGIBLE, S.ACTIVE, ready, undefined],
     [S.ELIGIBLE, S.ACTIVE, { ...ready, consented: false }, 'informed consent in the current course'],
-    [S.ELIGIBLE, S.ACTIVE, { consented: false }, 'an ELIGIBLE eligibility assessment in the current course and an informed consent'],
-    [S.ELIGIBLE, S.ACTIVE, { latestDecision: EligibilityDecision.NEEDS_REVIEW, consented: true }, '(the latest is NEEDS_REVIEW)'],
+    [
+      S.ELIGIBLE,
+      S.ACTIVE,
+      { consented: false },
+      'an ELIGIBLE eligibility assessment in the current course and an informed consent',
+    ],
+    [
+      S.ELIGIBLE,
+      S.ACTIVE,
+      { latestDecision: EligibilityDecision.NEEDS_REVIEW, consented: true },
+      '(the latest is NEEDS_REVIEW)',
+    ],
     [S.SCREENING, S.ACTIVE, ready, 'ELIGIBLE assessment is missing'],
     [S.REFERRED, S.ACTIVE, ready, 'ELIGIBLE assessment is missing'],
     [S.ACTIVE, S.MAINTENANCE, ready, undefined],
@@ -130,10 +154,26 @@ describe('what prescribing and dosing need in the current course', () => {
     [S.REFERRED, ready, 'the patient is REFERRED'],
     [S.SCREENING, ready, 'the patient is SCREENING'],
     [S.INELIGIBLE, ready, 'the patient is INELIGIBLE'],
-    [S.ACTIVE, { ...ready, latestDecision: EligibilityDecision.INELIGIBLE }, 'an ELIGIBLE eligibility assessment in the current course (the latest is INELIGIBLE) is missing'],
-    [S.ACTIVE, { ...ready, latestDecision: undefined }, 'an ELIGIBLE eligibility assessment in the current course is missing'],
-    [S.ACTIVE, { ...ready, consented: false }, 'an informed consent in the current course that has not been withdrawn is missing'],
-    [S.REFERRED, { consented: false }, 'the patient is REFERRED, not ELIGIBLE, ACTIVE or MAINTENANCE; an ELIGIBLE eligibility assessment in the current course and an informed consent'],
+    [
+      S.ACTIVE,
+      { ...ready, latestDecision: EligibilityDecision.INELIGIBLE },
+      'an ELIGIBLE eligibility assessment in the current course (the latest is INELIGIBLE) is missing',
+    ],
+    [
+      S.ACTIVE,
+      { ...ready, latestDecision: undefined },
+      'an ELIGIBLE eligibility assessment in the current course is missing',
+    ],
+    [
+      S.ACTIVE,
+      { ...ready, consented: false },
+      'an informed consent in the current course that has not been withdrawn is missing',
+    ],
+    [
+      S.REFERRED,
+      { consented: false },
+      'the patient is REFERRED, not ELIGIBLE, ACTIVE or MAINTENANCE; an ELIGIBLE eligibility assessment in the current course and an informed consent',
+    ],
   ])('%s with %j', (status, facts, problem) => {
     const found = missingBeforeTreatment(status, facts);
     if (problem === undefined) expect(found).toBeUndefined();

@@ -30,6 +30,14 @@ describe('who may change which section (CONTRACT.md §4)', () => {
   });
 
   it('has the seven sections of the contract, in order', () => {
-    expect(PLAN_SECTIONS.map((s) => s.key)).toEqual(['intentions', 'preparation', 'integration', 'medication', 'monitoring', 'safetyPlan', 'notes']);
+    expect(PLAN_SECTIONS.map((s) => s.key)).toEqual([
+      'intentions',
+      'preparation',
+      'integration',
+      'medication',
+      'monitoring',
+      'safetyPlan',
+      'notes',
+    ]);
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ROLE_RULES, Role, actionRefusal, mayDo, sessionCompletionRefusal, type RoleAction } from '../../src/domain/roles';
+import {
+  ROLE_RULES,
+  Role,
+  actionRefusal,
+  mayDo,
+  sessionCompletionRefusal,
+  type RoleAction,
+} from '../../src/domain/roles';
 import { SessionKind } from '../../src/domain/pathway';
 import { mayEditSection, PLAN_SECTIONS } from '../../src/domain/plans';
 
@@ -43,13 +50,15 @@ describe('ROLE_RULES: who may do what', () => {
     [SessionKind.INTEGRATION, [T]],
     [SessionKind.FOLLOW_UP, [P, T]],
   ])('a %s session is completed by %j', (kind, allowed) => {
-    for (const role of Object.values(Role)) expect(sessionCompletionRefusal(role, kind) === undefined).toBe(allowed.includes(role));
+    for (const role of Object.values(Role))
+      expect(sessionCompletionRefusal(role, kind) === undefined).toBe(allowed.includes(role));
   });
 
   it('the plan sections are the table’s, in its order, with its editors', () => {
     expect(PLAN_SECTIONS.map((s) => s.key)).toEqual(Object.keys(ROLE_RULES.editsSection));
     for (const { key, editableBy } of PLAN_SECTIONS) {
-      for (const role of Object.values(Role)) expect(mayEditSection(role, key)).toBe(editableBy.includes(role));
+      for (const role of Object.values(Role))
+        expect(mayEditSection(role, key)).toBe(editableBy.includes(role));
     }
   });
 });

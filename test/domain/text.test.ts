@@ -27,7 +27,9 @@ describe('what text the record accepts (src/domain/text.ts)', () => {
   });
 
   it('names the character and where it is', () => {
-    expect(textRefusal('ab\u0000', 'line')).toBe('contains the control character U+0000 at position 2; text takes no control characters');
+    expect(textRefusal('ab\u0000', 'line')).toBe(
+      'contains the control character U+0000 at position 2; text takes no control characters',
+    );
     expect(textRefusal('\ud800', 'freeText')).toBe('contains an unpaired surrogate (U+D800) at position 0');
   });
 });
@@ -39,9 +41,19 @@ describe('when things in the record happened (src/domain/clinicalTime.ts)', () =
     ['a year ago', fromNow(-365 * DAY), '1980-01-01', undefined],
     ['30 s ahead (a clock a little fast)', fromNow(30_000), undefined, undefined],
     ['an hour ahead', fromNow(3_600_000), undefined, 'administeredAt cannot be in the future'],
-    ['1 January 1900', new Date('1900-01-01T00:00:00Z'), '1984-04-04', "administeredAt cannot be before the patient's date of birth"],
+    [
+      '1 January 1900',
+      new Date('1900-01-01T00:00:00Z'),
+      '1984-04-04',
+      "administeredAt cannot be before the patient's date of birth",
+    ],
     ['1899', new Date('1899-12-31T23:59:59Z'), undefined, 'administeredAt cannot be before 1900-01-01'],
-    ['the day before birth', new Date('1984-04-03T12:00:00Z'), '1984-04-04', "administeredAt cannot be before the patient's date of birth"],
+    [
+      'the day before birth',
+      new Date('1984-04-03T12:00:00Z'),
+      '1984-04-04',
+      "administeredAt cannot be before the patient's date of birth",
+    ],
     ['the day of birth', new Date('1984-04-04T12:00:00Z'), '1984-04-04', undefined],
   ];
   it.each(table)('happened %s', (_name, at, bornOn, refusal) => {

@@ -60,7 +60,13 @@ describe('KeyedSerial', () => {
     );
     const outcomes = await Promise.allSettled(jobs);
     expect(ran).toEqual([0, 1, 2, 3, 4]);
-    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(outcomes.map((o) => o.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
     expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ message: 'job 1 failed' });
     await settle();
     expect(unhandled).toEqual([]);

@@ -21,9 +21,14 @@ describe('the install', () => {
     const unsupported = lockedPackages('package-lock.json')
       .filter(([, pkg]) => {
         const range = !Array.isArray(pkg.engines) ? pkg.engines?.node : undefined;
-        return range !== undefined && !semver.satisfies(process.versions.node, range, { includePrerelease: true });
+        return (
+          range !== undefined && !semver.satisfies(process.versions.node, range, { includePrerelease: true })
+        );
       })
-      .map(([name, pkg]) => `${name.replace(/^.*node_modules\//, '')}@${pkg.version} needs node ${(pkg.engines as { node: string }).node}`);
+      .map(
+        ([name, pkg]) =>
+          `${name.replace(/^.*node_modules\//, '')}@${pkg.version} needs node ${(pkg.engines as { node: string }).node}`,
+      );
     expect(unsupported, `on Node ${process.versions.node}`).toEqual([]);
   });
 

@@ -42,6 +42,12 @@ describe('/readyz', () => {
     database = await startEmbeddedPostgres(path.join(dir, 'data'), createLogger('warn'), { port });
     await eventually(async () => (await status('/readyz')) === 200);
     // Not only the probe: requests are served again, through the same pool.
-    await eventually(async () => (await prescriber.http.request(MeDocument).then(() => true, () => false)));
+    await eventually(
+      async () =>
+        await prescriber.http.request(MeDocument).then(
+          () => true,
+          () => false,
+        ),
+    );
   });
 });

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../../src/domain/roles';
-import { AddCareTeamMemberDocument, CreatePatientDocument, CreateTreatmentPlanDocument, MeDocument } from '../generated/graphql';
+import {
+  AddCareTeamMemberDocument,
+  CreatePatientDocument,
+  CreateTreatmentPlanDocument,
+  MeDocument,
+} from '../generated/graphql';
 import { collabClient } from '../support/collab';
 import { startTestServer, type TestClinician, type TestServer } from '../support/server';
 import { eventually } from '../support/subscription';
@@ -18,8 +23,13 @@ beforeAll(async () => {
   prescriber = await server.clinician(Role.PRESCRIBER);
   therapist = await server.clinician(Role.THERAPIST);
   await therapist.http.request(MeDocument);
-  const { createPatient } = await prescriber.http.request(CreatePatientDocument, { input: { firstName: marker, lastName: `${marker}Last`, dateOfBirth: '1975-03-04' } });
-  await prescriber.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: therapist.email });
+  const { createPatient } = await prescriber.http.request(CreatePatientDocument, {
+    input: { firstName: marker, lastName: `${marker}Last`, dateOfBirth: '1975-03-04' },
+  });
+  await prescriber.http.request(AddCareTeamMemberDocument, {
+    patientId: createPatient.id,
+    email: therapist.email,
+  });
   const { createTreatmentPlan } = await prescriber.http.request(CreateTreatmentPlanDocument, {
     input: { patientId: createPatient.id, protocol: 'SEPARATE_DAY', route: 'IM', plannedDosingSessions: 6 },
   });
@@ -38,23 +48,33 @@ const lines = (msg: string) =>
 /** Nothing a log line must never hold: a token, a patient's name or date of birth, document text. */
 function expectNoSecrets() {
   const all = server.logs.join('');
-  for (const secret of [prescriber.token, therapist.token, marker, '1975-03-04', 'SECRET-DOSE']) expect(all).not.toContain(secret);
+  for (const secret of [prescriber.token, therapist.token, marker, '1975-03-04', 'SECRET-DOSE'])
+    expect(all).not.toContain(secret);
 }
 
 describe('socket logs', () => {
   it('graphql-ws: connects with request and clinician, refusals and closes with their code', async () => {
     const requestId = `ws-${randomUUID()}`;
-    const client = server.ws(prescriber.token, { lazy: false, webSocketImpl: class extends WebSocket {
-      constructor(address: string, protocols?: string | string[]) {
-        super(address, protocols, { headers: { 'x-request-id': requestId } });
-      }
-    } });
+    const client = server.ws(prescriber.token, {
+      lazy: false,
+      webSocketImpl: class extends WebSocket {
+        constructor(address: string, protocols?: string | string[]) {
+          super(address, protocols, { headers: { 'x-request-id': requestId } });
+        }
+      },
+    });
     await new Promise<void>((resolve) => client.on('connected', () => resolve()));
     await eventually(() => lines('graphql-ws connected').some((l) => l.connectionId === requestId));
-    expect(lines('graphql-ws connected').find((l) => l.connectionId === requestId)).toMatchObject({ level: 30, clinicianSub: prescriber.sub });
+    expect(lines('graphql-ws connected').find((l) => l.connectionId === requestId)).toMatchObject({
+      level: 30,
+      clinicianSub: prescriber.sub,
+    });
     await client.dispose();
     await eventually(() => lines('graphql-ws closed').some((l) => l.connectionId === requestId));
-    expect(lines('graphql-ws closed').find((l) => l.connectionId === requestId)).toMatchObject({ code: 1000, clinicianSub: prescriber.sub });
+    expect(lines('graphql-ws closed').find((l) => l.connectionId === requestId)).toMatchObject({
+      code: 1000,
+      clinicianSub: prescriber.sub,
+    });
 
     const refused = server.ws('not-a-token', { lazy: false });
     await new Promise<void>((resolve) => refused.on('closed', () => resolve()));
@@ -65,7 +85,9 @@ describe('socket logs', () => {
 
   it('collab: connects, refused edits by section (not content), refused upgrades and closes with their code', async () => {
     const editor = await collabClient(server.url, planId, therapist.token);
-    await eventually(() => lines('collab connected').some((l) => l.clinicianId !== undefined && l.planId === planId));
+    await eventually(() =>
+      lines('collab connected').some((l) => l.clinicianId !== undefined && l.planId === planId),
+    );
     editor.doc.getText('medication').insert(0, 'SECRET-DOSE');
     await eventually(() => editor.denied.length === 1);
     const [refusal] = lines('live-document edit refused');
@@ -75,7 +97,10 @@ describe('socket logs', () => {
     expect(refusal.clinicianId).toEqual(expect.any(String));
     editor.destroy();
     await eventually(() => lines('collab closed').length > 0);
-    expect(lines('collab closed')[0]).toMatchObject({ clinicianId: refusal.clinicianId, code: expect.any(Number) });
+    expect(lines('collab closed')[0]).toMatchObject({
+      clinicianId: refusal.clinicianId,
+      code: expect.any(Number),
+    });
 
     const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/collab/${planId}?token=forged`);
     const code = await new Promise<number>((resolve) => ws.once('close', resolve));

@@ -14,7 +14,15 @@ export interface BrowserFetch {
 
 const SAFELISTED_METHODS = ['GET', 'HEAD', 'POST'];
 const SAFELISTED_CONTENT_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'];
-const SAFELISTED_RESPONSE_HEADERS = ['cache-control', 'content-language', 'content-length', 'content-type', 'expires', 'last-modified', 'pragma'];
+const SAFELISTED_RESPONSE_HEADERS = [
+  'cache-control',
+  'content-language',
+  'content-length',
+  'content-type',
+  'expires',
+  'last-modified',
+  'pragma',
+];
 
 export function browserFetch(origin: string): BrowserFetch {
   const state: BrowserFetch = {
@@ -31,24 +39,50 @@ export function browserFetch(origin: string): BrowserFetch {
         state.preflights++;
         const preflight = await fetch(request.url, {
           method: 'OPTIONS',
-          headers: { origin, 'access-control-request-method': method, ...(unsafeHeaders.length ? { 'access-control-request-headers': unsafeHeaders.join(',') } : {}) },
+          headers: {
+            origin,
+            'access-control-request-method': method,
+            ...(unsafeHeaders.length ? { 'access-control-request-headers': unsafeHeaders.join(',') } : {}),
+          },
         });
-        if (!preflight.ok || !admits(preflight, origin)) throw corsFailure(`preflight answered ${preflight.status} without admitting ${origin}`);
+        if (!preflight.ok || !admits(preflight, origin))
+          throw corsFailure(`preflight answered ${preflight.status} without admitting ${origin}`);
         const methods = list(preflight.headers.get('access-control-allow-methods'));
-        if (!SAFELISTED_METHODS.includes(method) && !methods.includes(method.toLowerCase()) && !methods.includes('*')) throw corsFailure(`method ${method} not allowed`);
+        if (
+          !SAFELISTED_METHODS.includes(method) &&
+          !methods.includes(method.toLowerCase()) &&
+          !methods.includes('*')
+        )
+          throw corsFailure(`method ${method} not allowed`);
         const allowed = list(preflight.headers.get('access-control-allow-headers'));
-        const refused = unsafeHeaders.filter((name) => !allowed.includes(name) && !(allowed.includes('*') && name !== 'authorization'));
+        const refused = unsafeHeaders.filter(
+          (name) => !allowed.includes(name) && !(allowed.includes('*') && name !== 'authorization'),
+        );
         if (refused.length > 0) throw corsFailure(`headers not allowed: ${refused.join(', ')}`);
       }
       const headers = new Headers(request.headers);
       headers.set('origin', origin);
-      const response = await fetch(request.url, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : await request.text(), signal: init?.signal ?? undefined });
-      if (!admits(response, origin)) throw corsFailure(`response without Access-Control-Allow-Origin for ${origin}`);
+      const response = await fetch(request.url, {
+        method,
+        headers,
+        body: method === 'GET' || method === 'HEAD' ? undefined : await request.text(),
+        signal: init?.signal ?? undefined,
+      });
+      if (!admits(response, origin))
+        throw corsFailure(`response without Access-Control-Allow-Origin for ${origin}`);
       state.requests.push({ method, url: request.url });
-      const exposed = [...SAFELISTED_RESPONSE_HEADERS, ...list(response.headers.get('access-control-expose-headers'))];
+      const exposed = [
+        ...SAFELISTED_RESPONSE_HEADERS,
+        ...list(response.headers.get('access-control-expose-headers')),
+      ];
       const visible = new Headers();
-      for (const [name, value] of response.headers) if (exposed.includes(name.toLowerCase())) visible.set(name, value);
-      return new Response(response.body, { status: response.status, statusText: response.statusText, headers: visible });
+      for (const [name, value] of response.headers)
+        if (exposed.includes(name.toLowerCase())) visible.set(name, value);
+      return new Response(response.body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: visible,
+      });
     },
   };
   return state;
@@ -56,7 +90,8 @@ export function browserFetch(origin: string): BrowserFetch {
 
 function safelistedRequestHeader(name: string, value: string): boolean {
   if (['accept', 'accept-language', 'content-language'].includes(name)) return true;
-  if (name === 'content-type') return SAFELISTED_CONTENT_TYPES.includes(value.split(';')[0].trim().toLowerCase());
+  if (name === 'content-type')
+    return SAFELISTED_CONTENT_TYPES.includes(value.split(';')[0].trim().toLowerCase());
   return false;
 }
 

@@ -1,4 +1,9 @@
-import { AddCareTeamMemberDocument, CreatePatientDocument, CreateTreatmentPlanDocument, type Protocol } from '../generated/graphql';
+import {
+  AddCareTeamMemberDocument,
+  CreatePatientDocument,
+  CreateTreatmentPlanDocument,
+  type Protocol,
+} from '../generated/graphql';
 import type { TestClinician } from './server';
 
 export interface PatientNames {
@@ -11,9 +16,16 @@ export interface PatientNames {
  * A patient registered by `registrar`, with `colleague` added to the care team (who must have
  * signed in once, so the care team can name them). Returns the patient's id.
  */
-export async function patientWithTeam(registrar: TestClinician, colleague: TestClinician, names: PatientNames): Promise<string> {
+export async function patientWithTeam(
+  registrar: TestClinician,
+  colleague: TestClinician,
+  names: PatientNames,
+): Promise<string> {
   const { createPatient } = await registrar.http.request(CreatePatientDocument, { input: names });
-  await registrar.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: colleague.email });
+  await registrar.http.request(AddCareTeamMemberDocument, {
+    patientId: createPatient.id,
+    email: colleague.email,
+  });
   return createPatient.id;
 }
 
@@ -29,7 +41,11 @@ export async function planWithTeam(
 }
 
 /** A treatment plan (IM, six dosing sessions) for a patient already on `author`'s care team. */
-export async function planFor(author: TestClinician, patientId: string, protocol: Protocol = 'SEPARATE_DAY'): Promise<string> {
+export async function planFor(
+  author: TestClinician,
+  patientId: string,
+  protocol: Protocol = 'SEPARATE_DAY',
+): Promise<string> {
   const { createTreatmentPlan } = await author.http.request(CreateTreatmentPlanDocument, {
     input: { patientId, protocol, route: 'IM', plannedDosingSessions: 6 },
   });

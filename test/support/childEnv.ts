@@ -5,6 +5,9 @@
  * when the suite is run on a shifted clock (tokens the test signs are then valid for the child too).
  */
 export function childEnv(env: Record<string, string>): Record<string, string> {
-  const inherited = Object.entries(process.env).filter(([name, value]) => value !== undefined && (name === 'PATH' || name === 'LD_PRELOAD' || name.startsWith('FAKETIME')));
+  const inherited = Object.entries(process.env).filter(
+    ([name, value]) =>
+      value !== undefined && (name === 'PATH' || name === 'LD_PRELOAD' || name.startsWith('FAKETIME')),
+  );
   return { ...Object.fromEntries(inherited as [string, string][]), ...env };
 }

@@ -23,7 +23,13 @@ export interface CollabClient {
  * client's `ws` socket, e.g. `autoPong: false` for a peer that has gone silent. `doc` is the replica,
  * a fresh one unless an earlier client's (whose provider was destroyed) reconnects with its own.
  */
-export async function collabClient(serverUrl: string, planId: string, credential: string | { ticket: string }, socket: WebSocket.ClientOptions = {}, doc = new Y.Doc()): Promise<CollabClient> {
+export async function collabClient(
+  serverUrl: string,
+  planId: string,
+  credential: string | { ticket: string },
+  socket: WebSocket.ClientOptions = {},
+  doc = new Y.Doc(),
+): Promise<CollabClient> {
   const frames: Buffer[] = [];
   class RecordingWebSocket extends WebSocket {
     constructor(address: string, protocols?: string | string[]) {
@@ -76,7 +82,9 @@ export async function collabClient(serverUrl: string, planId: string, credential
       doc.destroy();
     },
   };
-  await new Promise<void>((resolve) => (provider.synced ? resolve() : provider.once('sync', () => resolve())));
+  await new Promise<void>((resolve) =>
+    provider.synced ? resolve() : provider.once('sync', () => resolve()),
+  );
   return client;
 }
 
@@ -94,7 +102,11 @@ export interface Refusal {
 }
 
 /** Opens a stock y-websocket provider that the server must refuse, and waits until it gives up. */
-export async function refusedProvider(serverUrl: string, planId: string, params: Record<string, string>): Promise<Refusal> {
+export async function refusedProvider(
+  serverUrl: string,
+  planId: string,
+  params: Record<string, string>,
+): Promise<Refusal> {
   let attempts = 0;
   let frames = 0;
   class CountingWebSocket extends WebSocket {
@@ -116,7 +128,10 @@ export async function refusedProvider(serverUrl: string, planId: string, params:
   provider.on('status', ({ status }) => statuses.push(status));
   try {
     const closed = await new Promise<{ code: number; reason: string }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the provider did not give up (${attempts} attempts)`)), PATIENCE_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`the provider did not give up (${attempts} attempts)`)),
+        PATIENCE_MS,
+      );
       provider.once('closed', (event) => {
         clearTimeout(timer);
         resolve(event);

@@ -7,7 +7,11 @@ const normal = { systolic: 138, diastolic: 86, heartRate: 76, oxygenSaturation: 
  * A complete, unremarkable record of a 40 mg IM ketamine dose given 90 minutes ago and discharged
  * 10 minutes ago (schedule its session at least 90 minutes back); `change` overrides any part.
  */
-export const dosingInput = (sessionId: string, prescriptionId: string, change: Partial<CompleteDosingSessionInput> = {}): CompleteDosingSessionInput => ({
+export const dosingInput = (
+  sessionId: string,
+  prescriptionId: string,
+  change: Partial<CompleteDosingSessionInput> = {},
+): CompleteDosingSessionInput => ({
   sessionId,
   prescriptionId,
   doseMg: 40,

@@ -2,7 +2,9 @@ import { ClientError } from 'graphql-request';
 import { expect } from 'vitest';
 
 /** Awaits a graphql-request call that must fail, and returns its first error's code and message. */
-export async function graphqlError(call: Promise<unknown>): Promise<{ code: string; message: string; status: number }> {
+export async function graphqlError(
+  call: Promise<unknown>,
+): Promise<{ code: string; message: string; status: number }> {
   try {
     await call;
   } catch (error) {

@@ -19,7 +19,9 @@ declare module 'vitest' {
  * build (only when its sources changed) for the ones that serve it.
  */
 export default async function setup(project: TestProject) {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+    stdio: 'inherit',
+  });
   execFileSync(process.execPath, ['web/build.mjs', '--if-stale'], { stdio: 'inherit' });
 
   let embedded: EmbeddedDatabase | undefined;

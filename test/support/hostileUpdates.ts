@@ -41,7 +41,14 @@ const structRecipe: fc.Arbitrary<StructRecipe> = fc.record({
 
 export const hostileRecipe: fc.Arbitrary<HostileRecipe> = fc.record({
   structs: fc.array(structRecipe, { minLength: 0, maxLength: 4 }),
-  deletes: fc.array(fc.record({ client: pick, clock: fc.integer({ min: -6, max: 3 }), len: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.constant(100_000)) }), { maxLength: 2 }),
+  deletes: fc.array(
+    fc.record({
+      client: pick,
+      clock: fc.integer({ min: -6, max: 3 }),
+      len: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.constant(100_000)),
+    }),
+    { maxLength: 2 },
+  ),
 });
 
 /** What an attacker's update carries so a test can look for it wherever it must not be. */
@@ -55,7 +62,9 @@ export function hostileUpdate(doc: Y.Doc, own: number, recipe: HostileRecipe): U
   const clients = [own, ...doc.store.clients.keys(), 0x7fff_0000 + (recipe.structs.length % 7)];
   const ids: Y.ID[] = [];
   for (const [client, structs] of doc.store.clients) {
-    for (const struct of structs) for (const offset of new Set([0, struct.length - 1])) ids.push(Y.createID(client, struct.id.clock + offset));
+    for (const struct of structs)
+      for (const offset of new Set([0, struct.length - 1]))
+        ids.push(Y.createID(client, struct.id.clock + offset));
   }
   const anyId = (n: number): Y.ID => {
     // Mostly real ids; now and then one just past a client's state (missing).
@@ -87,7 +96,9 @@ export function hostileUpdate(doc: Y.Doc, own: number, recipe: HostileRecipe): U
     const origin = r.origin === null ? null : anyId(r.origin);
     const rightOrigin = r.rightOrigin === null ? null : anyId(r.rightOrigin);
     const parent = r.parent % 4 === 0 ? anyId(r.parent) : roots[r.parent % roots.length];
-    structs.push(new Y.Item(id, null, origin, null, rightOrigin, parent as never, r.parentSub ? 'k' : null, carried!));
+    structs.push(
+      new Y.Item(id, null, origin, null, rightOrigin, parent as never, r.parentSub ? 'k' : null, carried!),
+    );
   }
   const deletes = recipe.deletes.map(({ client, clock, len }) => {
     const c = clients[client % clients.length];

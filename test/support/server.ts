@@ -37,7 +37,10 @@ export interface TestServer {
   queries: string[];
   /** Every log line the server wrote, as text. */
   logs: string[];
-  clinician(role?: Role, overrides?: Partial<Pick<TestClinician, 'sub' | 'email' | 'name'>>): Promise<TestClinician>;
+  clinician(
+    role?: Role,
+    overrides?: Partial<Pick<TestClinician, 'sub' | 'email' | 'name'>>,
+  ): Promise<TestClinician>;
   /** A graphql-ws client over a real socket; closed by `close()`. */
   ws(token: string | undefined, options?: Partial<Parameters<typeof createClient>[0]>): Client;
   /** Runs SQL directly, outside the application. */
@@ -88,7 +91,10 @@ export async function startTestServer(
   const queries: string[] = [];
   const logs: string[] = [];
   const orm = await openOrm(databaseUrl, { onQuery: (sql) => queries.push(sql) });
-  const tokens = await createTokenService({ kind: 'secret', secret: TEST_SECRET, audience: options.audience }, '/nonexistent');
+  const tokens = await createTokenService(
+    { kind: 'secret', secret: TEST_SECRET, audience: options.audience },
+    '/nonexistent',
+  );
   const logger = createLogger(
     'debug',
     new Writable({
@@ -135,7 +141,11 @@ export async function startTestServer(
         role,
       };
       const token = await tokens.sign!(claims, 3600);
-      return { ...claims, token, http: new GraphQLClient(`${app.url}/graphql`, { headers: { authorization: `Bearer ${token}` } }) };
+      return {
+        ...claims,
+        token,
+        http: new GraphQLClient(`${app.url}/graphql`, { headers: { authorization: `Bearer ${token}` } }),
+      };
     },
     ws(token, wsOptions = {}) {
       const client = createClient({

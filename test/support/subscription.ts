@@ -12,7 +12,11 @@ export interface Collector<T> {
   stop(): void;
 }
 
-export function collect<T, V extends Record<string, unknown>>(client: Client, document: TypedDocumentNode<T, V>, variables: V): Collector<T> {
+export function collect<T, V extends Record<string, unknown>>(
+  client: Client,
+  document: TypedDocumentNode<T, V>,
+  variables: V,
+): Collector<T> {
   const received: T[] = [];
   const errors: unknown[] = [];
   const waiters: { count: number; resolve: (value: T[]) => void }[] = [];
@@ -51,7 +55,10 @@ export function collect<T, V extends Record<string, unknown>>(client: Client, do
 export const PATIENCE_MS = 20_000;
 
 /** Resolves once `condition` holds, checking at short intervals; fails after `timeoutMs`. */
-export async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = PATIENCE_MS): Promise<void> {
+export async function eventually(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = PATIENCE_MS,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');

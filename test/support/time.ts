@@ -10,4 +10,7 @@ export const DAY = 24 * HOUR;
 export const fromNow = (ms: number): Date => new Date(Date.now() + ms);
 
 /** The calendar date (YYYY-MM-DD, UTC) `days` before today. */
-export const daysAgo = (days: number): string => fromNow(-days * DAY).toISOString().slice(0, 10);
+export const daysAgo = (days: number): string =>
+  fromNow(-days * DAY)
+    .toISOString()
+    .slice(0, 10);

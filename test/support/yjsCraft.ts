@@ -8,9 +8,13 @@ export type CraftedStruct = Y.Item | Y.GC | Y.Skip;
  * Encodes structs and deletions as a Yjs update, byte for byte as written, whatever they claim:
  * what an attacker sends instead of what a Y.Doc would produce.
  */
-export function craftUpdate(structs: CraftedStruct[], deletes: { client: number; clock: number; len: number }[] = []): Uint8Array {
+export function craftUpdate(
+  structs: CraftedStruct[],
+  deletes: { client: number; clock: number; len: number }[] = [],
+): Uint8Array {
   const byClient = new Map<number, CraftedStruct[]>();
-  for (const struct of structs) byClient.set(struct.id.client, [...(byClient.get(struct.id.client) ?? []), struct]);
+  for (const struct of structs)
+    byClient.set(struct.id.client, [...(byClient.get(struct.id.client) ?? []), struct]);
   const encoder = new Y.UpdateEncoderV1();
   encoding.writeVarUint(encoder.restEncoder, byClient.size);
   for (const [client, list] of byClient) {
@@ -34,8 +38,26 @@ export function craftUpdate(structs: CraftedStruct[], deletes: { client: number;
 }
 
 /** A text item: `parent` is a root key (only written when both origins are null) or a nested type's item id. */
-export function textItem(id: Y.ID, text: string, place: { origin?: Y.ID | null; rightOrigin?: Y.ID | null; parent?: string | Y.ID | null; parentSub?: string | null } = {}): Y.Item {
-  return new Y.Item(id, null, place.origin ?? null, null, place.rightOrigin ?? null, (place.parent ?? null) as never, place.parentSub ?? null, new Y.ContentString(text));
+export function textItem(
+  id: Y.ID,
+  text: string,
+  place: {
+    origin?: Y.ID | null;
+    rightOrigin?: Y.ID | null;
+    parent?: string | Y.ID | null;
+    parentSub?: string | null;
+  } = {},
+): Y.Item {
+  return new Y.Item(
+    id,
+    null,
+    place.origin ?? null,
+    null,
+    place.rightOrigin ?? null,
+    (place.parent ?? null) as never,
+    place.parentSub ?? null,
+    new Y.ContentString(text),
+  );
 }
 
 /** The last clock a client has in a document. */

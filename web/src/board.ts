@@ -52,12 +52,17 @@ export async function renderBoard(root: HTMLElement, api: Api, signOut: () => vo
   const morePatients = h('button', { type: 'button', hidden: true }, 'Show more patients');
   const feed = h('ul', { class: 'alerts' });
   const feedEmpty = h('p', { class: 'quiet' }, 'No open alerts.');
-  const main = h('main', { id: 'main', class: 'patient' }, h('p', { class: 'quiet' }, 'Choose a patient to see their scores, plan and timeline.'));
+  const main = h(
+    'main',
+    { id: 'main', class: 'patient' },
+    h('p', { class: 'quiet' }, 'Choose a patient to see their scores, plan and timeline.'),
+  );
 
   const rows = new Map<string, { row: PatientRow; button: HTMLButtonElement }>();
   /** Open (unacknowledged) alerts per patient, from the list and the feed. */
   const open = new Map<string, Map<string, string>>();
-  const openFor = (patientId: string) => open.get(patientId) ?? open.set(patientId, new Map()).get(patientId)!;
+  const openFor = (patientId: string) =>
+    open.get(patientId) ?? open.set(patientId, new Map()).get(patientId)!;
   let selected: string | undefined;
   let closePatient = () => {};
 
@@ -65,17 +70,31 @@ export async function renderBoard(root: HTMLElement, api: Api, signOut: () => vo
     const alerts = [...(open.get(patientId)?.values() ?? [])];
     if (alerts.length === 0) return null;
     const critical = alerts.includes('CRITICAL');
-    return h('span', { class: `badge${critical ? ' critical' : ''}` }, `${alerts.length} open alert${alerts.length === 1 ? '' : 's'}${critical ? ', critical' : ''}`);
+    return h(
+      'span',
+      { class: `badge${critical ? ' critical' : ''}` },
+      `${alerts.length} open alert${alerts.length === 1 ? '' : 's'}${critical ? ', critical' : ''}`,
+    );
   };
   const renderRow = (row: PatientRow) => {
-    const scores = row.latestMeasures.map((m) => `${INSTRUMENTS[m.instrument]?.label ?? m.instrument} ${m.totalScore} (${words(m.severity)})`).join(' · ');
-    const button = rows.get(row.id)?.button ?? h('button', { type: 'button', class: 'patient-row', onclick: () => void select(row.id) });
+    const scores = row.latestMeasures
+      .map(
+        (m) => `${INSTRUMENTS[m.instrument]?.label ?? m.instrument} ${m.totalScore} (${words(m.severity)})`,
+      )
+      .join(' · ');
+    const button =
+      rows.get(row.id)?.button ??
+      h('button', { type: 'button', class: 'patient-row', onclick: () => void select(row.id) });
     fill(
       button,
       h('span', { class: 'name' }, `${row.firstName} ${row.lastName}`),
       badge(row.id),
       h('span', { class: `status status-${row.status}` }, words(row.status)),
-      h('span', { class: 'team' }, row.careTeam.map((m) => `${m.clinician.name} (${words(m.role)})`).join(', ')),
+      h(
+        'span',
+        { class: 'team' },
+        row.careTeam.map((m) => `${m.clinician.name} (${words(m.role)})`).join(', '),
+      ),
       h('span', { class: 'scores' }, scores || 'No scores yet'),
     );
     button.setAttribute('aria-current', String(selected === row.id));
@@ -85,7 +104,12 @@ export async function renderBoard(root: HTMLElement, api: Api, signOut: () => vo
 
   let patientsCursor: string | null = null;
   const loadPatients = async (more: boolean) => {
-    const { patients } = await api.request<{ patients: { edges: { node: PatientRow }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }>(PATIENTS, {
+    const { patients } = await api.request<{
+      patients: {
+        edges: { node: PatientRow }[];
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      };
+    }>(PATIENTS, {
       after: more ? patientsCursor : null,
     });
     if (!more) {
@@ -96,7 +120,8 @@ export async function renderBoard(root: HTMLElement, api: Api, signOut: () => vo
       for (const alert of node.alerts) openFor(node.id).set(alert.id, alert.level);
       patientList.append(h('li', {}, renderRow(node)));
     }
-    if (!more && patients.edges.length === 0) patientList.append(h('li', { class: 'quiet' }, 'No patients on your care teams yet.'));
+    if (!more && patients.edges.length === 0)
+      patientList.append(h('li', { class: 'quiet' }, 'No patients on your care teams yet.'));
     patientsCursor = patients.pageInfo.endCursor;
     morePatients.hidden = !patients.pageInfo.hasNextPage;
   };
@@ -120,16 +145,26 @@ export async function renderBoard(root: HTMLElement, api: Api, signOut: () => vo
       h('strong', { class: 'level' }, alert.level),
       ' ',
       h('span', { class: 'kind' }, words(alert.kind)),
-      h('p', {}, h('span', { class: 'who' }, `${alert.patient.firstName} ${alert.patient.lastName}: `), alert.message),
+      h(
+        'p',
+        {},
+        h('span', { class: 'who' }, `${alert.patient.firstName} ${alert.patient.lastName}: `),
+        alert.message,
+      ),
       h(
         'p',
         { class: 'quiet' },
         h('time', { datetime: alert.createdAt }, formatDateTime(alert.createdAt)),
-        alert.measure ? ` · ${INSTRUMENTS[alert.measure.instrument]?.label ?? alert.measure.instrument} ${alert.measure.totalScore}` : '',
+        alert.measure
+          ? ` · ${INSTRUMENTS[alert.measure.instrument]?.label ?? alert.measure.instrument} ${alert.measure.totalScore}`
+          : '',
       ),
       acknowledge,
     );
-    acknowledge.setAttribute('aria-label', `Acknowledge ${words(alert.kind)} alert for ${alert.patient.firstName} ${alert.patient.lastName}`);
+    acknowledge.setAttribute(
+      'aria-label',
+      `Acknowledge ${words(alert.kind)} alert for ${alert.patient.firstName} ${alert.patient.lastName}`,
+    );
     acknowledge.addEventListener('click', async () => {
       acknowledge.disabled = true;
       try {
@@ -173,7 +208,14 @@ export async function renderBoard(root: HTMLElement, api: Api, signOut: () => vo
       if (selected === patientId && main.contains(view)) closePatient = close;
       else close();
     } catch (error) {
-      fill(view, h('p', { class: 'problem', role: 'alert' }, `Could not open the patient: ${(error as Error).message}`));
+      fill(
+        view,
+        h(
+          'p',
+          { class: 'problem', role: 'alert' },
+          `Could not open the patient: ${(error as Error).message}`,
+        ),
+      );
     }
   };
 
@@ -192,7 +234,13 @@ export async function renderBoard(root: HTMLElement, api: Api, signOut: () => vo
       h(
         'aside',
         {},
-        h('section', { 'aria-labelledby': 'patients-heading', class: 'card' }, h('h2', { id: 'patients-heading' }, 'My patients'), patientList, morePatients),
+        h(
+          'section',
+          { 'aria-labelledby': 'patients-heading', class: 'card' },
+          h('h2', { id: 'patients-heading' }, 'My patients'),
+          patientList,
+          morePatients,
+        ),
         h(
           'section',
           { 'aria-labelledby': 'alerts-heading', class: 'card' },

@@ -25,7 +25,8 @@ export function instrumentChart(instrument: Instrument, measures: readonly Chart
   const [first, last] = [Math.min(...times), Math.max(...times)];
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
   const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
-  const x = (t: number) => MARGIN.left + (last === first ? plotWidth / 2 : ((t - first) / (last - first)) * plotWidth);
+  const x = (t: number) =>
+    MARGIN.left + (last === first ? plotWidth / 2 : ((t - first) / (last - first)) * plotWidth);
   const y = (total: number) => MARGIN.top + plotHeight - (total / max) * plotHeight;
 
   const bands = spec.bands.map(([upTo, band], index) => {
@@ -36,22 +37,57 @@ export function instrumentChart(instrument: Instrument, measures: readonly Chart
       'g',
       { class: `band band-${band}` },
       svg('rect', { x: MARGIN.left, y: top, width: plotWidth, height: Math.max(0, bottom - top) }),
-      svg('text', { x: WIDTH - MARGIN.right + 6, y: (top + bottom) / 2, 'dominant-baseline': 'middle', class: 'band-label' }, `${words(band)} ${from}–${upTo}`),
+      svg(
+        'text',
+        {
+          x: WIDTH - MARGIN.right + 6,
+          y: (top + bottom) / 2,
+          'dominant-baseline': 'middle',
+          class: 'band-label',
+        },
+        `${words(band)} ${from}–${upTo}`,
+      ),
     );
   });
   const ticks = [0, Math.round(max / 2), max].map((total) =>
-    svg('text', { x: MARGIN.left - 6, y: y(total), 'text-anchor': 'end', 'dominant-baseline': 'middle', class: 'tick' }, String(total)),
+    svg(
+      'text',
+      { x: MARGIN.left - 6, y: y(total), 'text-anchor': 'end', 'dominant-baseline': 'middle', class: 'tick' },
+      String(total),
+    ),
   );
   const dates =
     sorted.length > 0
-      ? [svg('text', { x: x(first), y: HEIGHT - 8, 'text-anchor': first === last ? 'middle' : 'start', class: 'tick' }, formatDateTime(sorted[0].administeredAt))]
+      ? [
+          svg(
+            'text',
+            { x: x(first), y: HEIGHT - 8, 'text-anchor': first === last ? 'middle' : 'start', class: 'tick' },
+            formatDateTime(sorted[0].administeredAt),
+          ),
+        ]
       : [];
-  if (sorted.length > 1) dates.push(svg('text', { x: x(last), y: HEIGHT - 8, 'text-anchor': 'end', class: 'tick' }, formatDateTime(sorted[sorted.length - 1].administeredAt)));
-  const line = svg('polyline', { class: 'trend', points: sorted.map((m, i) => `${x(times[i])},${y(m.totalScore)}`).join(' ') });
+  if (sorted.length > 1)
+    dates.push(
+      svg(
+        'text',
+        { x: x(last), y: HEIGHT - 8, 'text-anchor': 'end', class: 'tick' },
+        formatDateTime(sorted[sorted.length - 1].administeredAt),
+      ),
+    );
+  const line = svg('polyline', {
+    class: 'trend',
+    points: sorted.map((m, i) => `${x(times[i])},${y(m.totalScore)}`).join(' '),
+  });
   const points = sorted.map((m, i) =>
     svg(
       'circle',
-      { class: `point band-${m.severity}`, cx: x(times[i]), cy: y(m.totalScore), r: 5, 'data-measure-id': m.id },
+      {
+        class: `point band-${m.severity}`,
+        cx: x(times[i]),
+        cy: y(m.totalScore),
+        r: 5,
+        'data-measure-id': m.id,
+      },
       svg('title', {}, `${m.totalScore} (${words(m.severity)}), ${formatDateTime(m.administeredAt)}`),
     ),
   );
@@ -61,9 +97,21 @@ export function instrumentChart(instrument: Instrument, measures: readonly Chart
     : `${spec.label}: none recorded`;
   const plot = svg(
     'svg',
-    { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', 'aria-label': summary, class: 'chart', 'data-instrument': instrument },
+    {
+      viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+      role: 'img',
+      'aria-label': summary,
+      class: 'chart',
+      'data-instrument': instrument,
+    },
     ...bands,
-    svg('line', { class: 'axis', x1: MARGIN.left, y1: MARGIN.top + plotHeight, x2: MARGIN.left + plotWidth, y2: MARGIN.top + plotHeight }),
+    svg('line', {
+      class: 'axis',
+      x1: MARGIN.left,
+      y1: MARGIN.top + plotHeight,
+      x2: MARGIN.left + plotWidth,
+      y2: MARGIN.top + plotHeight,
+    }),
     ...ticks,
     ...dates,
     line,

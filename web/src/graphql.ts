@@ -59,13 +59,17 @@ export function createApi(token: string, onUnauthenticated: () => void): Api {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ query, variables }),
       });
-      const body = (await response.json().catch(() => ({}))) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
+      const body = (await response.json().catch(() => ({}))) as {
+        data?: T;
+        errors?: { message: string; extensions?: { code?: string } }[];
+      };
       const error = body.errors?.[0];
       if (error) {
         if (error.extensions?.code === 'UNAUTHENTICATED') onUnauthenticated();
         throw new GraphQLRequestError(error.message, error.extensions?.code);
       }
-      if (!response.ok || body.data === undefined) throw new GraphQLRequestError(`The server answered ${response.status}`, undefined);
+      if (!response.ok || body.data === undefined)
+        throw new GraphQLRequestError(`The server answered ${response.status}`, undefined);
       return body.data;
     },
     subscribe<T>(query: string, variables: Record<string, unknown>, onData: (data: T) => void) {

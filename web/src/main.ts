@@ -23,12 +23,16 @@ function signIn(token: string): void {
 
 async function start(token: string): Promise<void> {
   // Answers still on their way from a previous sign-in must not sign this one out.
-  const current: Api = createApi(token, () => api === current && signOut('Your sign-in expired or was refused: sign in again.'));
+  const current: Api = createApi(
+    token,
+    () => api === current && signOut('Your sign-in expired or was refused: sign in again.'),
+  );
   api = current;
   try {
     closeBoard = await renderBoard(root, current, () => signOut());
   } catch (error) {
-    if (!(error instanceof GraphQLRequestError && error.code === 'UNAUTHENTICATED')) signOut(`Could not load the care board: ${(error as Error).message}`);
+    if (!(error instanceof GraphQLRequestError && error.code === 'UNAUTHENTICATED'))
+      signOut(`Could not load the care board: ${(error as Error).message}`);
   }
 }
 

@@ -5,7 +5,13 @@ import { ANSWERS, ITEM_TEXT } from './instrumentItems';
 import { RECORD_MEASURE } from './operations';
 
 interface Recorded {
-  recordMeasure: { id: string; instrument: Instrument; totalScore: number; severity: string; alerts: { level: string; message: string }[] };
+  recordMeasure: {
+    id: string;
+    instrument: Instrument;
+    totalScore: number;
+    severity: string;
+    alerts: { level: string; message: string }[];
+  };
 }
 
 /**
@@ -17,7 +23,9 @@ export function measureForm(api: Api, patientId: string): HTMLElement {
   const choose = h(
     'select',
     { id: instrumentId, name: 'instrument' },
-    ...Object.values(Instrument).map((instrument) => h('option', { value: instrument }, INSTRUMENTS[instrument].label)),
+    ...Object.values(Instrument).map((instrument) =>
+      h('option', { value: instrument }, INSTRUMENTS[instrument].label),
+    ),
   );
   const items = h('div', { class: 'items' });
   const status = h('p', { class: 'result', role: 'status', 'aria-live': 'polite' });
@@ -58,7 +66,9 @@ export function measureForm(api: Api, patientId: string): HTMLElement {
         submit.disabled = true;
         status.textContent = 'Recording…';
         try {
-          const { recordMeasure: measure } = await api.request<Recorded>(RECORD_MEASURE, { input: { patientId, instrument, responses } });
+          const { recordMeasure: measure } = await api.request<Recorded>(RECORD_MEASURE, {
+            input: { patientId, instrument, responses },
+          });
           const alerts = measure.alerts.map((a) => `${a.level}: ${a.message}`).join(' ');
           status.textContent = `Recorded ${INSTRUMENTS[instrument].label}: total ${measure.totalScore}, ${words(measure.severity)}.${alerts ? ' ' + alerts : ''}`;
           renderItems();

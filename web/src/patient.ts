@@ -31,7 +31,13 @@ interface Page<T> {
  * One patient: who they are, their scores as plots, the measure form, the live plan, the timeline.
  * `onMeasure` is told of each measure recorded for them, from here or elsewhere.
  */
-export async function mountPatient(container: HTMLElement, api: Api, me: { id: string; role: string }, patientId: string, onMeasure: () => void): Promise<() => void> {
+export async function mountPatient(
+  container: HTMLElement,
+  api: Api,
+  me: { id: string; role: string },
+  patientId: string,
+  onMeasure: () => void,
+): Promise<() => void> {
   const { patient } = await api.request<{ patient: PatientData | null }>(PATIENT, { id: patientId });
   if (!patient) {
     fill(container, h('p', {}, 'This patient is no longer on your care team.'));
@@ -47,27 +53,46 @@ export async function mountPatient(container: HTMLElement, api: Api, me: { id: s
     const measures: ChartMeasure[] = [];
     let after: string | null = null;
     do {
-      const page: { patient: { measures: Page<ChartMeasure> } } = await api.request(MEASURES, { id: patientId, after });
+      const page: { patient: { measures: Page<ChartMeasure> } } = await api.request(MEASURES, {
+        id: patientId,
+        after,
+      });
       measures.push(...page.patient.measures.edges.map((e) => e.node));
       after = page.patient.measures.pageInfo.hasNextPage ? page.patient.measures.pageInfo.endCursor : null;
     } while (after);
-    const recorded = Object.values(Instrument).filter((instrument) => measures.some((m) => m.instrument === instrument));
+    const recorded = Object.values(Instrument).filter((instrument) =>
+      measures.some((m) => m.instrument === instrument),
+    );
     fill(
       charts,
-      ...recorded.map((instrument) => instrumentChart(instrument, measures.filter((m) => m.instrument === instrument))),
+      ...recorded.map((instrument) =>
+        instrumentChart(
+          instrument,
+          measures.filter((m) => m.instrument === instrument),
+        ),
+      ),
       recorded.length === 0 && h('p', {}, 'No measures recorded yet.'),
     );
     charts.dataset.measures = String(measures.length);
   };
   const loadTimeline = async (more: boolean) => {
-    const { patient: page } = await api.request<{ patient: { timeline: Page<TimelineEntry> } }>(TIMELINE, { id: patientId, after: more ? timelineCursor : null });
+    const { patient: page } = await api.request<{ patient: { timeline: Page<TimelineEntry> } }>(TIMELINE, {
+      id: patientId,
+      after: more ? timelineCursor : null,
+    });
     const entries = page.timeline.edges.map((e) => timelineEntry(e.node));
     if (more) timeline.append(...entries);
     else fill(timeline, ...entries, entries.length === 0 && h('li', {}, 'Nothing recorded yet.'));
     timelineCursor = page.timeline.pageInfo.endCursor;
     older.hidden = !page.timeline.pageInfo.hasNextPage;
   };
-  older.addEventListener('click', () => void loadTimeline(true).catch((error) => (problem.textContent = `Could not load older entries: ${(error as Error).message}`)));
+  older.addEventListener(
+    'click',
+    () =>
+      void loadTimeline(true).catch(
+        (error) => (problem.textContent = `Could not load older entries: ${(error as Error).message}`),
+      ),
+  );
   const problem = h('p', { class: 'problem', role: 'alert' });
   const refresh = async () => {
     try {
@@ -95,15 +120,33 @@ export async function mountPatient(container: HTMLElement, api: Api, me: { id: s
       ),
     ),
     problem,
-    h('section', { 'aria-labelledby': 'scores-heading', class: 'card' }, h('h3', { id: 'scores-heading' }, 'Scores over time'), charts),
+    h(
+      'section',
+      { 'aria-labelledby': 'scores-heading', class: 'card' },
+      h('h3', { id: 'scores-heading' }, 'Scores over time'),
+      charts,
+    ),
     h('section', { class: 'card' }, measureForm(api, patientId)),
-    h('section', { 'aria-labelledby': 'plan-heading', class: 'card' }, h('h3', { id: 'plan-heading' }, 'Treatment plan'), planBox),
-    h('section', { 'aria-labelledby': 'timeline-heading', class: 'card' }, h('h3', { id: 'timeline-heading' }, 'Timeline'), timeline, older),
+    h(
+      'section',
+      { 'aria-labelledby': 'plan-heading', class: 'card' },
+      h('h3', { id: 'plan-heading' }, 'Treatment plan'),
+      planBox,
+    ),
+    h(
+      'section',
+      { 'aria-labelledby': 'timeline-heading', class: 'card' },
+      h('h3', { id: 'timeline-heading' }, 'Timeline'),
+      timeline,
+      older,
+    ),
   );
   heading.focus();
 
   const plan = patient.treatmentPlans[0];
-  const closePlan = plan ? mountPlan(planBox, api, me, plan) : (fill(planBox, h('p', {}, 'No treatment plan yet.')), () => {});
+  const closePlan = plan
+    ? mountPlan(planBox, api, me, plan)
+    : (fill(planBox, h('p', {}, 'No treatment plan yet.')), () => {});
   await refresh();
   const unsubscribe = api.subscribe(MEASURE_RECORDED, { patientId }, () => {
     void refresh();
@@ -116,7 +159,13 @@ export async function mountPatient(container: HTMLElement, api: Api, me: { id: s
 }
 
 function timelineEntry({ at, kind, item }: TimelineEntry): HTMLElement {
-  return h('li', { 'data-kind': kind }, h('time', { datetime: at }, formatDateTime(at)), ' ', describe(kind, item));
+  return h(
+    'li',
+    { 'data-kind': kind },
+    h('time', { datetime: at }, formatDateTime(at)),
+    ' ',
+    describe(kind, item),
+  );
 }
 
 function describe(kind: string, item: TimelineItem): string {
@@ -134,7 +183,9 @@ function describe(kind: string, item: TimelineItem): string {
     case 'EligibilityAssessment':
       return `Eligibility assessment: ${words(String(item.decision))}`;
     case 'TreatmentCourse':
-      return kind === 'COURSE_CLOSED' ? `Course ${item.number} closed${item.dischargeReason ? `: ${item.dischargeReason}` : ''}` : `Course ${item.number} opened`;
+      return kind === 'COURSE_CLOSED'
+        ? `Course ${item.number} closed${item.dischargeReason ? `: ${item.dischargeReason}` : ''}`
+        : `Course ${item.number} opened`;
     default:
       return words(item.__typename);
   }

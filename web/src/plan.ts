@@ -56,19 +56,33 @@ declare global {
  * not change it. The server decides: a refused change comes back as a permission-denied message and
  * the server's own state, both shown here. Returns the function that closes it.
  */
-export function mountPlan(container: HTMLElement, api: Api, me: { id: string; role: string }, plan: Plan): () => void {
+export function mountPlan(
+  container: HTMLElement,
+  api: Api,
+  me: { id: string; role: string },
+  plan: Plan,
+): () => void {
   const doc = new Y.Doc();
-  const provider = new WebsocketProvider(`${window.location.origin.replace(/^http/, 'ws')}/collab`, plan.id, doc, {
-    connect: false,
-    // Every change goes through the server, which may refuse it: no tab-to-tab shortcut.
-    disableBc: true,
-  });
+  const provider = new WebsocketProvider(
+    `${window.location.origin.replace(/^http/, 'ws')}/collab`,
+    plan.id,
+    doc,
+    {
+      connect: false,
+      // Every change goes through the server, which may refuse it: no tab-to-tab shortcut.
+      disableBc: true,
+    },
+  );
   const awareness = provider.awareness;
   // A state nobody has set is never sent: set one field so the others see this clinician at once.
   awareness.setLocalStateField('section', null);
   window.careBoard = { planDoc: doc, provider };
 
-  const connection = h('span', { class: 'connection', 'data-state': 'connecting', role: 'status' }, 'Connecting…');
+  const connection = h(
+    'span',
+    { class: 'connection', 'data-state': 'connecting', role: 'status' },
+    'Connecting…',
+  );
   const refusal = h('p', { class: 'refusal', role: 'alert', hidden: true });
   const presence = h('ul', { class: 'presence', 'aria-label': 'Who is in this plan' });
 
@@ -85,8 +99,23 @@ export function mountPlan(container: HTMLElement, api: Api, me: { id: string; ro
   };
   /** Set once the server closed for good (4400–4499): no later status may say it is reconnecting. */
   let ended = false;
-  provider.on('status', ({ status }) => ended || showConnection(status, status === 'connected' ? 'Connected' : status === 'connecting' ? 'Connecting…' : 'Disconnected, reconnecting…'));
-  provider.on('sync', (synced) => synced && showConnection('synced', 'Live: saved on the server as you type'));
+  provider.on(
+    'status',
+    ({ status }) =>
+      ended ||
+      showConnection(
+        status,
+        status === 'connected'
+          ? 'Connected'
+          : status === 'connecting'
+            ? 'Connecting…'
+            : 'Disconnected, reconnecting…',
+      ),
+  );
+  provider.on(
+    'sync',
+    (synced) => synced && showConnection('synced', 'Live: saved on the server as you type'),
+  );
 
   // The live document's credentials are fetched for each connection (a ticket works once), so the
   // provider's own reconnect is replaced by one that asks for fresh ones first.
@@ -115,7 +144,11 @@ export function mountPlan(container: HTMLElement, api: Api, me: { id: string; ro
     if (retryTicket) refusedSinceSync = true;
     if (event && event.code >= 4400 && event.code < 4500 && !retryTicket) {
       ended = true;
-      const why: Record<number, string> = { 4401: 'your sign-in was refused or expired', 4403: 'you are not on this patient’s care team', 4404: 'this plan no longer exists' };
+      const why: Record<number, string> = {
+        4401: 'your sign-in was refused or expired',
+        4403: 'you are not on this patient’s care team',
+        4404: 'this plan no longer exists',
+      };
       showConnection('closed', `Closed: ${why[event.code] ?? event.reason}`);
       return;
     }
@@ -137,7 +170,11 @@ export function mountPlan(container: HTMLElement, api: Api, me: { id: string; ro
           EditorView.lineWrapping,
           yCollab(doc.getText(section.key), awareness),
           EditorState.readOnly.of(!section.canEdit),
-          EditorView.contentAttributes.of({ 'aria-labelledby': headingId, 'aria-multiline': 'true', 'aria-readonly': String(!section.canEdit) }),
+          EditorView.contentAttributes.of({
+            'aria-labelledby': headingId,
+            'aria-multiline': 'true',
+            'aria-readonly': String(!section.canEdit),
+          }),
         ],
       }),
     });
@@ -146,12 +183,17 @@ export function mountPlan(container: HTMLElement, api: Api, me: { id: string; ro
       'section',
       { class: `plan-section${section.canEdit ? '' : ' read-only'}`, 'data-section': section.key },
       h('h4', { id: headingId }, title(section.key), here),
-      h('p', { class: 'who' }, section.canEdit ? `You may edit this (${who}).` : `Read-only for you: the ${who} edits this.`),
+      h(
+        'p',
+        { class: 'who' },
+        section.canEdit ? `You may edit this (${who}).` : `Read-only for you: the ${who} edits this.`,
+      ),
       parent,
     );
     element.addEventListener('focusin', () => awareness.setLocalStateField('section', section.key));
     element.addEventListener('focusout', (event) => {
-      if (!element.contains(event.relatedTarget as Node | null)) awareness.setLocalStateField('section', null);
+      if (!element.contains(event.relatedTarget as Node | null))
+        awareness.setLocalStateField('section', null);
     });
     return { key: section.key, element, here };
   });
@@ -165,10 +207,19 @@ export function mountPlan(container: HTMLElement, api: Api, me: { id: string; ro
     fill(
       presence,
       h('li', { 'data-user': me.id }, `You (${words(me.role)})`, where(mine ?? {})),
-      ...people.map(([, state]) => h('li', { 'data-user': state.user!.id }, `${state.user!.name} (${words(state.user!.role)})`, where(state))),
+      ...people.map(([, state]) =>
+        h(
+          'li',
+          { 'data-user': state.user!.id },
+          `${state.user!.name} (${words(state.user!.role)})`,
+          where(state),
+        ),
+      ),
     );
     for (const section of sections) {
-      const names = people.filter(([clientId, state]) => clientId !== doc.clientID && state.section === section.key).map(([, state]) => state.user!.name);
+      const names = people
+        .filter(([clientId, state]) => clientId !== doc.clientID && state.section === section.key)
+        .map(([, state]) => state.user!.name);
       section.here.textContent = names.length ? ` · ${names.join(', ')} here` : '';
     }
   };
@@ -180,7 +231,11 @@ export function mountPlan(container: HTMLElement, api: Api, me: { id: string; ro
     h(
       'div',
       { class: 'plan-head' },
-      h('p', {}, `${words(plan.protocol)} protocol, ${plan.route.replace(/_/g, ' ')}, ${plan.plannedDosingSessions} dosing sessions planned · ${words(plan.status)}`),
+      h(
+        'p',
+        {},
+        `${words(plan.protocol)} protocol, ${plan.route.replace(/_/g, ' ')}, ${plan.plannedDosingSessions} dosing sessions planned · ${words(plan.status)}`,
+      ),
       h('p', { class: 'plan-connection' }, 'Plan document: ', connection),
     ),
     h('div', { class: 'presence-box' }, h('h4', {}, 'Here now'), presence),

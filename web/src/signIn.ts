@@ -2,11 +2,22 @@ import { demoClinicians } from './session';
 import { h, uid, words } from './dom';
 
 /** The sign-in screen: a demo clinician picker where the server seeded demo data, else a pasted token. */
-export async function renderSignIn(root: HTMLElement, onToken: (token: string) => void, problem?: string): Promise<void> {
+export async function renderSignIn(
+  root: HTMLElement,
+  onToken: (token: string) => void,
+  problem?: string,
+): Promise<void> {
   const demo = await demoClinicians();
   const tokenId = uid('token');
   const message = h('p', { class: 'problem', role: 'alert' }, problem ?? '');
-  const pasted = h('textarea', { id: tokenId, name: 'token', rows: 4, required: true, autocomplete: 'off', spellcheck: 'false' });
+  const pasted = h('textarea', {
+    id: tokenId,
+    name: 'token',
+    rows: 4,
+    required: true,
+    autocomplete: 'off',
+    spellcheck: 'false',
+  });
   const form = h(
     'form',
     {
@@ -33,11 +44,32 @@ export async function renderSignIn(root: HTMLElement, onToken: (token: string) =
         'ul',
         { class: 'demo-clinicians' },
         ...demo.map((clinician) =>
-          h('li', {}, h('button', { type: 'button', 'data-role': clinician.role, onclick: () => onToken(clinician.token) }, `${clinician.name}`, h('span', { class: 'role' }, words(clinician.role)))),
+          h(
+            'li',
+            {},
+            h(
+              'button',
+              { type: 'button', 'data-role': clinician.role, onclick: () => onToken(clinician.token) },
+              `${clinician.name}`,
+              h('span', { class: 'role' }, words(clinician.role)),
+            ),
+          ),
         ),
       ),
     );
   root.replaceChildren(
-    h('main', { id: 'main', class: 'sign-in' }, h('h1', {}, 'Care board'), h('p', { class: 'lede' }, 'Score alerts, outcome measures and the shared treatment plan of your patients.'), message, picker, form),
+    h(
+      'main',
+      { id: 'main', class: 'sign-in' },
+      h('h1', {}, 'Care board'),
+      h(
+        'p',
+        { class: 'lede' },
+        'Score alerts, outcome measures and the shared treatment plan of your patients.',
+      ),
+      message,
+      picker,
+      form,
+    ),
   );
 }
