@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { careTeamDirectory, readCareTeam, readPatientsOf } from './auth/careTeams';
-import { liveFeeds } from './records/live';
+import { liveFeeds } from './graphql/liveFeeds';
 import type { TokenService } from './auth/tokens';
 import type { DemoTokens } from './auth/demoTokens';
 import {
@@ -103,7 +103,7 @@ export async function startApp({
   const careTeams = careTeamDirectory(hub, (patientId) => readCareTeam(delivery.em.fork(), patientId));
   const feeds = liveFeeds(hub, careTeams, (clinicianId) => readPatientsOf(delivery.em.fork(), clinicianId));
   const services = {
-    live: { feeds, careTeams },
+    live: { careTeams },
     auditWriter: createAuditWriter(() => orm.em.fork()),
     rooms,
     dosing: config.dosing ?? DEFAULT_DOSING,
@@ -150,6 +150,7 @@ export async function startApp({
     contextFor,
     subscriptionContextFor,
     admission,
+    feeds,
     production: config.production,
     limits: socketLimits,
     logger,

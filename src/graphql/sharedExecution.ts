@@ -8,9 +8,9 @@ import {
   type GraphQLFormattedError,
 } from 'graphql';
 import { inOrder } from '../events/inOrder';
-import { LiveFeed } from '../records/live';
 import { RequestScope, type AuditEntry } from '../records/scope';
 import type { GraphQLContext } from './context';
+import { LiveFeed, type LiveFeeds } from './liveFeeds';
 
 /**
  * Subscription events executed once per group of alike subscriptions instead of once per
@@ -20,7 +20,7 @@ import type { GraphQLContext } from './context';
  *
  * Alike means: the same event item, the same operation text, variables and operation name, and the
  * same role. Whoever receives an event has just been checked to be on the patient's care team
- * (src/records/live.ts), and what a subscription type can reach depends on the caller only through
+ * (src/records/liveSubscription.ts), and what a subscription type can reach depends on the caller only through
  * that membership and their role (`PlanSection.canEdit`). Anything private to one clinician (a
  * therapist's own notes) must never be reachable from a subscription type.
  *
@@ -36,8 +36,10 @@ export function subscribeShared(options: {
   channelOf: (context: GraphQLContext) => SubscriptionChannel;
   /** What clients see of an error, as for every other result. */
   format: (error: GraphQLError) => GraphQLFormattedError;
+  /** The instance's live subscriptions, which feeds join when they start. */
+  feeds: LiveFeeds;
 }) {
-  const { queryText, channelOf, format } = options;
+  const { queryText, channelOf, format, feeds } = options;
   const serveInOrder = inOrder();
   const gathering = new WeakMap<object, Map<string, Delivery[]>>();
 
@@ -71,7 +73,7 @@ export function subscribeShared(options: {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source;
     if (!(source instanceof LiveFeed))
-      throw new TypeError('A subscription field must return a LiveFeed (src/records/live.ts)');
+      throw new TypeError('A subscription field must return a LiveFeed (src/graphql/liveFeeds.ts)');
     const context = args.contextValue as GraphQLContext;
     const group = [
       context.clinician.role,
@@ -80,7 +82,7 @@ export function subscribeShared(options: {
       queryText.get(args.document) ?? '',
     ].join('\n');
     const recipient: Recipient = { args, context, feed: source, channel: channelOf(context) };
-    source.start((item, audit) => gather(item, group, { recipient, audit }));
+    source.start(feeds, (item, audit) => gather(item, group, { recipient, audit }));
     // Yields nothing: every result is sent on the channel, and graphql-ws hears only of the end.
     return source;
   };
@@ -178,7 +180,7 @@ async function executeAudited(
     return { payload: JSON.stringify(result), audit: entries };
   } finally {
     // A subscription lives long: what one event's execution loaded must not stay for the next. (The
-    // result is plain data; the event's item lives in a fork of its own, src/records/live.ts.)
+    // result is plain data; the event's item lives in a fork of its own, src/records/liveSubscription.ts.)
     context.records.scope.em.clear();
   }
 }

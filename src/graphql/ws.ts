@@ -22,6 +22,7 @@ import type { GraphQLContext } from './context';
 import type { ContextFactory } from './contextFactory';
 import { formatError } from './errors';
 import { allRules, OperationLimitError, operationLimits } from './limits';
+import type { LiveFeeds } from './liveFeeds';
 import { subscribeShared, type SubscriptionChannel } from './sharedExecution';
 
 interface Extra extends Record<PropertyKey, unknown> {
@@ -50,12 +51,14 @@ export function serveGraphQLWs(
     subscriptionContextFor: ContextFactory;
     /** Queries and mutations over the socket take their turn with those over HTTP. */
     admission: Admission;
+    /** The instance's live subscriptions. */
+    feeds: LiveFeeds;
     production: boolean;
     limits: SocketLimits;
     logger: Logger;
   },
 ) {
-  const { schema, tokens, contextFor, subscriptionContextFor, admission, production, limits, logger } =
+  const { schema, tokens, contextFor, subscriptionContextFor, admission, feeds, production, limits, logger } =
     options;
   const rules = production ? [...allRules(false), NoSchemaIntrospectionCustomRule] : allRules(true);
   const format = (error: GraphQLError) =>
@@ -69,7 +72,12 @@ export function serveGraphQLWs(
     {
       schema,
       connectionInitWaitTimeout: 10_000,
-      subscribe: subscribeShared({ queryText, channelOf: (context) => channels.get(context)!, format }),
+      subscribe: subscribeShared({
+        queryText,
+        channelOf: (context) => channels.get(context)!,
+        format,
+        feeds,
+      }),
       execute: (args) =>
         admission
           .run(async () => execute(args))

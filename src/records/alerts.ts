@@ -5,7 +5,7 @@ import { Clinician, ScoreAlert, type Measure, type Patient } from '../entities';
 import { notFound } from '../errors';
 import { parseId } from '../ids';
 import { pageRequest, toConnection, type ConnectionShape } from '../schema/connection';
-import { LiveFeed, type LiveSources } from './live';
+import { LiveSubscription, type LiveSources } from './liveSubscription';
 import { PerPatient, readTogether } from './perPatient';
 import type { AuditEntry, RequestScope } from './scope';
 
@@ -110,11 +110,11 @@ export class AlertRecords {
    * `scoreAlert(patientId)`: alerts as they are committed, for one patient or every patient on the
    * caller's care teams; membership is checked at each delivery, so leaving a team stops them.
    */
-  async subscribe(patientId?: string | null): Promise<LiveFeed<ScoreAlert>> {
+  async subscribe(patientId?: string | null): Promise<LiveSubscription<ScoreAlert>> {
     const only = patientId ? parseId(patientId, 'patientId') : undefined;
     // Checked before the subscription starts, so a refusal is an ordinary GraphQL error.
     if (only) await this.access.requirePatient(this.scope.em, only);
-    return new LiveFeed<ScoreAlert>(this.scope, this.access, this.live, {
+    return new LiveSubscription<ScoreAlert>(this.scope, this.access, this.live, {
       type: 'scoreAlert',
       patientId: only,
       // With its measure, which alert payloads show: no second query while executing.

@@ -6,7 +6,7 @@ import { AlertRecords } from './alerts';
 import { AuditRecords } from './audit';
 import { CourseRecords } from './courses';
 import type { AuditWriter } from './auditWriter';
-import type { LiveSources } from './live';
+import type { LiveSources } from './liveSubscription';
 import { MeasureRecords } from './measures';
 import { NodeRecords } from './nodes';
 import { NoteRecords } from './notes';

@@ -15,7 +15,7 @@ import {
   type PageArguments,
   type PageRequest,
 } from '../schema/connection';
-import { LiveFeed, type LiveSources } from './live';
+import { LiveSubscription, type LiveSources } from './liveSubscription';
 import { mapRow, PerPatient, readTogether } from './perPatient';
 import type { CourseRecords } from './courses';
 import type { AuditEntry, RequestScope } from './scope';
@@ -194,11 +194,11 @@ export class MeasureRecords {
   }
 
   /** `measureRecorded(patientId)`: measures as they are stored, while the caller stays on the team. */
-  async subscribe(patientId: string): Promise<LiveFeed<Measure>> {
+  async subscribe(patientId: string): Promise<LiveSubscription<Measure>> {
     const id = parseId(patientId, 'patientId');
     // Checked before the subscription starts, so a refusal is an ordinary GraphQL error.
     await this.access.requirePatient(this.scope.em, id);
-    return new LiveFeed(this.scope, this.access, this.live, {
+    return new LiveSubscription(this.scope, this.access, this.live, {
       type: 'measureRecorded',
       patientId: id,
       load: (em, event) => em.findOne(Measure, { id: event.id }),

@@ -17,7 +17,7 @@ import { TreatmentPlan, type Patient, type TreatmentSession } from '../entities'
 import { badInput, conflict, forbidden, notFound } from '../errors';
 import { parseId } from '../ids';
 import { PlanSection } from '../schema/PlanSection';
-import { LiveFeed, type LiveSources } from './live';
+import { LiveSubscription, type LiveSources } from './liveSubscription';
 import { PerPatient, readTogether } from './perPatient';
 import type { CourseRecords } from './courses';
 import type { RequestScope } from './scope';
@@ -189,11 +189,11 @@ export class PlanRecords {
   }
 
   /** `planSectionChanged(planId)`: each section as it changes, while the caller is on the care team. */
-  async subscribe(planId: string): Promise<LiveFeed<PlanSection>> {
+  async subscribe(planId: string): Promise<LiveSubscription<PlanSection>> {
     const plan = await this.find(this.scope.em, parseId(planId, 'planId'));
     if (!plan) throw notFound('No treatment plan with that id');
     const patientId = plan.patient.id;
-    return new LiveFeed(this.scope, this.access, this.live, {
+    return new LiveSubscription(this.scope, this.access, this.live, {
       type: 'planSectionChanged',
       patientId,
       matches: (event) => event.type === 'planSectionChanged' && event.planId === plan.id,

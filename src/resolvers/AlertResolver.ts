@@ -12,6 +12,7 @@ import {
 } from 'type-graphql';
 import { Clinician, Measure, Patient, ScoreAlert, TreatmentSession } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
+import { LiveFeed } from '../graphql/liveFeeds';
 import { Connection, type ConnectionShape } from '../schema/connection';
 
 const ScoreAlertConnection = Connection('ScoreAlert', ScoreAlert);
@@ -44,8 +45,10 @@ export class AlertResolver {
 
   @Subscription(() => ScoreAlert, {
     description: "Alerts as they are stored: one patient's, or every patient's on the caller's care teams.",
-    subscribe: ({ args, context }) =>
-      (context as GraphQLContext).records.alerts.subscribe(args.patientId as string | null),
+    subscribe: async ({ args, context }) =>
+      new LiveFeed(
+        await (context as GraphQLContext).records.alerts.subscribe(args.patientId as string | null),
+      ),
   })
   scoreAlert(
     @Root() alert: ScoreAlert,

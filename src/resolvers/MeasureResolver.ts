@@ -14,6 +14,7 @@ import {
 import { Instrument } from '../domain/instruments';
 import { Clinician, Measure, Patient, ScoreAlert } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
+import { LiveFeed } from '../graphql/liveFeeds';
 import { DateTimeScalar } from '../entities/scalars';
 
 @InputType()
@@ -45,8 +46,8 @@ export class MeasureResolver {
   }
 
   @Subscription(() => Measure, {
-    subscribe: ({ args, context }) =>
-      (context as GraphQLContext).records.measures.subscribe(args.patientId as string),
+    subscribe: async ({ args, context }) =>
+      new LiveFeed(await (context as GraphQLContext).records.measures.subscribe(args.patientId as string)),
   })
   measureRecorded(@Root() measure: Measure, @Arg('patientId', () => ID) _patientId: string): Measure {
     return measure;

@@ -15,6 +15,7 @@ import {
 import { Protocol, Route } from '../domain/plans';
 import { Patient, TreatmentPlan } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
+import { LiveFeed } from '../graphql/liveFeeds';
 import { CollabTicket } from '../schema/CollabTicket';
 import { PlanSection } from '../schema/PlanSection';
 
@@ -73,8 +74,8 @@ export class PlanResolver {
 
   @Subscription(() => PlanSection, {
     description: 'Each section of the plan as it changes, live or through updatePlanSection.',
-    subscribe: ({ args, context }) =>
-      (context as GraphQLContext).records.plans.subscribe(args.planId as string),
+    subscribe: async ({ args, context }) =>
+      new LiveFeed(await (context as GraphQLContext).records.plans.subscribe(args.planId as string)),
   })
   planSectionChanged(@Root() section: PlanSection, @Arg('planId', () => ID) _planId: string): PlanSection {
     return section;

@@ -1,10 +1,9 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { CareTeamAccess } from '../auth/access';
 import type { CareTeamDirectory } from '../auth/careTeams';
 import type { CareEvent } from '../events/events';
 import type { EventHub } from '../events/hub';
 import { inOrder } from '../events/inOrder';
-import type { AuditEntry, RequestScope } from './scope';
+import type { LiveAdmission, LiveSubscription } from '../records/liveSubscription';
+import type { AuditEntry } from '../records/scope';
 
 /**
  * The instance's live subscriptions, fed from one listener on the hub. An event is for the
@@ -243,50 +242,30 @@ class SubscribedClinicians {
   }
 }
 
-/** Where live events come from, and who may receive them. */
-export interface LiveSources {
-  feeds: LiveFeeds;
-  careTeams: CareTeamDirectory;
-}
-
 /**
- * One subscription's live items: its events (for one patient, or all of the caller's), each read
- * once for every subscription it reaches, offered only while the caller is on the patient's care
- * team, and audited as read by the caller, per item, by whoever sends it. Leaving the team ends a one-patient
- * subscription and silences that patient in an all-patients one.
+ * One subscription's live items, as the async iterable that graphql requires of a subscription's
+ * source: the records' `LiveSubscription` decides which events it takes, whether its caller may
+ * receive each item and what receiving it is audited as; the feed hands those items on.
  *
  * Items are pushed to the function given to `start`, not pulled: whoever sends them (one execution
  * per group of alike subscriptions, src/graphql/sharedExecution.ts) gathers an event's recipients in
- * the one pass. As the async iterable that graphql requires of a subscription's source, a feed yields
- * nothing and is done when the subscription ends: when the client unsubscribes (`return`), or the
- * caller left a one-patient subscription's care team.
+ * the one pass. As an async iterable, a feed yields nothing and is done when the subscription ends:
+ * when the client unsubscribes (`return`), or the caller left a one-patient subscription's care team.
  */
 export class LiveFeed<T extends object> implements AsyncIterableIterator<never>, FeedSubscription {
   readonly type: CareEvent['type'];
   readonly patientId?: string;
   readonly clinicianId: string;
+  private feeds?: LiveFeeds;
   private deliver?: (item: T, audit: AuditEntry[]) => void;
   private ended = false;
   private failure?: { error: unknown };
   private wake?: () => void;
 
-  constructor(
-    private readonly scope: RequestScope,
-    private readonly access: CareTeamAccess,
-    private readonly sources: LiveSources,
-    private readonly options: {
-      type: CareEvent['type'];
-      patientId?: string;
-      /** Narrows the events further (to one plan, say). */
-      matches?: (event: CareEvent) => boolean;
-      load: (em: EntityManager, event: CareEvent) => Promise<T | null>;
-      /** What receiving the item is audited as, for this subscription's caller. */
-      audit: (item: T) => AuditEntry[];
-    },
-  ) {
-    this.type = options.type;
-    this.patientId = options.patientId;
-    this.clinicianId = scope.clinician.id;
+  constructor(private readonly subscription: LiveSubscription<T>) {
+    this.type = subscription.type;
+    this.patientId = subscription.patientId;
+    this.clinicianId = subscription.clinicianId;
   }
 
   /** Whether items still go to this subscription: false once it ended. */
@@ -299,33 +278,28 @@ export class LiveFeed<T extends object> implements AsyncIterableIterator<never>,
    * audit entries of this caller's receiving that item: stored by whoever sends it, before it leaves,
    * and only for this item (other items may be handed while it is being sent).
    */
-  start(deliver: (item: T, audit: AuditEntry[]) => void): void {
+  start(feeds: LiveFeeds, deliver: (item: T, audit: AuditEntry[]) => void): void {
     if (this.deliver) throw new Error('A live feed is started once');
     this.deliver = deliver;
-    if (!this.ended) this.sources.feeds.add(this);
+    this.feeds = feeds;
+    if (!this.ended) feeds.add(this);
   }
 
   matches(event: CareEvent): boolean {
-    return (
-      event.type === this.type &&
-      (this.patientId === undefined || event.patientId === this.patientId) &&
-      (this.options.matches?.(event) ?? true)
-    );
+    return this.subscription.matches(event);
   }
 
   load(event: CareEvent): Promise<T | null> {
-    return this.options.load(this.scope.em.fork(), event);
+    return this.subscription.load(event);
   }
 
   offer(team: ReadonlySet<string>, item: T | null): Promise<void> | void {
     if (this.ended) return;
-    if (this.access.isIn(team)) return this.hand(item);
-    if (this.patientId === undefined) return;
-    // The team in memory may predate the caller's joining (their subscription was checked against
-    // the database): only the database ends a subscription.
-    return this.sources.careTeams.refresh(this.patientId).then(
-      (current) => (this.access.isIn(current) ? this.hand(item) : this.end()),
-      (error) => this.fail(error),
+    const admission = this.subscription.admits(team);
+    if (typeof admission === 'string') return this.admit(admission, item);
+    return admission.then(
+      (decided) => this.admit(decided, item),
+      (error: unknown) => this.fail(error),
     );
   }
 
@@ -335,14 +309,19 @@ export class LiveFeed<T extends object> implements AsyncIterableIterator<never>,
     this.end();
   }
 
+  private admit(admission: LiveAdmission, item: T | null): void {
+    if (admission === 'end') this.end();
+    else if (admission === 'receive') this.hand(item);
+  }
+
   private hand(item: T | null): void {
     if (item === null || this.ended) return;
-    this.deliver!(item, this.options.audit(item));
+    this.deliver!(item, this.subscription.audit(item));
   }
 
   private end(): void {
     this.ended = true;
-    this.sources.feeds.delete(this);
+    this.feeds?.delete(this);
     this.wake?.();
   }
 
