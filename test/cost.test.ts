@@ -10,7 +10,7 @@ import { Role } from '../src/domain/roles';
 import { buildGraphQLSchema } from '../src/resolvers/schema';
 import { operationCost, UNPAGED_LIST_ITEMS } from '../src/graphql/cost';
 import { operationLimits } from '../src/graphql/limits';
-import { MAX_AUDIT_PAGE_SIZE } from '../src/schema/pageSize';
+import { MAX_AUDIT_PAGE_SIZE } from '../src/records/paging';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 
 /** The operation cost limit: what a front end asks for passes, a query that would read millions does not. */

@@ -19,10 +19,10 @@ const LAYERS = [
   // The entities are GraphQL object types too: the scalars and the Node interface they are declared
   // with live beside them (entities/Node.ts, entities/scalars.ts).
   ['db', 'entities', 'events', 'auth'],
-  // GraphQL types the records return besides the entities (connections, the timeline, plan sections).
-  ['schema'],
   ['records'],
-  ['graphql', 'http', 'collab', 'resolvers'],
+  // The GraphQL types besides the entities (connections, the timeline, plan sections, inputs) are
+  // the transport's: the records return plain shapes that these types show.
+  ['graphql', 'schema', 'resolvers', 'http', 'collab'],
   ['app.ts', 'main.ts'],
 ];
 

@@ -4,7 +4,7 @@ import type { CareTeamAccess } from '../auth/access';
 import { Clinician, ScoreAlert, type Measure, type Patient } from '../entities';
 import { notFound } from '../errors';
 import { parseId } from '../ids';
-import { pageRequest, toConnection, type ConnectionShape } from '../schema/connection';
+import { pageRequest, toConnection, type ConnectionShape } from './paging';
 import { LiveSubscription, type LiveSources } from './liveSubscription';
 import { PerPatient, readTogether } from './perPatient';
 import type { AuditEntry, RequestScope } from './scope';

@@ -3,8 +3,8 @@ import type { CareTeamAccess } from '../auth/access';
 import { AuditEvent } from '../entities';
 import { badInput } from '../errors';
 import { parseId } from '../ids';
-import { pageRequest, toConnection, type ConnectionShape, type PageArguments } from '../schema/connection';
-import { MAX_AUDIT_PAGE_SIZE } from '../schema/pageSize';
+import { pageRequest, toConnection, type ConnectionShape, type PageArguments } from './paging';
+import { MAX_AUDIT_PAGE_SIZE } from './paging';
 import type { RequestScope } from './scope';
 
 /** The audit log, newest first. Admins only; reading it touches no patient data. */

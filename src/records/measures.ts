@@ -14,7 +14,7 @@ import {
   type ConnectionShape,
   type PageArguments,
   type PageRequest,
-} from '../schema/connection';
+} from './paging';
 import { LiveSubscription, type LiveSources } from './liveSubscription';
 import { mapRow, PerPatient, readTogether } from './perPatient';
 import type { CourseRecords } from './courses';

@@ -7,7 +7,7 @@ import { CareTeamMember, Clinician, Patient } from '../entities';
 import { badInput, conflict, notFound } from '../errors';
 import { announce, statementsOf } from '../events/journal';
 import { parseId } from '../ids';
-import { pageRequest, toConnection, type ConnectionShape } from '../schema/connection';
+import { pageRequest, toConnection, type ConnectionShape } from './paging';
 import { parseCalendarDate } from '../entities/scalars';
 import type { CourseRecords } from './courses';
 import { mapRow, PerPatient } from './perPatient';

@@ -16,7 +16,6 @@ import { PatientStatus } from '../domain/patientStatus';
 import { TreatmentPlan, type Patient, type TreatmentSession } from '../entities';
 import { badInput, conflict, forbidden, notFound } from '../errors';
 import { parseId } from '../ids';
-import { PlanSection } from '../schema/PlanSection';
 import { LiveSubscription, type LiveSources } from './liveSubscription';
 import { PerPatient, readTogether } from './perPatient';
 import type { CourseRecords } from './courses';
@@ -27,6 +26,16 @@ export interface NewPlan {
   protocol: Protocol;
   route: Route;
   plannedDosingSessions: number;
+}
+
+/**
+ * One section of a plan's live document, as it is stored (GraphQL's `PlanSection`, whose `canEdit` is
+ * resolved per caller).
+ */
+export interface PlanSectionText {
+  key: string;
+  text: string;
+  editableBy: Role[];
 }
 
 /** A section holds a plan's prose, not a record dump: a generous limit that stops accidents. */
@@ -122,7 +131,7 @@ export class PlanRecords {
    * Every section with its stored text, in the document's order. Reading the text is reading the
    * plan, audited here too: whichever path reached the plan, its document is never read unaudited.
    */
-  async sections(plan: TreatmentPlan): Promise<PlanSection[]> {
+  async sections(plan: TreatmentPlan): Promise<PlanSectionText[]> {
     const keys = PLAN_SECTIONS.map((s) => s.key);
     const texts = await this.rooms.with(plan.id, plan.patient.id, (room) => room.sectionTexts(keys));
     this.auditRead([plan]);
@@ -130,12 +139,12 @@ export class PlanRecords {
   }
 
   /** Whether the caller's role may change the section. */
-  canEdit(section: PlanSection): boolean {
+  canEdit(section: PlanSectionText): boolean {
     return mayEditSection(this.scope.clinician.role, section.key);
   }
 
   /** `updatePlanSection`: the same rules as the live document, and live editors see it at once. */
-  async updateSection(planId: string, key: string, text: string): Promise<PlanSection> {
+  async updateSection(planId: string, key: string, text: string): Promise<PlanSectionText> {
     this.access.requireRole('editTreatmentPlans');
     const id = parseId(planId, 'planId');
     if (!isPlanSection(key)) throw badInput(sectionRefusal(this.scope.clinician.role, key)!);
@@ -189,7 +198,7 @@ export class PlanRecords {
   }
 
   /** `planSectionChanged(planId)`: each section as it changes, while the caller is on the care team. */
-  async subscribe(planId: string): Promise<LiveSubscription<PlanSection>> {
+  async subscribe(planId: string): Promise<LiveSubscription<PlanSectionText>> {
     const plan = await this.find(this.scope.em, parseId(planId, 'planId'));
     if (!plan) throw notFound('No treatment plan with that id');
     const patientId = plan.patient.id;
@@ -226,7 +235,7 @@ export class PlanRecords {
   }
 }
 
-function section(key: string, text: string): PlanSection {
+function section(key: string, text: string): PlanSectionText {
   const spec = PLAN_SECTIONS.find((s) => s.key === key)!;
-  return Object.assign(new PlanSection(), { key, text, editableBy: [...spec.editableBy] as Role[] });
+  return { key, text, editableBy: [...spec.editableBy] as Role[] };
 }

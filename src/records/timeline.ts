@@ -17,14 +17,38 @@ import {
   type ConnectionShape,
   type PageArguments,
   type PageRequest,
-} from '../schema/connection';
-import { TimelineEntry, TimelineKind, type TimelineRecord } from '../schema/TimelineEntry';
+} from './paging';
 import { PerPatient } from './perPatient';
 import type { RequestScope } from './scope';
 
+/** What kind of event of a patient's record a timeline entry is. */
+export enum TimelineKind {
+  COURSE_OPENED = 'COURSE_OPENED',
+  COURSE_CLOSED = 'COURSE_CLOSED',
+  ELIGIBILITY_ASSESSMENT = 'ELIGIBILITY_ASSESSMENT',
+  CONSENT = 'CONSENT',
+  PRESCRIPTION = 'PRESCRIPTION',
+  SESSION = 'SESSION',
+  MEASURE = 'MEASURE',
+  SCORE_ALERT = 'SCORE_ALERT',
+}
+/** The records a timeline entry may show. */
+export type TimelineRecord =
+  TreatmentCourse | EligibilityAssessment | Consent | Prescription | TreatmentSession | Measure | ScoreAlert;
+
+/**
+ * One event of the patient's record, at the time it happened (a session: when held, else when planned;
+ * a course: once when it opened and once when it closed). GraphQL's `TimelineEntry`.
+ */
+export interface TimelineEvent {
+  at: Date;
+  kind: TimelineKind;
+  item: TimelineRecord;
+}
+
 interface PatientEntry {
   patientId: string;
-  entry: TimelineEntry;
+  entry: TimelineEvent;
 }
 
 /** Where each kind of event lives, how it is loaded and how its read is audited. */
@@ -106,7 +130,7 @@ export class TimelineRecords {
     patient: Patient,
     args: PageArguments,
     paging: { defaultFirst: number; firstGiven: boolean },
-  ): Promise<ConnectionShape<TimelineEntry>> {
+  ): Promise<ConnectionShape<TimelineEvent>> {
     const page = pageRequest(args, paging);
     const entries = (await this.pages.of(patient.id, page)).map((e) => e.entry);
     const connection = toConnection(
@@ -157,11 +181,11 @@ export class TimelineRecords {
     return rows.map((row) => ({
       patientId: row.patient_id,
       // The extra row past the page only tells there is a next page; its record is not read.
-      entry: Object.assign(new TimelineEntry(), {
+      entry: {
         at: new Date(row.at),
         kind: row.kind,
         item: records.get(`${row.kind}:${row.id}`)!,
-      }),
+      },
     }));
   }
 

@@ -13,7 +13,8 @@ import {
 import { Clinician, Measure, Patient, ScoreAlert, TreatmentSession } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
 import { LiveFeed } from '../graphql/liveFeeds';
-import { Connection, type ConnectionShape } from '../schema/connection';
+import { Connection } from '../schema/connection';
+import type { ConnectionShape } from '../records/paging';
 
 const ScoreAlertConnection = Connection('ScoreAlert', ScoreAlert);
 

@@ -2,8 +2,10 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, Extensions, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import { AuditEvent, Clinician } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
-import { argumentGiven, Connection, type ConnectionShape } from '../schema/connection';
-import { largestPage, MAX_AUDIT_PAGE_SIZE } from '../schema/pageSize';
+import { argumentGiven, Connection } from '../schema/connection';
+import type { ConnectionShape } from '../records/paging';
+import { MAX_AUDIT_PAGE_SIZE } from '../records/paging';
+import { largestPage } from '../schema/pageSize';
 
 const AuditEventConnection = Connection('AuditEvent', AuditEvent);
 

@@ -29,7 +29,8 @@ import {
   TreatmentSession,
 } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
-import { argumentGiven, Connection, type ConnectionShape } from '../schema/connection';
+import { argumentGiven, Connection } from '../schema/connection';
+import type { ConnectionShape } from '../records/paging';
 import { DateScalar } from '../entities/scalars';
 import { TimelineEntry } from '../schema/TimelineEntry';
 

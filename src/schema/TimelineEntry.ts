@@ -9,21 +9,9 @@ import {
   TreatmentSession,
 } from '../entities';
 import { DateTimeScalar } from '../entities/scalars';
+import { TimelineKind, type TimelineEvent, type TimelineRecord } from '../records/timeline';
 
-export enum TimelineKind {
-  COURSE_OPENED = 'COURSE_OPENED',
-  COURSE_CLOSED = 'COURSE_CLOSED',
-  ELIGIBILITY_ASSESSMENT = 'ELIGIBILITY_ASSESSMENT',
-  CONSENT = 'CONSENT',
-  PRESCRIPTION = 'PRESCRIPTION',
-  SESSION = 'SESSION',
-  MEASURE = 'MEASURE',
-  SCORE_ALERT = 'SCORE_ALERT',
-}
 registerEnumType(TimelineKind, { name: 'TimelineKind' });
-
-export type TimelineRecord =
-  TreatmentCourse | EligibilityAssessment | Consent | Prescription | TreatmentSession | Measure | ScoreAlert;
 
 const TimelineItem = createUnionType({
   name: 'TimelineItem',
@@ -39,12 +27,9 @@ const TimelineItem = createUnionType({
     ] as const,
 });
 
-/**
- * One event of the patient's record, at the time it happened (a session: when held, else when planned;
- * a course: once when it opened and once when it closed).
- */
+/** One event of the patient's record (`TimelineEvent`, src/records/timeline.ts). */
 @ObjectType()
-export class TimelineEntry {
+export class TimelineEntry implements TimelineEvent {
   @Field(() => DateTimeScalar)
   at!: Date;
 
