@@ -17,6 +17,17 @@ export class CareTeamAccess {
   }
 
   /**
+   * The same, as SQL for a statement written by hand: whether the caller is on the care team of the
+   * patient `patientId` names (a column or a placeholder), with its parameter.
+   */
+  onMyTeam(patientId: string): { sql: string; params: unknown[] } {
+    return {
+      sql: `exists (select 1 from care_team_member m where m.patient_id = ${patientId} and m.clinician_id = ?)`,
+      params: [this.clinician.id],
+    };
+  }
+
+  /**
    * The patient if the caller is on its care team. `null` when there is no such patient; FORBIDDEN
    * when there is one but the caller is not on its team.
    */
@@ -25,25 +36,21 @@ export class CareTeamAccess {
     id: string,
     options: { lock?: boolean } = {},
   ): Promise<Patient | null> {
-    if (options.lock) {
-      // The patient's row locked and the membership read in one statement (PostgreSQL cannot lock
-      // through the outer join of the membership filter, so membership is a column).
-      const [row] = await em.getConnection().execute<Record<string, unknown>[]>(
-        `select p.*, exists (select 1 from care_team_member m where m.patient_id = p.id and m.clinician_id = ?) as on_team
-         from patient p where p.id = ? for update of p`,
-        [this.clinician.id, id],
+    // The patient and the caller's membership in one statement, membership as a column: a filter
+    // could not tell FORBIDDEN from not found, and PostgreSQL cannot lock through its outer join.
+    const onTeam = this.onMyTeam('p.id');
+    const [row] = await em
+      .getConnection()
+      .execute<Record<string, unknown>[]>(
+        `select p.*, ${onTeam.sql} as on_team from patient p where p.id = ?${options.lock ? ' for update of p' : ''}`,
+        [...onTeam.params, id],
         'all',
         em.getTransactionContext(),
       );
-      if (!row) return null;
-      const { on_team: onTeam, ...patient } = row;
-      if (!onTeam) throw this.notOnTeam();
-      return em.map(Patient, patient);
-    }
-    const patient = await em.findOne(Patient, { $and: [{ id }, this.myPatients()] });
-    if (patient) return patient;
-    if ((await em.count(Patient, { id })) > 0) throw this.notOnTeam();
-    return null;
+    if (!row) return null;
+    const { on_team: onMyTeam, ...patient } = row;
+    if (!onMyTeam) throw this.notOnTeam();
+    return em.map(Patient, patient);
   }
 
   async isOnTeam(em: EntityManager, patientId: string): Promise<boolean> {

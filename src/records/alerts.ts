@@ -1,28 +1,42 @@
 import type { FilterQuery } from '@mikro-orm/postgresql';
 import { READ_ACTION } from '../domain/audit';
 import type { CareTeamAccess } from '../auth/access';
-import { Clinician, ScoreAlert, type Measure, type Patient } from '../entities';
+import DataLoader from 'dataloader';
+import { Clinician, ScoreAlert } from '../entities';
 import { notFound } from '../errors';
 import { parseId } from '../ids';
 import { pageRequest, toConnection, type ConnectionShape } from './paging';
 import { LiveSubscription, type LiveSources } from './liveSubscription';
-import { PerPatient, readTogether } from './perPatient';
+import { PerPatient } from './perPatient';
+import { alertRow, type AlertRow, type MeasureRow, type PatientRow } from './rows';
 import type { AuditEntry, RequestScope } from './scope';
 
 /** Score alerts of the caller's patients. */
 export class AlertRecords {
   private readonly ofPatients = new PerPatient(
-    (ids: string[], unacknowledgedOnly: boolean) =>
-      readTogether(
-        this.scope,
-        ScoreAlert,
-        this.scope.em
-          .createQueryBuilder(ScoreAlert)
-          .select('*')
-          .where({ patient: { $in: ids }, ...(unacknowledgedOnly ? { acknowledgedAt: null } : {}) })
-          .orderBy({ id: 'desc' }),
-      ),
+    async (ids: string[], unacknowledgedOnly: boolean) =>
+      (
+        await this.scope.together.read({
+          sql: `select * from score_alert where patient_id = any(?::uuid[])${unacknowledgedOnly ? ' and acknowledged_at is null' : ''}
+            order by id desc`,
+          params: [ids],
+        })
+      ).map(alertRow),
     (alert) => alert.patient.id,
+  );
+
+  /** The alerts each measure raised, oldest first; the measures of a page in one statement. */
+  private readonly ofMeasures = new DataLoader<string, AlertRow[]>(
+    async (ids) => {
+      const rows = (
+        await this.scope.together.read({
+          sql: 'select * from score_alert where measure_id = any(?::uuid[]) order by id',
+          params: [[...new Set(ids)]],
+        })
+      ).map(alertRow);
+      return ids.map((id) => rows.filter((alert) => alert.measure?.id === id));
+    },
+    { cache: false },
   );
 
   constructor(
@@ -69,14 +83,14 @@ export class AlertRecords {
   }
 
   /** Newest first; the patients of a page in one statement. */
-  async forPatient(patient: Patient, unacknowledgedOnly: boolean): Promise<ScoreAlert[]> {
+  async forPatient(patient: PatientRow, unacknowledgedOnly: boolean): Promise<AlertRow[]> {
     const alerts = await this.ofPatients.of(patient.id, unacknowledgedOnly);
     this.auditRead(alerts);
     return alerts;
   }
 
-  async forMeasure(measure: Measure): Promise<ScoreAlert[]> {
-    const alerts = [...(await measure.alerts.load())].sort((a, b) => a.id.localeCompare(b.id));
+  async forMeasure(measure: MeasureRow): Promise<AlertRow[]> {
+    const alerts = await this.ofMeasures.load(measure.id);
     this.auditRead(alerts);
     return alerts;
   }
@@ -123,12 +137,12 @@ export class AlertRecords {
     });
   }
 
-  private auditRead(alerts: ScoreAlert[]) {
+  private auditRead(alerts: AlertRow[]) {
     this.scope.audit(...alerts.map(alertRead));
   }
 }
 
-const alertRead = (alert: ScoreAlert): AuditEntry => ({
+const alertRead = (alert: AlertRow): AuditEntry => ({
   action: READ_ACTION.ScoreAlert,
   patientId: alert.patient.id,
   entity: 'ScoreAlert',

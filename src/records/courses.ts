@@ -3,11 +3,12 @@ import { READ_ACTION } from '../domain/audit';
 import { PatientStatus } from '../domain/patientStatus';
 import { Clinician, TreatmentCourse, type Patient } from '../entities';
 import { PerPatient, readTogether } from './perPatient';
+import { reach, type PatientRow, type Reached } from './rows';
 import type { RequestScope } from './scope';
 
 /** A record that belongs to a course of treatment. */
 interface InCourse {
-  course: { load(): Promise<TreatmentCourse | null> };
+  course: Reached;
 }
 
 const patientOf = (course: TreatmentCourse) => course.patient.id;
@@ -106,7 +107,7 @@ export class CourseRecords {
   }
 
   /** Oldest first; the patients of a page in one statement. */
-  async forPatient(patient: Patient): Promise<TreatmentCourse[]> {
+  async forPatient(patient: PatientRow): Promise<TreatmentCourse[]> {
     const courses = await this.all.of(patient.id, null);
     this.auditRead(courses);
     return courses;
@@ -116,7 +117,7 @@ export class CourseRecords {
    * The current course (as `current`): the last of the patient's courses, read with `courses` when a
    * page asks for both.
    */
-  async currentOf(patient: Patient): Promise<TreatmentCourse> {
+  async currentOf(patient: PatientRow): Promise<TreatmentCourse> {
     const course = (await this.all.of(patient.id, null)).at(-1)!;
     this.auditRead([course]);
     return course;
@@ -124,7 +125,7 @@ export class CourseRecords {
 
   /** The course of a record the caller already reached (batched by the dataloader). */
   async ofRecord(record: InCourse): Promise<TreatmentCourse> {
-    const course = (await record.course.load())!;
+    const course = (await reach(this.scope, TreatmentCourse, record.course))!;
     this.auditRead([course]);
     return course;
   }

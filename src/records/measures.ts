@@ -5,7 +5,7 @@ import { AlertKind, changeFromBaseline, decideAlerts, ONCE_PER_COURSE } from '..
 import { READ_ACTION } from '../domain/audit';
 import { happenedAtRefusal } from '../domain/clinicalTime';
 import { Instrument, responsesRefusal, scoreMeasure } from '../domain/instruments';
-import { Measure, ScoreAlert, type Patient } from '../entities';
+import { Measure, ScoreAlert } from '../entities';
 import { badInput } from '../errors';
 import { isId, parseId } from '../ids';
 import {
@@ -16,7 +16,8 @@ import {
   type PageRequest,
 } from './paging';
 import { LiveSubscription, type LiveSources } from './liveSubscription';
-import { mapRow, PerPatient, readTogether } from './perPatient';
+import { PerPatient } from './perPatient';
+import { measureRow, reach, type AlertRow, type MeasureRow, type PatientRow } from './rows';
 import type { CourseRecords } from './courses';
 import type { AuditEntry, RequestScope } from './scope';
 
@@ -32,7 +33,7 @@ interface PageArgs {
   page: PageRequest;
 }
 
-const patientOf = (measure: Measure) => measure.patient.id;
+const patientOf = (measure: MeasureRow) => measure.patient.id;
 
 /** Outcome measures of the caller's patients. */
 export class MeasureRecords {
@@ -60,17 +61,14 @@ export class MeasureRecords {
     patientOf,
   );
   private readonly newest = new PerPatient(
-    (ids: string[]) =>
-      readTogether(
-        this.scope,
-        Measure,
-        this.scope.em
-          .createQueryBuilder(Measure)
-          .select('*')
-          .distinctOn(['patient', 'instrument'])
-          .where({ patient: { $in: ids } })
-          .orderBy([{ patient: 'asc' }, { instrument: 'asc' }, { administeredAt: 'desc' }, { id: 'desc' }]),
-      ),
+    async (ids: string[]) =>
+      (
+        await this.scope.together.read({
+          sql: `select distinct on (patient_id, instrument) * from measure where patient_id = any(?::uuid[])
+            order by patient_id, instrument, administered_at desc, id desc`,
+          params: [ids],
+        })
+      ).map(measureRow),
     patientOf,
   );
 
@@ -147,10 +145,10 @@ export class MeasureRecords {
    * the newest; the patients of a page in one statement.
    */
   async list(
-    patient: Patient,
+    patient: PatientRow,
     args: { instrument?: Instrument | null } & PageArguments,
     paging: { defaultFirst: number; firstGiven: boolean },
-  ): Promise<ConnectionShape<Measure>> {
+  ): Promise<ConnectionShape<MeasureRow>> {
     const page = pageRequest(args, paging);
     const rows = await this.pages.of(patient.id, { instrument: args.instrument ?? null, page });
     const connection = toConnection(
@@ -168,14 +166,14 @@ export class MeasureRecords {
   }
 
   /** The measure an alert already reached was raised on, if a measure raised it (batched by the dataloader). */
-  async ofAlert(alert: ScoreAlert): Promise<Measure | null> {
-    const measure = alert.measure ? ((await alert.measure.load()) ?? null) : null;
+  async ofAlert(alert: AlertRow): Promise<Measure | null> {
+    const measure = alert.measure ? await reach(this.scope, Measure, alert.measure) : null;
     if (measure) this.auditRead([measure]);
     return measure;
   }
 
   /** The newest measure of each instrument; the patients of a page in one statement. */
-  async latest(patient: Patient): Promise<Measure[]> {
+  async latest(patient: PatientRow): Promise<MeasureRow[]> {
     const measures = await this.newest.of(patient.id, null);
     this.auditRead(measures);
     return measures;
@@ -185,7 +183,7 @@ export class MeasureRecords {
    * This total minus the baseline's (the first of its instrument in its course), as it stands now;
    * the baselines of a page's measures in one statement.
    */
-  async changeFromBaseline(measure: Measure): Promise<number> {
+  async changeFromBaseline(measure: MeasureRow): Promise<number> {
     const baseline = await this.baselines.load(`${measure.course.id}|${measure.instrument}`);
     return changeFromBaseline(
       measure.totalScore,
@@ -210,7 +208,7 @@ export class MeasureRecords {
    * The `size + 1` measures of each patient at the page's end of the cursors' range (newest first, or
    * oldest first for `last`): a window over all the patients' measures, numbered within each patient.
    */
-  private async readPages(patientIds: string[], { instrument, page }: PageArgs): Promise<Measure[]> {
+  private async readPages(patientIds: string[], { instrument, page }: PageArgs): Promise<MeasureRow[]> {
     const conditions = ['patient_id = any(?::uuid[])'];
     const params: unknown[] = [patientIds];
     if (instrument) {
@@ -238,10 +236,10 @@ export class MeasureRecords {
        ) numbered where page_row <= ? order by patient_id, page_row`,
       params: [...params, page.size + 1],
     });
-    return rows.map(({ page_row: _, ...row }) => mapRow(this.scope, Measure, row));
+    return rows.map(measureRow);
   }
 
-  private auditRead(measures: Measure[]) {
+  private auditRead(measures: MeasureRow[]) {
     this.scope.audit(...measures.map(measureRead));
   }
 
@@ -277,7 +275,7 @@ export class MeasureRecords {
   }
 }
 
-const measureRead = (measure: Measure): AuditEntry => ({
+const measureRead = (measure: MeasureRow): AuditEntry => ({
   action: READ_ACTION.Measure,
   patientId: measure.patient.id,
   entity: 'Measure',

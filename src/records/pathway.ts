@@ -30,6 +30,7 @@ import { parseId } from '../ids';
 import { parseCalendarDate } from '../entities/scalars';
 import type { CourseRecords } from './courses';
 import { PerPatient, readTogether } from './perPatient';
+import type { PatientRow } from './rows';
 import type { RequestScope } from './scope';
 
 export interface NewAssessment {
@@ -279,7 +280,7 @@ export class PathwayRecords {
     });
   }
 
-  async assessments(patient: Patient): Promise<EligibilityAssessment[]> {
+  async assessments(patient: PatientRow): Promise<EligibilityAssessment[]> {
     const rows = await this.assessmentsOf.of(patient.id, null);
     this.scope.audit(
       ...rows.map((r) => ({
@@ -292,7 +293,7 @@ export class PathwayRecords {
     return rows;
   }
 
-  async consents(patient: Patient): Promise<Consent[]> {
+  async consents(patient: PatientRow): Promise<Consent[]> {
     const rows = await this.consentsOf.of(patient.id, null);
     this.scope.audit(
       ...rows.map((r) => ({
@@ -305,7 +306,7 @@ export class PathwayRecords {
     return rows;
   }
 
-  async prescriptions(patient: Patient): Promise<Prescription[]> {
+  async prescriptions(patient: PatientRow): Promise<Prescription[]> {
     const rows = await this.prescriptionsOf.of(patient.id, null);
     this.auditPrescriptions(rows);
     return rows;

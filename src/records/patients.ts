@@ -10,7 +10,15 @@ import { parseId } from '../ids';
 import { pageRequest, toConnection, type ConnectionShape } from './paging';
 import { parseCalendarDate } from '../entities/scalars';
 import type { CourseRecords } from './courses';
-import { mapRow, PerPatient } from './perPatient';
+import { PerPatient } from './perPatient';
+import {
+  careTeamMemberRow,
+  patientRow,
+  reach,
+  type CareTeamMemberRow,
+  type PatientRow,
+  type Reached,
+} from './rows';
 import type { RequestScope } from './scope';
 
 export interface NewPatient {
@@ -23,23 +31,14 @@ export interface NewPatient {
 export class PatientRecords {
   /** Members with their clinicians, who every care team shows; the patients of a page in one statement. */
   private readonly teams = new PerPatient(
-    async (ids: string[]) => {
-      const rows = await this.scope.together.read({
-        sql: `select m.*, to_jsonb(c) as clinician from care_team_member m join clinician c on c.id = m.clinician_id
+    async (ids: string[]) =>
+      (
+        await this.scope.together.read({
+          sql: `select m.*, to_jsonb(c) as clinician from care_team_member m join clinician c on c.id = m.clinician_id
             where m.patient_id = any(?::uuid[]) order by m.patient_id, m.added_at, m.id`,
-        params: [ids],
-      });
-      // The page's members share a few clinicians: each is mapped once.
-      const clinicians = new Set<string>();
-      return rows.map(({ clinician, ...member }) => {
-        const row = clinician as Record<string, unknown>;
-        if (!clinicians.has(row.id as string)) {
-          clinicians.add(row.id as string);
-          mapRow(this.scope, Clinician, row);
-        }
-        return mapRow(this.scope, CareTeamMember, member);
-      });
-    },
+          params: [ids],
+        })
+      ).map(careTeamMemberRow),
     (member) => member.patient.id,
   );
 
@@ -53,22 +52,30 @@ export class PatientRecords {
     first: number;
     after?: string | null;
     status?: PatientStatus | null;
-  }): Promise<ConnectionShape<Patient>> {
+  }): Promise<ConnectionShape<PatientRow>> {
     const page = pageRequest(
       { first: args.first, after: args.after ?? null },
       { defaultFirst: args.first, firstGiven: true },
     );
-    const where: FilterQuery<Patient>[] = [this.access.myPatients()];
-    if (args.status) where.push({ status: args.status });
-    const filter = [...where];
-    if (page.after !== undefined) where.push({ id: { $gt: parseId(page.after, 'after') } });
-    const rows = await this.scope.em.find(
-      Patient,
-      { $and: where },
-      { orderBy: { id: 'asc' }, limit: page.size + 1 },
-    );
+    const onMyTeam = this.access.onMyTeam('p.id');
+    const conditions = [onMyTeam.sql];
+    const params = [...onMyTeam.params];
+    if (args.status) {
+      conditions.push('p.status = ?');
+      params.push(args.status);
+    }
+    if (page.after !== undefined) {
+      conditions.push('p.id > ?');
+      params.push(parseId(page.after, 'after'));
+    }
+    const rows = await this.scope.together.read({
+      sql: `select p.* from patient p where ${conditions.join(' and ')} order by p.id limit ?`,
+      params: [...params, page.size + 1],
+    });
+    const filter: FilterQuery<Patient>[] = [this.access.myPatients()];
+    if (args.status) filter.push({ status: args.status });
     const connection = toConnection(
-      rows,
+      rows.map(patientRow),
       page,
       (patient) => patient.id,
       () => this.scope.em.count(Patient, { $and: filter }),
@@ -88,14 +95,14 @@ export class PatientRecords {
    * The patient a measure or alert belongs to. Whoever holds the record already passed the care-team
    * check for it; reaching the patient's details this way is audited like any other read.
    */
-  async ofRecord(record: { patient: { load(): Promise<Patient | null> } }): Promise<Patient> {
-    const patient = (await record.patient.load())!;
+  async ofRecord(record: { patient: Reached }): Promise<Patient> {
+    const patient = (await reach(this.scope, Patient, record.patient))!;
     this.scope.audit(readEntry(patient));
     return patient;
   }
 
   /** The care team of a patient already reached through this record, in the order they joined. */
-  careTeam(patient: Patient): Promise<CareTeamMember[]> {
+  careTeam(patient: PatientRow): Promise<CareTeamMemberRow[]> {
     return this.teams.of(patient.id, null);
   }
 
@@ -194,7 +201,7 @@ export class PatientRecords {
   }
 }
 
-function readEntry(patient: Patient) {
+function readEntry(patient: PatientRow) {
   return { action: READ_ACTION.Patient, patientId: patient.id, entity: 'Patient', entityId: patient.id };
 }
 

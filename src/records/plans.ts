@@ -13,12 +13,13 @@ import {
 } from '../domain/plans';
 import type { Role } from '../domain/roles';
 import { PatientStatus } from '../domain/patientStatus';
-import { TreatmentPlan, type Patient, type TreatmentSession } from '../entities';
+import { TreatmentPlan, type TreatmentSession } from '../entities';
 import { badInput, conflict, forbidden, notFound } from '../errors';
 import { parseId } from '../ids';
 import { LiveSubscription, type LiveSources } from './liveSubscription';
 import { PerPatient, readTogether } from './perPatient';
 import type { CourseRecords } from './courses';
+import type { PatientRow } from './rows';
 import type { RequestScope } from './scope';
 
 export interface NewPlan {
@@ -114,7 +115,7 @@ export class PlanRecords {
   }
 
   /** Oldest first; the patients of a page in one statement. */
-  async forPatient(patient: Patient): Promise<TreatmentPlan[]> {
+  async forPatient(patient: PatientRow): Promise<TreatmentPlan[]> {
     const plans = await this.ofPatients.of(patient.id, null);
     this.auditRead(plans);
     return plans;

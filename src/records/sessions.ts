@@ -15,19 +15,13 @@ import {
 import { AdverseEvent, integrationOutsideWindow, Medication, SessionKind } from '../domain/pathway';
 import { Protocol, Route } from '../domain/plans';
 import { sessionCompletionRefusal } from '../domain/roles';
-import {
-  Clinician,
-  Prescription,
-  ScoreAlert,
-  TreatmentPlan,
-  TreatmentSession,
-  type Patient,
-} from '../entities';
+import { Clinician, Prescription, ScoreAlert, TreatmentPlan, TreatmentSession } from '../entities';
 import { badInput, conflict, forbidden, notFound } from '../errors';
 import { parseId } from '../ids';
 import type { CourseRecords } from './courses';
 import type { PathwayRecords } from './pathway';
 import { PerPatient, readTogether } from './perPatient';
+import { reach, type AlertRow, type PatientRow } from './rows';
 import type { RequestScope } from './scope';
 
 export interface NewSession {
@@ -265,8 +259,8 @@ export class SessionRecords {
   }
 
   /** The dosing session whose vital signs raised an alert the caller already reached. */
-  async ofAlert(alert: ScoreAlert): Promise<TreatmentSession | null> {
-    const session = alert.session ? ((await alert.session.load()) ?? null) : null;
+  async ofAlert(alert: AlertRow): Promise<TreatmentSession | null> {
+    const session = alert.session ? await reach(this.scope, TreatmentSession, alert.session) : null;
     if (session) this.auditRead([session]);
     return session;
   }
@@ -293,7 +287,7 @@ export class SessionRecords {
   }
 
   /** In scheduled order; the patients of a page in one statement. */
-  async forPatient(patient: Patient): Promise<TreatmentSession[]> {
+  async forPatient(patient: PatientRow): Promise<TreatmentSession[]> {
     const rows = await this.ofPatients.of(patient.id, null);
     this.auditRead(rows);
     return rows;

@@ -8,7 +8,6 @@ import {
   ScoreAlert,
   TreatmentCourse,
   TreatmentSession,
-  type Patient,
 } from '../entities';
 import { badInput } from '../errors';
 import {
@@ -19,6 +18,7 @@ import {
   type PageRequest,
 } from './paging';
 import { PerPatient } from './perPatient';
+import type { PatientRow } from './rows';
 import type { RequestScope } from './scope';
 
 /** What kind of event of a patient's record a timeline entry is. */
@@ -127,7 +127,7 @@ export class TimelineRecords {
    * Newest first: `first`/`after` page back in time, `last`/`before` towards the newest.
    */
   async forPatient(
-    patient: Patient,
+    patient: PatientRow,
     args: PageArguments,
     paging: { defaultFirst: number; firstGiven: boolean },
   ): Promise<ConnectionShape<TimelineEvent>> {

@@ -15,6 +15,7 @@ import type { GraphQLContext } from '../graphql/context';
 import { LiveFeed } from '../graphql/liveFeeds';
 import { Connection } from '../schema/connection';
 import type { ConnectionShape } from '../records/paging';
+import { reach, type AlertRow } from '../records/rows';
 
 const ScoreAlertConnection = Connection('ScoreAlert', ScoreAlert);
 
@@ -59,7 +60,7 @@ export class AlertResolver {
   }
 
   @FieldResolver(() => Patient)
-  patient(@Ctx() ctx: GraphQLContext, @Root() alert: ScoreAlert): Promise<Patient> {
+  patient(@Ctx() ctx: GraphQLContext, @Root() alert: AlertRow): Promise<Patient> {
     return ctx.records.patients.ofRecord(alert);
   }
 
@@ -67,7 +68,7 @@ export class AlertResolver {
     nullable: true,
     description: 'The measure that raised the alert; null for a VITAL_SIGNS alert, which has a session.',
   })
-  measure(@Ctx() ctx: GraphQLContext, @Root() alert: ScoreAlert): Promise<Measure | null> {
+  measure(@Ctx() ctx: GraphQLContext, @Root() alert: AlertRow): Promise<Measure | null> {
     return ctx.records.measures.ofAlert(alert);
   }
 
@@ -75,12 +76,14 @@ export class AlertResolver {
     nullable: true,
     description: 'For VITAL_SIGNS: the dosing session whose vital signs raised it.',
   })
-  session(@Ctx() ctx: GraphQLContext, @Root() alert: ScoreAlert): Promise<TreatmentSession | null> {
+  session(@Ctx() ctx: GraphQLContext, @Root() alert: AlertRow): Promise<TreatmentSession | null> {
     return ctx.records.sessions.ofAlert(alert);
   }
 
   @FieldResolver(() => Clinician, { nullable: true })
-  acknowledgedBy(@Root() alert: ScoreAlert): Promise<Clinician | null> {
-    return alert.acknowledgedBy ? alert.acknowledgedBy.load() : Promise.resolve(null);
+  acknowledgedBy(@Ctx() ctx: GraphQLContext, @Root() alert: AlertRow): Promise<Clinician | null> {
+    return alert.acknowledgedBy
+      ? reach(ctx.records.scope, Clinician, alert.acknowledgedBy)
+      : Promise.resolve(null);
   }
 }

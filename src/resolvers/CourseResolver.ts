@@ -11,6 +11,7 @@ import {
   TreatmentSession,
 } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
+import type { Reached } from '../records/rows';
 
 @Resolver(() => TreatmentCourse)
 export class CourseResolver {
@@ -23,7 +24,7 @@ export class CourseResolver {
 }
 
 /** `course` on a kind of clinical record: the course that was current when it was recorded. */
-function courseOf<T extends { course: { load(): Promise<TreatmentCourse | null> } }>(type: ClassType<T>) {
+function courseOf<T extends { course: Reached }>(type: ClassType<T>) {
   @Resolver(() => type)
   class RecordCourseResolver {
     @FieldResolver(() => TreatmentCourse, {
@@ -36,7 +37,7 @@ function courseOf<T extends { course: { load(): Promise<TreatmentCourse | null> 
   return RecordCourseResolver;
 }
 
-const recordTypes: ClassType<{ course: { load(): Promise<TreatmentCourse | null> } }>[] = [
+const recordTypes: ClassType<{ course: Reached }>[] = [
   EligibilityAssessment,
   Consent,
   Prescription,

@@ -15,6 +15,7 @@ import { Instrument } from '../domain/instruments';
 import { Clinician, Measure, Patient, ScoreAlert } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
 import { LiveFeed } from '../graphql/liveFeeds';
+import { reach, type AlertRow, type MeasureRow } from '../records/rows';
 import { DateTimeScalar } from '../entities/scalars';
 
 @InputType()
@@ -54,22 +55,22 @@ export class MeasureResolver {
   }
 
   @FieldResolver(() => Patient)
-  patient(@Ctx() ctx: GraphQLContext, @Root() measure: Measure): Promise<Patient> {
+  patient(@Ctx() ctx: GraphQLContext, @Root() measure: MeasureRow): Promise<Patient> {
     return ctx.records.patients.ofRecord(measure);
   }
 
   @FieldResolver(() => Clinician)
-  recordedBy(@Root() measure: Measure): Promise<Clinician> {
-    return measure.recordedBy.load() as Promise<Clinician>;
+  recordedBy(@Ctx() ctx: GraphQLContext, @Root() measure: MeasureRow): Promise<Clinician> {
+    return reach(ctx.records.scope, Clinician, measure.recordedBy) as Promise<Clinician>;
   }
 
   @FieldResolver(() => Int)
-  changeFromBaseline(@Ctx() ctx: GraphQLContext, @Root() measure: Measure): Promise<number> {
+  changeFromBaseline(@Ctx() ctx: GraphQLContext, @Root() measure: MeasureRow): Promise<number> {
     return ctx.records.measures.changeFromBaseline(measure);
   }
 
   @FieldResolver(() => [ScoreAlert])
-  alerts(@Ctx() ctx: GraphQLContext, @Root() measure: Measure): Promise<ScoreAlert[]> {
+  alerts(@Ctx() ctx: GraphQLContext, @Root() measure: MeasureRow): Promise<AlertRow[]> {
     return ctx.records.alerts.forMeasure(measure);
   }
 }

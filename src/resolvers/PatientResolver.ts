@@ -31,6 +31,7 @@ import {
 import type { GraphQLContext } from '../graphql/context';
 import { argumentGiven, Connection } from '../schema/connection';
 import type { ConnectionShape } from '../records/paging';
+import type { AlertRow, CareTeamMemberRow, ClinicianRow, MeasureRow, PatientRow } from '../records/rows';
 import { DateScalar } from '../entities/scalars';
 import { TimelineEntry } from '../schema/TimelineEntry';
 
@@ -58,7 +59,7 @@ export class PatientResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Arg('status', () => PatientStatus, { nullable: true }) status: PatientStatus | null,
-  ): Promise<ConnectionShape<Patient>> {
+  ): Promise<ConnectionShape<PatientRow>> {
     return ctx.records.patients.list({ first: first ?? 20, after, status });
   }
 
@@ -99,7 +100,7 @@ export class PatientResolver {
   measures(
     @Ctx() ctx: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
-    @Root() patient: Patient,
+    @Root() patient: PatientRow,
     @Arg('instrument', () => Instrument, { nullable: true }) instrument: Instrument | null,
     @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
@@ -110,7 +111,7 @@ export class PatientResolver {
     })
     last: number | null,
     @Arg('before', () => String, { nullable: true }) before: string | null,
-  ): Promise<ConnectionShape<Measure>> {
+  ): Promise<ConnectionShape<MeasureRow>> {
     return ctx.records.measures.list(
       patient,
       { instrument, first, after, last, before },
@@ -119,61 +120,61 @@ export class PatientResolver {
   }
 
   @FieldResolver(() => [Measure], { description: 'The newest measure of each instrument.' })
-  latestMeasures(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<Measure[]> {
+  latestMeasures(@Ctx() ctx: GraphQLContext, @Root() patient: PatientRow): Promise<MeasureRow[]> {
     return ctx.records.measures.latest(patient);
   }
 
   @FieldResolver(() => [ScoreAlert])
   alerts(
     @Ctx() ctx: GraphQLContext,
-    @Root() patient: Patient,
+    @Root() patient: PatientRow,
     @Arg('unacknowledgedOnly', () => Boolean, { nullable: true, defaultValue: true })
     unacknowledgedOnly: boolean | null,
-  ): Promise<ScoreAlert[]> {
+  ): Promise<AlertRow[]> {
     return ctx.records.alerts.forPatient(patient, unacknowledgedOnly ?? true);
   }
 
   @FieldResolver(() => [TreatmentCourse], {
     description: 'Courses of treatment, from referral to discharge; oldest first.',
   })
-  courses(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<TreatmentCourse[]> {
+  courses(@Ctx() ctx: GraphQLContext, @Root() patient: PatientRow): Promise<TreatmentCourse[]> {
     return ctx.records.courses.forPatient(patient);
   }
 
   @FieldResolver(() => TreatmentCourse, {
     description: 'The open course, or the one just closed while the patient is discharged.',
   })
-  currentCourse(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<TreatmentCourse> {
+  currentCourse(@Ctx() ctx: GraphQLContext, @Root() patient: PatientRow): Promise<TreatmentCourse> {
     return ctx.records.courses.currentOf(patient);
   }
 
   @FieldResolver(() => [TreatmentPlan], { description: 'Oldest first.' })
-  treatmentPlans(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<TreatmentPlan[]> {
+  treatmentPlans(@Ctx() ctx: GraphQLContext, @Root() patient: PatientRow): Promise<TreatmentPlan[]> {
     return ctx.records.plans.forPatient(patient);
   }
 
   @FieldResolver(() => [EligibilityAssessment], { description: 'Oldest first; the latest decides.' })
   eligibilityAssessments(
     @Ctx() ctx: GraphQLContext,
-    @Root() patient: Patient,
+    @Root() patient: PatientRow,
   ): Promise<EligibilityAssessment[]> {
     return ctx.records.pathway.assessments(patient);
   }
 
   @FieldResolver(() => [Consent], { description: 'Oldest first.' })
-  consents(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<Consent[]> {
+  consents(@Ctx() ctx: GraphQLContext, @Root() patient: PatientRow): Promise<Consent[]> {
     return ctx.records.pathway.consents(patient);
   }
 
   @FieldResolver(() => [Prescription], {
     description: 'Every prescription ever written, void ones included, oldest first.',
   })
-  prescriptions(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<Prescription[]> {
+  prescriptions(@Ctx() ctx: GraphQLContext, @Root() patient: PatientRow): Promise<Prescription[]> {
     return ctx.records.pathway.prescriptions(patient);
   }
 
   @FieldResolver(() => [TreatmentSession], { description: 'In scheduled order.' })
-  sessions(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<TreatmentSession[]> {
+  sessions(@Ctx() ctx: GraphQLContext, @Root() patient: PatientRow): Promise<TreatmentSession[]> {
     return ctx.records.sessions.forPatient(patient);
   }
 
@@ -184,7 +185,7 @@ export class PatientResolver {
   timeline(
     @Ctx() ctx: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
-    @Root() patient: Patient,
+    @Root() patient: PatientRow,
     @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Arg('last', () => Int, {
@@ -203,7 +204,7 @@ export class PatientResolver {
   }
 
   @FieldResolver(() => [CareTeamMember])
-  careTeam(@Ctx() ctx: GraphQLContext, @Root() patient: Patient): Promise<CareTeamMember[]> {
+  careTeam(@Ctx() ctx: GraphQLContext, @Root() patient: PatientRow): Promise<CareTeamMemberRow[]> {
     return ctx.records.patients.careTeam(patient);
   }
 }
@@ -211,7 +212,7 @@ export class PatientResolver {
 @Resolver(() => CareTeamMember)
 export class CareTeamMemberResolver {
   @FieldResolver(() => Clinician)
-  clinician(@Root() member: CareTeamMember): Promise<Clinician> {
-    return member.clinician.load() as Promise<Clinician>;
+  clinician(@Root() member: CareTeamMemberRow): ClinicianRow {
+    return member.clinician;
   }
 }
