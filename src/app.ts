@@ -61,6 +61,8 @@ export interface RunningApp {
   metrics: Metrics;
   /** GraphQL subscriptions receiving live events on this instance. */
   liveSubscriptions(): number;
+  /** Events heard for this instance's subscribers and not yet sent to every recipient. */
+  undeliveredEvents(): number;
   /** Plan documents held in memory on this instance. */
   loadedDocuments(): number;
   /** Stops taking work, lets open requests finish, closes sockets. Does not close the ORM. */
@@ -82,8 +84,6 @@ export async function startApp({
   const webApp = webAppDir === undefined ? undefined : await loadWebApp(webAppDir);
   const graphiql = config.production ? undefined : await loadGraphiQL();
   const schema = await buildGraphQLSchema();
-  const apollo = createApollo(schema, { production: config.production, logger });
-  await apollo.start();
   const hub = await startEventHub({
     databaseUrl: orm.config.get('clientUrl'),
     logger,
@@ -101,7 +101,13 @@ export async function startApp({
   // wait for a pool full of writes (README, "Alerts under load").
   const delivery = await openSeparatePool(orm, load.deliveryConnections);
   const careTeams = careTeamDirectory(hub, (patientId) => readCareTeam(delivery.em.fork(), patientId));
-  const feeds = liveFeeds(hub, careTeams, (clinicianId) => readPatientsOf(delivery.em.fork(), clinicianId));
+  // One delivery connection is always left to score alerts.
+  const feeds = liveFeeds(
+    hub,
+    careTeams,
+    (clinicianId) => readPatientsOf(delivery.em.fork(), clinicianId),
+    Math.max(1, load.deliveryConnections - 1),
+  );
   const services = {
     live: { careTeams },
     auditWriter: createAuditWriter(() => orm.em.fork()),
@@ -113,7 +119,9 @@ export async function startApp({
     ...services,
     auditWriter: createAuditWriter(() => delivery.em.fork()),
   });
-  const admission = new Admission(load);
+  const admission = new Admission(load, feeds.backlog);
+  const apollo = createApollo(schema, { production: config.production, logger, admission });
+  await apollo.start();
   const socketLimits = config.sockets ?? DEFAULT_SOCKET_LIMITS;
   const collab = collabTransport({
     rooms,
@@ -141,7 +149,7 @@ export async function startApp({
     },
   });
   const cors = graphqlCors(config.corsOrigins ?? []);
-  const metrics = createMetrics(orm, () => rooms.loaded);
+  const metrics = createMetrics(orm, () => rooms.loaded, feeds.backlog);
 
   const graphqlWss = new WebSocketServer({ noServer: true, maxPayload: operationLimits.maxBodyBytes });
   const graphqlWs = serveGraphQLWs(graphqlWss, {
@@ -256,6 +264,7 @@ export async function startApp({
     url: `http://${host}:${port}`,
     metrics,
     liveSubscriptions: () => feeds.count,
+    undeliveredEvents: () => feeds.backlog.events,
     loadedDocuments: () => rooms.loaded,
     async close() {
       for (const stop of stopHeartbeats) stop();

@@ -52,17 +52,25 @@ describe('loadConfig', () => {
         MAX_CONCURRENT_REQUESTS: '8',
         MAX_QUEUED_REQUESTS: '0',
         MAX_QUEUE_WAIT_MS: '250',
+        MAX_DELIVERY_DELAY_MS: '400',
+        MAX_DELIVERY_BACKLOG: '20',
       }).load,
     ).toEqual({
       deliveryConnections: 2,
       maxConcurrentRequests: 8,
       maxQueuedRequests: 0,
       maxQueueWaitMs: 250,
+      maxDeliveryDelayMs: 400,
+      maxDeliveryBacklog: 20,
     });
     expect(() => loadConfig({ DELIVERY_CONNECTIONS: '0' })).toThrow(
       'DELIVERY_CONNECTIONS must be a whole number from 1 to 50 (got "0")',
     );
     expect(() => loadConfig({ MAX_QUEUE_WAIT_MS: 'soon' })).toThrow('MAX_QUEUE_WAIT_MS');
+    expect(() => loadConfig({ MAX_DELIVERY_DELAY_MS: '0' })).toThrow(
+      'MAX_DELIVERY_DELAY_MS must be a whole number from 1 to 600000 (got "0")',
+    );
+    expect(() => loadConfig({ MAX_DELIVERY_BACKLOG: 'many' })).toThrow('MAX_DELIVERY_BACKLOG');
   });
 
   it('reads every variable', () => {

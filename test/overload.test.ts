@@ -1,4 +1,6 @@
-import { print } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { parse, print } from 'graphql';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
 import {
@@ -9,7 +11,7 @@ import {
   ScoreAlertsDocument,
 } from './generated/graphql';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
-import { eventually, PATIENCE_MS } from './support/subscription';
+import { collect, eventually, PATIENCE_MS } from './support/subscription';
 
 const RECORD = print(RecordMeasureDocument);
 /** PHQ-9 answers raising nothing (0 on item 9, a mild total) or a CRITICAL SUICIDAL_IDEATION alert. */
@@ -46,7 +48,15 @@ describe('writes beyond capacity', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer({
-      load: { deliveryConnections: 2, maxConcurrentRequests: 2, maxQueuedRequests: 2, maxQueueWaitMs: 200 },
+      load: {
+        deliveryConnections: 2,
+        maxConcurrentRequests: 2,
+        maxQueuedRequests: 2,
+        maxQueueWaitMs: 200,
+        // Nothing is subscribed here: only the count of requests refuses.
+        maxDeliveryDelayMs: 600_000,
+        maxDeliveryBacklog: 1_000_000,
+      },
     });
   });
   afterAll(() => server.close());
@@ -86,7 +96,14 @@ describe('alerts under overload', () => {
   beforeAll(async () => {
     // The request pool is 10 connections; admission keeps it from queueing past a few requests.
     server = await startTestServer({
-      load: { deliveryConnections: 3, maxConcurrentRequests: 6, maxQueuedRequests: 12, maxQueueWaitMs: 500 },
+      load: {
+        deliveryConnections: 3,
+        maxConcurrentRequests: 6,
+        maxQueuedRequests: 12,
+        maxQueueWaitMs: 500,
+        maxDeliveryDelayMs: 250,
+        maxDeliveryBacklog: 100,
+      },
     });
   });
   afterAll(() => server.close());
@@ -156,6 +173,141 @@ describe('alerts under overload', () => {
     } finally {
       stopping = true;
       await load;
+    }
+  }, 120_000);
+});
+
+describe('writes while delivery is behind', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // Refused by the count of undelivered events alone, so the test decides when that is.
+    server = await startTestServer({
+      load: {
+        deliveryConnections: 3,
+        maxConcurrentRequests: 16,
+        maxQueuedRequests: 64,
+        maxQueueWaitMs: 60_000,
+        maxDeliveryDelayMs: 600_000,
+        maxDeliveryBacklog: 4,
+      },
+    });
+  });
+  afterAll(() => server.close());
+
+  it('are refused with SERVICE_UNAVAILABLE and Retry-After, while a CRITICAL alert goes out past stuck lesser work on every other connection, and each patient keeps its order', async () => {
+    const writer = await server.clinician(Role.PRESCRIBER);
+    const watchers: TestClinician[] = [];
+    for (let i = 0; i < 3; i++) {
+      const clinician = await server.clinician(i % 2 ? Role.THERAPIST : Role.PRESCRIBER);
+      await clinician.http.request(MeDocument);
+      watchers.push(clinician);
+    }
+    // As many patients with lesser work as there are delivery connections.
+    const slow: string[] = [];
+    for (let i = 0; i < 3; i++) slow.push(await patientWithTeam(writer, [watchers[0]]));
+    const critical = await patientWithTeam(writer, watchers);
+
+    const base = server.app.liveSubscriptions();
+    // Lesser work that will be stuck: delivering a measure reads its patient's plans, which the test
+    // locks (recordMeasure never reads them).
+    const measures = slow.map((patientId) =>
+      collect(
+        server.ws(watchers[0].token),
+        parse(
+          'subscription ($patientId: ID!) { measureRecorded(patientId: $patientId) { id patient { treatmentPlans { id } } } }',
+        ) as TypedDocumentNode<{ measureRecorded: { id: string } }, { patientId: string }>,
+        { patientId },
+      ),
+    );
+    const receivedAt = watchers.map(() => new Map<string, number>());
+    const alerts = watchers.map((watcher, i) =>
+      server.ws(watcher.token).subscribe<{ scoreAlert: { id: string } }>(
+        { query: print(ScoreAlertsDocument), variables: {} },
+        {
+          next: (result) => result.data && receivedAt[i].set(result.data.scoreAlert.id, performance.now()),
+          error: () => undefined,
+          complete: () => undefined,
+        },
+      ),
+    );
+    await eventually(() => server.app.liveSubscriptions() === base + slow.length + watchers.length);
+
+    const countOf = async (patientId: string) =>
+      (
+        await server.sql<{ n: number }>('select count(*)::int as n from measure where patient_id = $1', [
+          patientId,
+        ])
+      )[0].n;
+    const lock = new pg.Client({ connectionString: server.databaseUrl });
+    await lock.connect();
+    let locked = false;
+    try {
+      await lock.query('begin');
+      await lock.query('lock table treatment_plan in access exclusive mode');
+      locked = true;
+      const written = slow.map((): string[] => []);
+      const write = async (i: number) => {
+        const answer = await post(server, writer, slow[i], ORDINARY);
+        expect(answer.status).toBe(200);
+        written[i].push(answer.body.data!.recordMeasure.id);
+      };
+      for (let i = 0; i < slow.length; i++) await write(i);
+      await eventually(() => server.app.undeliveredEvents() === 3);
+
+      // Three events behind, one under the bound: a CRITICAL alert is written, and reaches every
+      // recipient while the measures before it are still stuck.
+      const answer = await post(server, writer, critical, CRITICAL);
+      expect(answer.status).toBe(200);
+      const answeredAt = performance.now();
+      const alert = answer.body.data!.recordMeasure.alerts.find((a) => a.level === 'CRITICAL')!;
+      await eventually(() => receivedAt.every((got) => got.has(alert.id)));
+      const slowest = Math.max(0, ...receivedAt.map((got) => got.get(alert.id)! - answeredAt));
+      console.info(
+        `delivery behind: CRITICAL alert past 3 stuck measures, slowest recipient ${Math.round(slowest)} ms after the answer`,
+      );
+      expect(slowest).toBeLessThan(1000);
+      for (const watcher of measures) expect(watcher.received).toEqual([]);
+
+      await eventually(() => server.app.undeliveredEvents() === 3);
+      await write(0);
+      await eventually(() => server.app.undeliveredEvents() === 4);
+
+      // At the bound: writes are refused before they do anything, over HTTP and over the socket;
+      // reads are still served.
+      const before = await countOf(critical);
+      const refused = await post(server, writer, critical, CRITICAL);
+      expect(refused.status).toBe(503);
+      expect(refused.retryAfter).toBe('1');
+      expect(refused.body).toEqual({
+        errors: [
+          { message: expect.stringContaining('send it again'), extensions: { code: 'SERVICE_UNAVAILABLE' } },
+        ],
+      });
+      const overSocket = collect(server.ws(writer.token), RecordMeasureDocument, {
+        input: { patientId: critical, instrument: 'PHQ9', responses: CRITICAL },
+      });
+      await eventually(() => overSocket.errors.length > 0);
+      expect(overSocket.errors).toEqual([
+        expect.objectContaining({ extensions: { code: 'SERVICE_UNAVAILABLE' } }),
+      ]);
+      expect(await countOf(critical)).toBe(before);
+      expect((await writer.http.request(MeDocument)).me.id).toBeTruthy();
+
+      // Once the lesser work moves, each patient's measures arrive in their order, and writes are
+      // served again.
+      await lock.query('commit');
+      locked = false;
+      for (const [i, watcher] of measures.entries()) {
+        await watcher.until(written[i].length);
+        expect(watcher.received.map((r) => r.measureRecorded.id)).toEqual(written[i]);
+      }
+      await eventually(() => server.app.undeliveredEvents() === 0);
+      expect((await post(server, writer, critical, ORDINARY)).status).toBe(200);
+    } finally {
+      if (locked) await lock.query('rollback');
+      await lock.end();
+      for (const watcher of measures) watcher.stop();
+      for (const stop of alerts) stop();
     }
   }, 120_000);
 });

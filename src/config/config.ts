@@ -62,9 +62,10 @@ export interface Config {
 }
 
 /**
- * Alerts first: live events are delivered over connections of their own, and GraphQL requests
- * beyond what the database pool serves are refused at once with SERVICE_UNAVAILABLE and Retry-After
- * instead of queueing without bound (README, "Alerts under load").
+ * Alerts first: live events are delivered over connections of their own, GraphQL requests beyond
+ * what the database pool serves are refused at once with SERVICE_UNAVAILABLE and Retry-After
+ * instead of queueing without bound, and so are writes while delivery is behind them (README,
+ * "Alerts under load").
  */
 export interface LoadSettings {
   /** Connections, besides the pool for requests, that only deliver live events (`DELIVERY_CONNECTIONS`). */
@@ -75,14 +76,27 @@ export interface LoadSettings {
   maxQueuedRequests: number;
   /** The longest a request waits for its turn before it is refused (`MAX_QUEUE_WAIT_MS`). */
   maxQueueWaitMs: number;
+  /**
+   * Writes (mutations) are refused while the oldest event not yet delivered to this instance's
+   * subscribers has waited longer than this (`MAX_DELIVERY_DELAY_MS`)…
+   */
+  maxDeliveryDelayMs: number;
+  /** …or while this many events or more wait to be delivered (`MAX_DELIVERY_BACKLOG`). */
+  maxDeliveryBacklog: number;
 }
 
-/** The request pool has 10 connections (src/db/orm.ts): a few more requests than that keep it busy. */
+/**
+ * The request pool has 10 connections (src/db/orm.ts): a few more requests than that keep it busy.
+ * A CRITICAL alert is due at its recipients within a second: writes stop well before delivery is
+ * that far behind, leaving time for those already admitted (BENCHMARKS.md, issue 19).
+ */
 export const DEFAULT_LOAD: LoadSettings = {
   deliveryConnections: 3,
   maxConcurrentRequests: 16,
   maxQueuedRequests: 64,
   maxQueueWaitMs: 1000,
+  maxDeliveryDelayMs: 250,
+  maxDeliveryBacklog: 100,
 };
 
 /** Pages served by a local dev server (Vite, Next) on any port. */
@@ -188,6 +202,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       ),
       maxQueuedRequests: readInt(get, 'MAX_QUEUED_REQUESTS', DEFAULT_LOAD.maxQueuedRequests, 0, 100_000),
       maxQueueWaitMs: readInt(get, 'MAX_QUEUE_WAIT_MS', DEFAULT_LOAD.maxQueueWaitMs, 1, 60_000),
+      maxDeliveryDelayMs: readInt(get, 'MAX_DELIVERY_DELAY_MS', DEFAULT_LOAD.maxDeliveryDelayMs, 1, 600_000),
+      maxDeliveryBacklog: readInt(get, 'MAX_DELIVERY_BACKLOG', DEFAULT_LOAD.maxDeliveryBacklog, 1, 1_000_000),
     },
   };
 }

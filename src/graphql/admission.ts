@@ -1,5 +1,6 @@
 import type { LoadSettings } from '../config/config';
 import { serviceUnavailable } from '../errors';
+import type { DeliveryBacklog } from './liveFeeds';
 
 /** Seconds a refused client is told to wait (`Retry-After`): about how long the queue takes to turn over. */
 export const RETRY_AFTER_SECONDS = 1;
@@ -10,6 +11,11 @@ export const RETRY_AFTER_SECONDS = 1;
  * it is refused at once with SERVICE_UNAVAILABLE, having done nothing. Without a bound, a burst of
  * writes queued hundreds deep for the database pool, and every answer (and, before alerts had their
  * own connections, every alert) waited behind all of them.
+ *
+ * Writes are held to delivery too: while this instance's subscribers wait for events longer than
+ * `maxDeliveryDelayMs`, or for `maxDeliveryBacklog` events, a mutation is refused the same way before
+ * it does anything (`refuseWriteWhileBehind`). Counting requests alone let delivery fall seconds
+ * behind writes that were all admitted, each raising more to deliver (BENCHMARKS.md, issue 19).
  */
 export class Admission {
   private running = 0;
@@ -18,9 +24,25 @@ export class Admission {
   constructor(
     private readonly limits: Pick<
       LoadSettings,
-      'maxConcurrentRequests' | 'maxQueuedRequests' | 'maxQueueWaitMs'
+      | 'maxConcurrentRequests'
+      | 'maxQueuedRequests'
+      | 'maxQueueWaitMs'
+      | 'maxDeliveryDelayMs'
+      | 'maxDeliveryBacklog'
     >,
+    private readonly backlog: DeliveryBacklog,
   ) {}
+
+  /** Throws SERVICE_UNAVAILABLE while delivery is behind: called for a write before it starts. */
+  refuseWriteWhileBehind(): void {
+    if (
+      this.backlog.events >= this.limits.maxDeliveryBacklog ||
+      this.backlog.oldestWaitMs() > this.limits.maxDeliveryDelayMs
+    )
+      throw serviceUnavailable(
+        `Alerts are being delivered behind the writes; this write was not done; send it again in ${RETRY_AFTER_SECONDS} s`,
+      );
+  }
 
   /** Runs `work` in its turn; rejects with SERVICE_UNAVAILABLE, without running it, when there is none. */
   async run<T>(work: () => Promise<T>): Promise<T> {

@@ -1,13 +1,18 @@
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { AppError } from '../errors';
 import type { Logger } from '../logger';
+import { RETRY_AFTER_SECONDS, type Admission } from './admission';
 import type { GraphQLContext } from './context';
 import { formatError } from './errors';
 import { limitRules, operationLimits } from './limits';
 
-export function createApollo(schema: GraphQLSchema, options: { production: boolean; logger: Logger }) {
-  const { production, logger } = options;
+export function createApollo(
+  schema: GraphQLSchema,
+  options: { production: boolean; logger: Logger; admission: Admission },
+) {
+  const { production, logger, admission } = options;
   return new ApolloServer<GraphQLContext>({
     schema,
     // The server drains and stops in order on SIGINT/SIGTERM (src/main.ts); Apollo must not race it.
@@ -30,6 +35,7 @@ export function createApollo(schema: GraphQLSchema, options: { production: boole
       ApolloServerPluginLandingPageDisabled(),
       auditBeforeResponse(logger),
       subscriptionsOverWebSocket(),
+      writesHeldToDelivery(admission),
     ],
   });
 }
@@ -57,6 +63,35 @@ function auditBeforeResponse(logger: Logger): ApolloServerPlugin<GraphQLContext>
                 errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
               },
             };
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * A mutation is refused before it runs while delivery is behind (`Admission.refuseWriteWhileBehind`):
+ * HTTP 503 with Retry-After, as when the instance is at capacity. Decided once the operation is
+ * known, so a persisted query or a document of several operations is judged by the one that runs.
+ */
+function writesHeldToDelivery(admission: Admission): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation !== 'mutation') return;
+          try {
+            admission.refuseWriteWhileBehind();
+          } catch (error) {
+            if (!(error instanceof AppError)) throw error;
+            throw new GraphQLError(error.message, {
+              originalError: error,
+              extensions: {
+                code: error.code,
+                http: { status: 503, headers: new HeaderMap([['retry-after', String(RETRY_AFTER_SECONDS)]]) },
+              },
+            });
           }
         },
       };

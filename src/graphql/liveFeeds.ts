@@ -1,3 +1,4 @@
+import { Semaphore } from 'async-mutex';
 import type { CareTeamDirectory } from '../auth/careTeams';
 import type { CareEvent } from '../events/events';
 import type { EventHub } from '../events/hub';
@@ -17,13 +18,35 @@ import type { AuditEntry } from '../records/scope';
  * One pass, not one waiting consumer per subscription: a thousand clinicians on a patient's team
  * then cost a thousand function calls per alert, not a thousand chains of promises woken one by one
  * (the last subscriber would wait for all; BENCHMARKS.md, alert fan-out).
+ *
+ * Order is kept per patient: a subscription receives one patient's events in the order the hub
+ * delivered them, while other patients' events go out beside them rather than behind them. Score
+ * alerts come first: every other kind of event (a measure, a plan's change) is worked on by at most
+ * `lesserAtOnce` at a time, so they cannot hold every delivery connection while an alert waits.
  */
 export interface LiveFeeds {
   /** Subscriptions started and not yet ended on this instance. */
   readonly count: number;
-  /** Starts delivering `feed`'s items, in the order the hub delivers their events. */
+  /** What has reached this instance for its subscribers and is not yet sent to them. */
+  readonly backlog: DeliveryBacklog;
+  /** Starts delivering `feed`'s items, in each patient's order of the hub's events. */
   add(feed: FeedSubscription): void;
   delete(feed: FeedSubscription): void;
+}
+
+/** One event's item as it is handed to its recipients. */
+interface Handing {
+  /** Items of one order are sent in the order they are handed: the event's patient. */
+  order: string;
+  /** What the recipients are sent, each settling once its copy has left (or failed). */
+  sending: Promise<void>[];
+}
+
+/** Events heard for this instance's subscribers whose items are not yet sent to every recipient. */
+export interface DeliveryBacklog {
+  readonly events: number;
+  /** How long the oldest of them has waited, in milliseconds; 0 when there is none. */
+  oldestWaitMs(): number;
 }
 
 /** What the hub and its feeds need of one subscription. */
@@ -39,7 +62,7 @@ interface FeedSubscription {
    * The event's item and its patient's team as of now. Returns a promise only when it must consult
    * the database first; the feed waits for it before offering anything later.
    */
-  offer(team: ReadonlySet<string>, item: object | null): Promise<void> | void;
+  offer(team: ReadonlySet<string>, item: object | null, handing: Handing): Promise<void> | void;
   fail(error: unknown): void;
 }
 
@@ -47,6 +70,8 @@ export function liveFeeds(
   hub: EventHub,
   careTeams: CareTeamDirectory,
   patientsOf: (clinicianId: string) => Promise<string[]>,
+  /** Events other than score alerts being read and sent at once (fewer than the delivery connections). */
+  lesserAtOnce: number,
 ): LiveFeeds {
   /** One-patient subscriptions by event type and patient id; all-patients ones by type and clinician id. */
   const byPatient = new Map<string, Set<FeedSubscription>>();
@@ -54,10 +79,14 @@ export function liveFeeds(
   const subscribed = new SubscribedClinicians(patientsOf);
   hub.onReconnect(() => subscribed.reload());
   /**
-   * Events offered one at a time per event type: a subscription receives one type, in the order the
-   * hub delivered it; the next event's item is read meanwhile but offered only after this one.
+   * Events offered one at a time per event type and patient: a subscription receives one type, each
+   * patient's in the order the hub delivered them; the next event's item is read meanwhile but
+   * offered only after this one.
    */
   const offerInOrder = inOrder();
+  const lesser = new Semaphore(lesserAtOnce);
+  /** When each undelivered event was heard, oldest first. */
+  const undelivered = new Set<{ heardAt: number }>();
   let count = 0;
   const key = (type: string, id: string) => `${type}\n${id}`;
 
@@ -72,28 +101,46 @@ export function liveFeeds(
         if (feed.matches(event)) candidates.push(feed);
     }
     if (candidates.length === 0) return;
-    const prepared = Promise.all([careTeams.members(event.patientId), candidates[0].load(event)]);
+    const waiting = { heardAt: performance.now() };
+    undelivered.add(waiting);
+    // A score alert is read at once; anything else waits for one of the lesser turns, held until sent.
+    const turn: Promise<() => void> =
+      event.type === 'scoreAlert'
+        ? Promise.resolve(() => undefined)
+        : lesser.acquire().then(([, release]) => release);
+    const prepared = turn.then(() =>
+      Promise.all([careTeams.members(event.patientId), candidates[0].load(event)]),
+    );
     // Awaited only once the previous event is offered; a failure before then is not unhandled.
     prepared.catch(() => undefined);
-    offerInOrder(event.type, async () => {
-      let team: ReadonlySet<string>, item: object | null;
+    const handing: Handing = { order: event.patientId, sending: [] };
+    offerInOrder(key(event.type, event.patientId), async () => {
       try {
-        [team, item] = await prepared;
-      } catch (error) {
-        for (const feed of candidates) feed.fail(error);
-        return;
-      }
-      const consulting: Promise<void>[] = [];
-      for (const feed of candidates) {
+        let team: ReadonlySet<string>, item: object | null;
         try {
-          const pending = feed.offer(team, item);
-          if (pending) consulting.push(pending);
+          [team, item] = await prepared;
         } catch (error) {
-          // One subscription's failure ends that subscription, not the delivery to the others.
-          feed.fail(error);
+          for (const feed of candidates) feed.fail(error);
+          return;
         }
+        const consulting: Promise<void>[] = [];
+        for (const feed of candidates) {
+          try {
+            const pending = feed.offer(team, item, handing);
+            if (pending) consulting.push(pending);
+          } catch (error) {
+            // One subscription's failure ends that subscription, not the delivery to the others.
+            feed.fail(error);
+          }
+        }
+        if (consulting.length > 0) await Promise.allSettled(consulting);
+      } finally {
+        // Delivered once every recipient's copy has left (or failed), not holding up the next event.
+        void Promise.allSettled(handing.sending).then(async () => {
+          undelivered.delete(waiting);
+          (await turn)();
+        });
       }
-      if (consulting.length > 0) await Promise.allSettled(consulting);
     });
   });
 
@@ -102,10 +149,21 @@ export function liveFeeds(
       ? { index: byClinician, k: key(feed.type, feed.clinicianId) }
       : { index: byPatient, k: key(feed.type, feed.patientId) };
 
+  const backlog: DeliveryBacklog = {
+    get events() {
+      return undelivered.size;
+    },
+    oldestWaitMs() {
+      for (const { heardAt } of undelivered) return performance.now() - heardAt;
+      return 0;
+    },
+  };
+
   return {
     get count() {
       return count;
     },
+    backlog,
     add(feed) {
       const { index, k } = indexOf(feed);
       let set = index.get(k);
@@ -243,6 +301,12 @@ class SubscribedClinicians {
 }
 
 /**
+ * Sends `item` to a subscription's caller, after the items of the same `order` handed before it;
+ * settles once it has left (or failed).
+ */
+export type Deliver<T> = (item: T, audit: AuditEntry[], order: string) => Promise<void>;
+
+/**
  * One subscription's live items, as the async iterable that graphql requires of a subscription's
  * source: the records' `LiveSubscription` decides which events it takes, whether its caller may
  * receive each item and what receiving it is audited as; the feed hands those items on.
@@ -257,7 +321,7 @@ export class LiveFeed<T extends object> implements AsyncIterableIterator<never>,
   readonly patientId?: string;
   readonly clinicianId: string;
   private feeds?: LiveFeeds;
-  private deliver?: (item: T, audit: AuditEntry[]) => void;
+  private deliver?: Deliver<T>;
   private ended = false;
   private failure?: { error: unknown };
   private wake?: () => void;
@@ -274,11 +338,11 @@ export class LiveFeed<T extends object> implements AsyncIterableIterator<never>,
   }
 
   /**
-   * Hands each item the caller may receive to `deliver`, in order, until the feed ends, with the
-   * audit entries of this caller's receiving that item: stored by whoever sends it, before it leaves,
-   * and only for this item (other items may be handed while it is being sent).
+   * Hands each item the caller may receive to `deliver`, in each patient's order, until the feed
+   * ends, with the audit entries of this caller's receiving that item: stored by whoever sends it,
+   * before it leaves, and only for this item (other items may be handed while it is being sent).
    */
-  start(feeds: LiveFeeds, deliver: (item: T, audit: AuditEntry[]) => void): void {
+  start(feeds: LiveFeeds, deliver: Deliver<T>): void {
     if (this.deliver) throw new Error('A live feed is started once');
     this.deliver = deliver;
     this.feeds = feeds;
@@ -293,12 +357,12 @@ export class LiveFeed<T extends object> implements AsyncIterableIterator<never>,
     return this.subscription.load(event);
   }
 
-  offer(team: ReadonlySet<string>, item: T | null): Promise<void> | void {
+  offer(team: ReadonlySet<string>, item: T | null, handing: Handing): Promise<void> | void {
     if (this.ended) return;
     const admission = this.subscription.admits(team);
-    if (typeof admission === 'string') return this.admit(admission, item);
+    if (typeof admission === 'string') return this.admit(admission, item, handing);
     return admission.then(
-      (decided) => this.admit(decided, item),
+      (decided) => this.admit(decided, item, handing),
       (error: unknown) => this.fail(error),
     );
   }
@@ -309,14 +373,10 @@ export class LiveFeed<T extends object> implements AsyncIterableIterator<never>,
     this.end();
   }
 
-  private admit(admission: LiveAdmission, item: T | null): void {
+  private admit(admission: LiveAdmission, item: T | null, handing: Handing): void {
     if (admission === 'end') this.end();
-    else if (admission === 'receive') this.hand(item);
-  }
-
-  private hand(item: T | null): void {
-    if (item === null || this.ended) return;
-    this.deliver!(item, this.subscription.audit(item));
+    else if (admission === 'receive' && item !== null && !this.ended)
+      handing.sending.push(this.deliver!(item, this.subscription.audit(item), handing.order));
   }
 
   private end(): void {

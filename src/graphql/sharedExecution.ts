@@ -7,7 +7,7 @@ import {
   type GraphQLError,
   type GraphQLFormattedError,
 } from 'graphql';
-import { inOrder } from '../events/inOrder';
+import { inOrder, KeyedSerial } from '../events/inOrder';
 import { RequestScope, type AuditEntry } from '../records/scope';
 import type { GraphQLContext } from './context';
 import { LiveFeed, type LiveFeeds } from './liveFeeds';
@@ -23,6 +23,10 @@ import { LiveFeed, type LiveFeeds } from './liveFeeds';
  * (src/records/liveSubscription.ts), and what a subscription type can reach depends on the caller only through
  * that membership and their role (`PlanSection.canEdit`). Anything private to one clinician (a
  * therapist's own notes) must never be reachable from a subscription type.
+ *
+ * Events of one patient are served one at a time per group, so each subscription receives them in
+ * order; other patients' events are served beside them. One context executes one event at a time:
+ * a group's first recipient may be the first of several patients' batches.
  *
  * Each recipient is still audited as itself, for this item alone: its feed's entries for receiving
  * the item and the entries the shared execution produced (collected from that execution only, not
@@ -41,32 +45,38 @@ export function subscribeShared(options: {
 }) {
   const { queryText, channelOf, format, feeds } = options;
   const serveInOrder = inOrder();
-  const gathering = new WeakMap<object, Map<string, Delivery[]>>();
+  const executing = new KeyedSerial<GraphQLContext>();
+  const gathering = new WeakMap<object, Map<string, { deliveries: Delivery[]; served: Promise<void> }>>();
 
   /**
-   * Adds a recipient of `item`. A feed hands an event's item to all its recipients in one pass,
-   * so by the next microtask each group's recipients are all there and are served together.
+   * Adds a recipient of `item`; settles once the recipient's batch is served. A feed hands an
+   * event's item to all its recipients in one pass, so by the next microtask each group's
+   * recipients are all there and are served together.
    */
-  const gather = (item: object, group: string, delivery: Delivery) => {
+  const gather = (item: object, group: string, delivery: Delivery, order: string): Promise<void> => {
     let groups = gathering.get(item);
     if (!groups) gathering.set(item, (groups = new Map()));
-    const deliveries = groups.get(group);
-    if (deliveries) {
-      deliveries.push(delivery);
-      return;
+    const gathered = groups.get(group);
+    if (gathered) {
+      gathered.deliveries.push(delivery);
+      return gathered.served;
     }
     const batch = [delivery];
-    groups.set(group, batch);
-    queueMicrotask(() => {
-      // A recipient that comes later (one whose membership had to be read first) is a batch of its own.
-      groups.delete(group);
-      // One event at a time per group: each subscription receives its events in order.
-      serveInOrder(group, () =>
-        serve(item, batch, format).catch((error: unknown) => {
-          for (const { recipient } of batch) recipient.feed.fail(error);
-        }),
-      );
-    });
+    const served = new Promise<void>((resolve) =>
+      queueMicrotask(() => {
+        // A recipient that comes later (one whose membership had to be read first) is a batch of its own.
+        groups.delete(group);
+        serveInOrder(`${group}\n${order}`, () =>
+          serve(item, batch, format, executing)
+            .catch((error: unknown) => {
+              for (const { recipient } of batch) recipient.feed.fail(error);
+            })
+            .finally(resolve),
+        );
+      }),
+    );
+    groups.set(group, { deliveries: batch, served });
+    return served;
   };
 
   return async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
@@ -82,7 +92,7 @@ export function subscribeShared(options: {
       queryText.get(args.document) ?? '',
     ].join('\n');
     const recipient: Recipient = { args, context, feed: source, channel: channelOf(context) };
-    source.start(feeds, (item, audit) => gather(item, group, { recipient, audit }));
+    source.start(feeds, (item, audit, order) => gather(item, group, { recipient, audit }, order));
     // Yields nothing: every result is sent on the channel, and graphql-ws hears only of the end.
     return source;
   };
@@ -124,11 +134,12 @@ async function serve(
   item: object,
   deliveries: Delivery[],
   format: (error: GraphQLError) => GraphQLFormattedError,
+  executing: KeyedSerial<GraphQLContext>,
 ): Promise<void> {
   const { args, context } = deliveries[0].recipient;
   let shared: SharedResult;
   try {
-    shared = await executeAudited(args, item, context, format);
+    shared = await executing.run(context, () => executeAudited(args, item, context, format));
   } catch (error) {
     for (const { recipient } of deliveries) recipient.feed.fail(error);
     return;

@@ -80,7 +80,11 @@ export function serveGraphQLWs(
       }),
       execute: (args) =>
         admission
-          .run(async () => execute(args))
+          .run(async () => {
+            if (getOperationAST(args.document, args.operationName)?.operation === 'mutation')
+              admission.refuseWriteWhileBehind();
+            return execute(args);
+          })
           .catch((error: unknown) => {
             if (error instanceof AppError && error.code === 'SERVICE_UNAVAILABLE')
               return { errors: [new GraphQLError(error.message, { originalError: error })] };

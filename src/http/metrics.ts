@@ -12,7 +12,12 @@ const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const MAX_OPERATION_NAMES = 200;
 
 /** Prometheus metrics for one server instance, in a registry of its own. */
-export function createMetrics(orm: Orm, loadedDocuments: () => number): Metrics {
+export function createMetrics(
+  orm: Orm,
+  loadedDocuments: () => number,
+  /** The live feeds' backlog (src/graphql/liveFeeds.ts). */
+  backlog: { readonly events: number; oldestWaitMs(): number },
+): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -54,6 +59,23 @@ export function createMetrics(orm: Orm, loadedDocuments: () => number): Metrics 
     registers: [registry],
     collect() {
       this.set(loadedDocuments());
+    },
+  });
+
+  new Gauge({
+    name: 'kap_live_events_undelivered',
+    help: "Live events heard for this instance's subscribers and not yet sent to every recipient.",
+    registers: [registry],
+    collect() {
+      this.set(backlog.events);
+    },
+  });
+  new Gauge({
+    name: 'kap_live_oldest_undelivered_seconds',
+    help: 'How long the oldest undelivered live event has waited (0 when none); writes are refused past MAX_DELIVERY_DELAY_MS.',
+    registers: [registry],
+    collect() {
+      this.set(backlog.oldestWaitMs() / 1000);
     },
   });
 

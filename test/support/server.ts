@@ -82,7 +82,8 @@ export async function startTestServer(
     /**
      * Delivery connections and request admission. By default requests wait their turn as long as a
      * test waits for anything: a burst of concurrent requests on a loaded machine is not refused
-     * unless the test is about refusing it (test/overload.test.ts).
+     * unless the test is about refusing it (test/overload.test.ts), nor a write while delivery is
+     * behind.
      */
     load?: LoadSettings;
   } = {},
@@ -112,7 +113,13 @@ export async function startTestServer(
       sockets: options.sockets,
       corsOrigins: options.corsOrigins ?? (options.production ? [] : DEVELOPMENT_CORS_ORIGINS),
       dosing: options.dosing,
-      load: options.load ?? { ...DEFAULT_LOAD, maxQueuedRequests: 100_000, maxQueueWaitMs: 60_000 },
+      load: options.load ?? {
+        ...DEFAULT_LOAD,
+        maxQueuedRequests: 100_000,
+        maxQueueWaitMs: 60_000,
+        maxDeliveryDelayMs: 600_000,
+        maxDeliveryBacklog: 1_000_000,
+      },
     },
     orm,
     tokens,
