@@ -17,10 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
 import {
   AcknowledgeAlertDocument,
-  AddCareTeamMemberDocument,
   CompleteDosingSessionDocument,
   CorrectPrescriptionDocument,
-  CreatePatientDocument,
   CreateTreatmentPlanDocument,
   MeDocument,
   PrescribeDocument,
@@ -30,6 +28,7 @@ import {
   ScheduleSessionDocument,
   UpdatePlanSectionDocument,
 } from './generated/graphql';
+import { patientWithTeam } from './support/careTeam';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 import { dosingInput } from './support/dosing';
 import { DAY, daysAgo, fromNow } from './support/time';
@@ -64,11 +63,11 @@ let planId: string;
 
 /** A patient whose record has something behind every field: the walk must find data on each path. */
 async function patientWithEverything(): Promise<{ patientId: string; planId: string }> {
-  const { createPatient } = await prescriber.http.request(CreatePatientDocument, {
-    input: { firstName: 'Robin', lastName: 'Walk', dateOfBirth: '1984-04-04' },
+  const id = await patientWithTeam(prescriber, therapist, {
+    firstName: 'Robin',
+    lastName: 'Walk',
+    dateOfBirth: '1984-04-04',
   });
-  const id = createPatient.id;
-  await prescriber.http.request(AddCareTeamMemberDocument, { patientId: id, email: therapist.email });
   const measure = (responses: number[], days: number) =>
     therapist.http.request(RecordMeasureDocument, {
       input: {

@@ -3,10 +3,9 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { updateMessage } from '../src/collab/protocol';
-import { PLAN_SECTIONS } from '../src/domain/plans';
 import { Role } from '../src/domain/roles';
-import { MeDocument, TreatmentPlanDocument } from './generated/graphql';
-import { collabClient, type CollabClient } from './support/collab';
+import { MeDocument } from './generated/graphql';
+import { collabClient, docTexts, graphqlTexts, storedBytes, type CollabClient } from './support/collab';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 import { eventually } from './support/subscription';
 import { planWithTeam } from './support/careTeam';
@@ -52,25 +51,6 @@ async function open(planId: string, who: TestClinician): Promise<CollabClient> {
 const sendRaw = (client: CollabClient, frame: Uint8Array) =>
   (client.provider.ws as unknown as WebSocket).send(frame);
 
-const texts = (doc: Y.Doc) =>
-  Object.fromEntries(PLAN_SECTIONS.map(({ key }) => [key, doc.getText(key).toString()]));
-
-async function graphqlTexts(planId: string): Promise<Record<string, string>> {
-  const { treatmentPlan } = await prescriber.http.request(TreatmentPlanDocument, { id: planId });
-  return Object.fromEntries(treatmentPlan!.sections.map((s) => [s.key, s.text]));
-}
-
-async function storedBytes(planId: string): Promise<Buffer> {
-  const updates = await server.sql<{ update: Buffer }>('select update from plan_update where plan_id = $1', [
-    planId,
-  ]);
-  const snapshots = await server.sql<{ state: Buffer }>(
-    'select state from plan_snapshot where plan_id = $1',
-    [planId],
-  );
-  return Buffer.concat([...updates.map((r) => r.update), ...snapshots.map((r) => r.state)]);
-}
-
 /** Every replica, GraphQL and a fresh load from PostgreSQL read `expected`. */
 async function everywhere(
   planId: string,
@@ -79,15 +59,15 @@ async function everywhere(
 ): Promise<void> {
   for (const replica of replicas)
     await replica.until(
-      () => JSON.stringify(texts(replica.doc)) === JSON.stringify(texts(replicas[0].doc)),
+      () => JSON.stringify(docTexts(replica.doc)) === JSON.stringify(docTexts(replicas[0].doc)),
       'the replicas to converge',
     );
-  for (const replica of replicas) expect(texts(replica.doc)).toMatchObject(expected);
-  expect(await graphqlTexts(planId)).toMatchObject(expected);
+  for (const replica of replicas) expect(docTexts(replica.doc)).toMatchObject(expected);
+  expect(await graphqlTexts(prescriber, planId)).toMatchObject(expected);
   for (const replica of replicas) replica.destroy();
   await eventually(() => server.app.loadedDocuments() === 0);
   const reloaded = await open(planId, prescriber);
-  expect(texts(reloaded.doc)).toMatchObject(expected);
+  expect(docTexts(reloaded.doc)).toMatchObject(expected);
 }
 
 function awarenessFrame(entries: { clientId: number; clock: number; json: string }[]): Uint8Array {
@@ -142,7 +122,7 @@ describe('finding 1: an item whose tail Yjs attaches in another section', () => 
       () => tx.text('medication').endsWith('over 40 minutes'),
       "the prescriber's edit to reach the therapist",
     );
-    expect((await storedBytes(planId)).includes('INJECTED')).toBe(false);
+    expect((await storedBytes(server, planId)).includes('INJECTED')).toBe(false);
     expect(Buffer.concat(rx.frames).includes('INJECTED')).toBe(false);
     await everywhere(planId, [rx, tx], { medication: 'Ketamine 0.5 mg/kg IM over 40 minutes', notes: '' });
   });
@@ -177,7 +157,7 @@ describe('finding 1: an item whose tail Yjs attaches in another section', () => 
     tx.doc.getText('notes').insert(0, 'Still editing notes.');
     await rx.until(() => rx.text('notes') === 'Still editing notes.', "the therapist's next permitted edit");
     expect(tx.doc.store.pendingDs).toBeNull();
-    expect((await storedBytes(planId)).includes('INJECTED')).toBe(false);
+    expect((await storedBytes(server, planId)).includes('INJECTED')).toBe(false);
     await everywhere(planId, [rx, tx], {
       medication: 'Esketamine 56 mg twice weekly',
       notes: 'Still editing notes.',
@@ -268,6 +248,6 @@ describe('finding 3: presence that locks others out, and frames that crashed the
     expect([0, 4400]).toContain(code);
     expect(internalErrors()).toEqual([]);
     rx.doc.getText('notes').insert(0, 'after');
-    expect((await graphqlTexts(planId)).notes).toBe('after');
+    expect((await graphqlTexts(prescriber, planId)).notes).toBe('after');
   });
 });

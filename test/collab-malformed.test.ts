@@ -4,14 +4,8 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
-import {
-  AddCareTeamMemberDocument,
-  CreatePatientDocument,
-  CreateTreatmentPlanDocument,
-  MeDocument,
-  TreatmentPlanDocument,
-  UpdatePlanSectionDocument,
-} from './generated/graphql';
+import { MeDocument, TreatmentPlanDocument, UpdatePlanSectionDocument } from './generated/graphql';
+import { patientWithTeam, planFor } from './support/careTeam';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 import { PATIENCE_MS } from './support/subscription';
 
@@ -25,17 +19,12 @@ beforeAll(async () => {
   prescriber = await server.clinician(Role.PRESCRIBER);
   therapist = await server.clinician(Role.THERAPIST);
   await therapist.http.request(MeDocument);
-  const { createPatient } = await prescriber.http.request(CreatePatientDocument, {
-    input: { firstName: 'Fuzz', lastName: 'Target', dateOfBirth: '1990-01-01' },
+  const patientId = await patientWithTeam(prescriber, therapist, {
+    firstName: 'Fuzz',
+    lastName: 'Target',
+    dateOfBirth: '1990-01-01',
   });
-  await prescriber.http.request(AddCareTeamMemberDocument, {
-    patientId: createPatient.id,
-    email: therapist.email,
-  });
-  const { createTreatmentPlan } = await prescriber.http.request(CreateTreatmentPlanDocument, {
-    input: { patientId: createPatient.id, protocol: 'CONCURRENT', route: 'IV', plannedDosingSessions: 6 },
-  });
-  planId = createTreatmentPlan.id;
+  planId = await planFor(prescriber, patientId, 'CONCURRENT', 'IV');
   await prescriber.http.request(UpdatePlanSectionDocument, {
     planId,
     key: 'medication',

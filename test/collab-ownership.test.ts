@@ -2,11 +2,10 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { updateMessage } from '../src/collab/protocol';
-import { PLAN_SECTIONS } from '../src/domain/plans';
 import { Role } from '../src/domain/roles';
-import { MeDocument, TreatmentPlanDocument } from './generated/graphql';
+import { MeDocument } from './generated/graphql';
 import { planWithTeam } from './support/careTeam';
-import { collabClient, type CollabClient } from './support/collab';
+import { collabClient, docTexts, graphqlTexts, type CollabClient } from './support/collab';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 import { eventually } from './support/subscription';
 import { craftUpdate, textItem } from './support/yjsCraft';
@@ -68,14 +67,6 @@ function offline(client: CollabClient): Y.Doc {
   return client.doc;
 }
 
-const texts = (doc: Y.Doc) =>
-  Object.fromEntries(PLAN_SECTIONS.map(({ key }) => [key, doc.getText(key).toString()]));
-
-async function graphqlTexts(server: TestServer, team: Team): Promise<Record<string, string>> {
-  const { treatmentPlan } = await team.prescriber.http.request(TreatmentPlanDocument, { id: team.planId });
-  return Object.fromEntries(treatmentPlan!.sections.map((s) => [s.key, s.text]));
-}
-
 /**
  * As the therapist, on its own socket: an item in notes under the prescriber's client id at the
  * prescriber's next clock. Resolves with the permission-denied reason.
@@ -105,11 +96,12 @@ async function prescriberKeepsEditing(
     () => rx.text('notes') === 'Ride home arranged.',
     "the therapist's edit to reach the prescriber",
   );
-  expect(texts(tx.doc)).toEqual(texts(rx.doc));
+  expect(docTexts(tx.doc)).toEqual(docTexts(rx.doc));
   await eventually(
-    async () => JSON.stringify(await graphqlTexts(server, team)) === JSON.stringify(texts(rx.doc)),
+    async () =>
+      JSON.stringify(await graphqlTexts(team.prescriber, team.planId)) === JSON.stringify(docTexts(rx.doc)),
   );
-  expect((await graphqlTexts(server, team)).medication).toBe(expected);
+  expect((await graphqlTexts(team.prescriber, team.planId)).medication).toBe(expected);
   const stored = await server.sql<{ update: Buffer }>(
     'select update from plan_update where plan_id = $1 union all select state from plan_snapshot where plan_id = $1',
     [team.planId],
@@ -126,7 +118,9 @@ describe("a therapist writing under the prescriber's Yjs client id", () => {
     const team = await newPlan(server);
     const rx = await open(server, team.planId, team.prescriber);
     rx.doc.getText('medication').insert(0, 'Ketamine 0.5 mg/kg IM');
-    await eventually(async () => (await graphqlTexts(server, team)).medication === 'Ketamine 0.5 mg/kg IM');
+    await eventually(
+      async () => (await graphqlTexts(team.prescriber, team.planId)).medication === 'Ketamine 0.5 mg/kg IM',
+    );
     const rxDoc = offline(rx);
     await eventually(() => server.app.loadedDocuments() === 0);
     if (compactAfter === 1) {
@@ -154,7 +148,9 @@ describe("a therapist writing under the prescriber's Yjs client id", () => {
     const rx = await open(first, team.planId, team.prescriber);
     for (const word of ['Ketamine', ' 0.5 mg/kg', ' IM']) {
       rx.doc.getText('medication').insert(rx.text('medication').length, word);
-      await eventually(async () => (await graphqlTexts(first, team)).medication === rx.text('medication'));
+      await eventually(
+        async () => (await graphqlTexts(team.prescriber, team.planId)).medication === rx.text('medication'),
+      );
     }
     const rxDoc = offline(rx);
     await eventually(() => first.app.loadedDocuments() === 0);

@@ -7,13 +7,8 @@ import { UpdateGate } from '../src/collab/permissions';
 import { syncStep1Message, updateMessage } from '../src/collab/protocol';
 import { mayEditSection, PLAN_SECTIONS } from '../src/domain/plans';
 import { Role } from '../src/domain/roles';
-import {
-  AddCareTeamMemberDocument,
-  CreatePatientDocument,
-  CreateTreatmentPlanDocument,
-  MeDocument,
-  TreatmentPlanDocument,
-} from './generated/graphql';
+import { MeDocument, TreatmentPlanDocument } from './generated/graphql';
+import { planWithTeam } from './support/careTeam';
 import { collabClient, type CollabClient } from './support/collab';
 import { hostileRecipe, hostileUpdate, MARKER } from './support/hostileUpdates';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
@@ -204,17 +199,12 @@ describe('hostile updates through a real socket', () => {
     prescriber = await server.clinician(Role.PRESCRIBER);
     therapist = await server.clinician(Role.THERAPIST);
     await therapist.http.request(MeDocument);
-    const { createPatient } = await prescriber.http.request(CreatePatientDocument, {
-      input: { firstName: 'Prop', lastName: 'Socket', dateOfBirth: '1977-07-07' },
-    });
-    await prescriber.http.request(AddCareTeamMemberDocument, {
-      patientId: createPatient.id,
-      email: therapist.email,
-    });
-    const { createTreatmentPlan } = await prescriber.http.request(CreateTreatmentPlanDocument, {
-      input: { patientId: createPatient.id, protocol: 'CONCURRENT', route: 'IM', plannedDosingSessions: 6 },
-    });
-    planId = createTreatmentPlan.id;
+    ({ planId } = await planWithTeam(
+      prescriber,
+      therapist,
+      { firstName: 'Prop', lastName: 'Socket', dateOfBirth: '1977-07-07' },
+      'CONCURRENT',
+    ));
   });
   afterAll(() => server.close());
 

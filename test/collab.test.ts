@@ -10,7 +10,7 @@ import {
   TreatmentPlanDocument,
   UpdatePlanSectionDocument,
 } from './generated/graphql';
-import { collabClient, refusedProvider, type CollabClient } from './support/collab';
+import { collabClient, refusedProvider, storedBytes, type CollabClient } from './support/collab';
 import { expectCode } from './support/expect';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 import { planWithTeam } from './support/careTeam';
@@ -57,18 +57,6 @@ function connectOutcome(path: string): Promise<number | 'accepted'> {
     ws.once('close', (code) => resolve(code));
     ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade answered ${res.statusCode}`)));
   });
-}
-
-/** Every stored byte of a plan's document: its update log and its snapshot. */
-async function storedBytes(planId: string): Promise<Buffer> {
-  const updates = await server.sql<{ update: Buffer }>('select update from plan_update where plan_id = $1', [
-    planId,
-  ]);
-  const snapshots = await server.sql<{ state: Buffer }>(
-    'select state from plan_snapshot where plan_id = $1',
-    [planId],
-  );
-  return Buffer.concat([...updates.map((r) => r.update), ...snapshots.map((r) => r.state)]);
 }
 
 describe('treatment plans over GraphQL', () => {
@@ -254,7 +242,7 @@ describe('the live document', () => {
 
     // The refused text is nowhere: not stored, not sent to the prescriber, not in GraphQL.
     await eventually(() => server.app.loadedDocuments() >= 0);
-    expect((await storedBytes(planId)).includes('REFUSED-DOSE-9999')).toBe(false);
+    expect((await storedBytes(server, planId)).includes('REFUSED-DOSE-9999')).toBe(false);
     expect(Buffer.concat(rx.frames).includes('REFUSED-DOSE-9999')).toBe(false);
     expect(JSON.stringify(treatmentPlan)).not.toContain('REFUSED-DOSE-9999');
   });
@@ -278,7 +266,7 @@ describe('the live document', () => {
     await eventually(() => tx.denied.length === 2);
     expect(tx.denied[1]).toContain('"sideChannel" is not a section');
     await tx.until(() => tx.doc.getMap('sideChannel').size === 0, 'the map entry to be reverted');
-    expect((await storedBytes(planId)).includes('SIDE-CHANNEL-PAYLOAD')).toBe(false);
+    expect((await storedBytes(server, planId)).includes('SIDE-CHANNEL-PAYLOAD')).toBe(false);
     expect(Buffer.concat(rx.frames).includes('SIDE-CHANNEL-PAYLOAD')).toBe(false);
 
     // And the therapist still edits its own sections afterwards.
@@ -337,7 +325,7 @@ describe('the live document', () => {
       [planId],
     );
     expect(log[0].n).toBeLessThan(25);
-    expect((await storedBytes(planId)).includes('NEVER-STORED')).toBe(false);
+    expect((await storedBytes(server, planId)).includes('NEVER-STORED')).toBe(false);
 
     const reopened = await open(planId, therapist);
     expect(reopened.text('medication')).toBe(expected);

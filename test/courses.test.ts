@@ -20,6 +20,7 @@ import { startTestServer, type TestClinician, type TestServer } from './support/
 import { daysAgo, fromNow, HOUR } from './support/time';
 import { patientWithTeam } from './support/careTeam';
 import { dosingInput } from './support/dosing';
+import { phq9 } from './support/instruments';
 
 let server: TestServer;
 let prescriber: TestClinician;
@@ -351,14 +352,6 @@ describe('withdrawing consent', () => {
 });
 
 describe('measures per course', () => {
-  const phq9 = (total: number) => {
-    const responses = Array(9).fill(0);
-    for (let i = 0; i < 8 && total > 0; i++) {
-      responses[i] = Math.min(3, total);
-      total -= responses[i];
-    }
-    return responses;
-  };
   const record = async (patientId: string, total: number) =>
     (
       await therapist.http.request(RecordMeasureDocument, {

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
 import {
   AcknowledgeAlertDocument,
-  AddCareTeamMemberDocument,
   AlertsWithSourcesDocument,
   CompleteDosingSessionDocument,
   CreatePatientDocument,
@@ -17,6 +16,7 @@ import {
   type CompleteDosingSessionInput,
   type Route,
 } from './generated/graphql';
+import { patientWithTeam } from './support/careTeam';
 import { dosingInput } from './support/dosing';
 import { expectCode } from './support/expect';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
@@ -41,11 +41,11 @@ afterAll(() => server.close());
 async function readyPatient(options: { route?: Route; quantity?: number; refills?: number } = {}) {
   const route = options.route ?? 'IM';
   const esketamine = route === 'INTRANASAL_ESKETAMINE';
-  const { createPatient } = await prescriber.http.request(CreatePatientDocument, {
-    input: { firstName: 'Dee', lastName: 'Dose', dateOfBirth: '1988-08-08' },
+  const patientId = await patientWithTeam(prescriber, therapist, {
+    firstName: 'Dee',
+    lastName: 'Dose',
+    dateOfBirth: '1988-08-08',
   });
-  const patientId = createPatient.id;
-  await prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: therapist.email });
   await prescriber.http.request(RecordEligibilityAssessmentDocument, {
     input: {
       patientId,

@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
 import {
-  AddCareTeamMemberDocument,
-  CreatePatientDocument,
   ManyAliasesDocument,
   MeDocument,
   PatientsDocument,
   PatientsWithCareTeamsDocument,
 } from './generated/graphql';
+import { patientWithTeam } from './support/careTeam';
 import { expectCode, graphqlError } from './support/expect';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 
@@ -55,12 +54,10 @@ function overWs(
 describe('SQL per page', () => {
   it('loads a page of patients with care teams and clinicians in 2 data statements, whatever its size', async () => {
     for (let i = 0; i < 50; i++) {
-      const { createPatient } = await prescriber.http.request(CreatePatientDocument, {
-        input: { firstName: `N${i}`, lastName: 'Count', dateOfBirth: '1980-01-01' },
-      });
-      await prescriber.http.request(AddCareTeamMemberDocument, {
-        patientId: createPatient.id,
-        email: therapist.email,
+      await patientWithTeam(prescriber, therapist, {
+        firstName: `N${i}`,
+        lastName: 'Count',
+        dateOfBirth: '1980-01-01',
       });
     }
     const statementsFor = async (first: number) => {

@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
 import {
   AddCareTeamMemberDocument,
-  CreatePatientDocument,
   MeDocument,
   RecordMeasureDocument,
   RemoveCareTeamMemberDocument,
   ScoreAlertsDocument,
 } from './generated/graphql';
+import { patientWithTeam } from './support/careTeam';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 import { collect, eventually } from './support/subscription';
 
@@ -31,17 +31,8 @@ describe("an instance works for an event only when it has a subscriber on the pa
     const writer = await writing.clinician(Role.PRESCRIBER);
     const watcher = await writing.clinician(Role.THERAPIST);
     const { me } = await watcher.http.request(MeDocument);
-    const patient = async (team: TestClinician[]) => {
-      const { createPatient } = await writer.http.request(CreatePatientDocument, {
-        input: { firstName: 'Index', lastName: 'Case', dateOfBirth: '1990-09-09' },
-      });
-      for (const member of team)
-        await writer.http.request(AddCareTeamMemberDocument, {
-          patientId: createPatient.id,
-          email: member.email,
-        });
-      return createPatient.id;
-    };
+    const patient = (team: TestClinician[]) =>
+      patientWithTeam(writer, team, { firstName: 'Index', lastName: 'Case', dateOfBirth: '1990-09-09' });
     const watched = await patient([watcher]);
     const other = await patient([]);
     const alertOn = async (patientId: string) =>

@@ -16,6 +16,7 @@ import {
 import { expectCode } from './support/expect';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 import { patientWithTeam } from './support/careTeam';
+import { phq9 } from './support/instruments';
 import { collect, eventually } from './support/subscription';
 
 let server: TestServer;
@@ -38,12 +39,6 @@ const newPatient = () =>
     lastName: 'Measure',
     dateOfBirth: '1988-04-04',
   });
-
-/** PHQ-9 responses with the given total, item 9 answered `item9`. */
-function phq9(total: number, item9 = 0): number[] {
-  const rest = Array.from({ length: 8 }, (_, i) => Math.max(0, Math.min(3, total - item9 - i * 3)));
-  return [...rest, item9];
-}
 
 const record = (
   by: TestClinician,

@@ -3,13 +3,8 @@ import { parse, print } from 'graphql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
-import {
-  AddCareTeamMemberDocument,
-  CreatePatientDocument,
-  MeDocument,
-  RecordMeasureDocument,
-  ScoreAlertsDocument,
-} from './generated/graphql';
+import { MeDocument, RecordMeasureDocument, ScoreAlertsDocument } from './generated/graphql';
+import { patientWithTeam } from './support/careTeam';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 import { collect, eventually, PATIENCE_MS } from './support/subscription';
 
@@ -35,14 +30,7 @@ async function post(server: TestServer, by: TestClinician, patientId: string, re
   return { status: response.status, retryAfter: response.headers.get('retry-after'), body };
 }
 
-async function patientWithTeam(by: TestClinician, team: TestClinician[]): Promise<string> {
-  const { createPatient } = await by.http.request(CreatePatientDocument, {
-    input: { firstName: 'Busy', lastName: 'Day', dateOfBirth: '1975-05-05' },
-  });
-  for (const member of team)
-    await by.http.request(AddCareTeamMemberDocument, { patientId: createPatient.id, email: member.email });
-  return createPatient.id;
-}
+const busyDay = { firstName: 'Busy', lastName: 'Day', dateOfBirth: '1975-05-05' };
 
 describe('writes beyond capacity', () => {
   let server: TestServer;
@@ -63,7 +51,7 @@ describe('writes beyond capacity', () => {
 
   it('are refused at once with SERVICE_UNAVAILABLE and Retry-After, having done nothing; the rest are served', async () => {
     const prescriber = await server.clinician(Role.PRESCRIBER);
-    const patientId = await patientWithTeam(prescriber, []);
+    const patientId = await patientWithTeam(prescriber, [], busyDay);
     const answers = await Promise.all(
       Array.from({ length: 40 }, () => post(server, prescriber, patientId, ORDINARY)),
     );
@@ -116,9 +104,9 @@ describe('alerts under overload', () => {
       await clinician.http.request(MeDocument);
       watchers.push(clinician);
     }
-    const critical = await patientWithTeam(writer, watchers);
+    const critical = await patientWithTeam(writer, watchers, busyDay);
     const busy = await Promise.all(
-      Array.from({ length: 8 }, () => patientWithTeam(writer, watchers.slice(0, 3))),
+      Array.from({ length: 8 }, () => patientWithTeam(writer, watchers.slice(0, 3), busyDay)),
     );
 
     // When each watcher received each alert.

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
 import {
-  AddCareTeamMemberDocument,
   CompleteDosingSessionDocument,
   CompleteSessionDocument,
-  CreatePatientDocument,
   CreateTreatmentPlanDocument,
   MeDocument,
   PatientSessionsDocument,
@@ -19,6 +17,7 @@ import {
   type Protocol,
   type Route,
 } from './generated/graphql';
+import { patientWithTeam } from './support/careTeam';
 import { expectCode } from './support/expect';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 import { dosingInput } from './support/dosing';
@@ -42,12 +41,11 @@ afterAll(() => server.close());
 
 /** A patient on the team of prescriber, therapist and colleague, with a plan; ready to dose unless told. */
 async function patientWithPlan(options: { protocol?: Protocol; route?: Route; ready?: boolean } = {}) {
-  const { createPatient } = await prescriber.http.request(CreatePatientDocument, {
-    input: { firstName: 'Jo', lastName: 'Session', dateOfBirth: '1982-02-02' },
+  const patientId = await patientWithTeam(prescriber, [therapist, colleague], {
+    firstName: 'Jo',
+    lastName: 'Session',
+    dateOfBirth: '1982-02-02',
   });
-  const patientId = createPatient.id;
-  for (const c of [therapist, colleague])
-    await prescriber.http.request(AddCareTeamMemberDocument, { patientId, email: c.email });
   const route = options.route ?? 'IM';
   const { createTreatmentPlan } = await prescriber.http.request(CreateTreatmentPlanDocument, {
     input: { patientId, protocol: options.protocol ?? 'SEPARATE_DAY', route, plannedDosingSessions: 6 },

@@ -3,6 +3,7 @@ import * as Y from 'yjs';
 import { UpdateGate } from '../../src/collab/permissions';
 import { PLAN_SECTIONS } from '../../src/domain/plans';
 import { Role } from '../../src/domain/roles';
+import { docTexts } from '../support/collab';
 import { craftUpdate, lastClock, textItem } from '../support/yjsCraft';
 
 const THERAPIST = { id: 'therapist', role: Role.THERAPIST };
@@ -37,9 +38,6 @@ function updateOf(client: Y.Doc, change: () => void): Uint8Array {
   client.off('update', listen);
   return update!;
 }
-
-const texts = (doc: Y.Doc) =>
-  Object.fromEntries(PLAN_SECTIONS.map(({ key }) => [key, doc.getText(key).toString()]));
 
 describe('which sections an update touches, judged by where Yjs puts it', () => {
   const cases: [string, (c: Y.Doc) => void, string[]][] = [
@@ -140,7 +138,7 @@ describe('hand-encoded updates (issue 13)', () => {
     const { refusal, emptied } = gate.receive(THERAPIST, crafted);
     expect(refusal).toContain('"medication"');
     expect(emptied).toBeUndefined(); // written as the prescriber: nothing of it is kept
-    expect(texts(server)).toMatchObject({ medication: 'Ketamine', notes: '' });
+    expect(docTexts(server)).toMatchObject({ medication: 'Ketamine', notes: '' });
     // The prescriber's next edit uses exactly the clocks the tail claimed, and lands.
     const next = updateOf(rx, () => rx.getText('medication').insert(8, ' 0.5 mg/kg'));
     expect(gate.receive(PRESCRIBER, next).refusal).toBeUndefined();
@@ -160,12 +158,12 @@ describe('hand-encoded updates (issue 13)', () => {
       craftUpdate([textItem(Y.createID(client.clientID, last), 'xINJECTED', { parent: 'notes' })]),
     );
     expect(refusal).toContain('"medication"');
-    expect(texts(server)).toMatchObject({ medication: 'Ketamine', notes: '' });
+    expect(docTexts(server)).toMatchObject({ medication: 'Ketamine', notes: '' });
     expect(Buffer.from(Y.encodeStateAsUpdate(server)).includes('INJECTED')).toBe(false);
     // The sender's replica, which never applied the crafted bytes, converges on what it is sent.
     Y.applyUpdate(client, revert!);
     Y.applyUpdate(client, emptied!);
-    expect(texts(client)).toEqual(texts(server));
+    expect(docTexts(client)).toEqual(docTexts(server));
     expect(client.store.pendingDs).toBeNull();
   });
 
@@ -181,7 +179,7 @@ describe('hand-encoded updates (issue 13)', () => {
     );
     expect(refusal).toMatch(/does not have/);
     expect(server.store.pendingDs).toBeNull();
-    expect(texts(server)).toMatchObject({ medication: 'Ketamine!', notes: 'n' });
+    expect(docTexts(server)).toMatchObject({ medication: 'Ketamine!', notes: 'n' });
     const next = updateOf(rx, () => rx.getText('medication').insert(9, ' 40 min'));
     expect(gate.receive(PRESCRIBER, next).refusal).toBeUndefined();
     expect(server.getText('medication').toString()).toBe('Ketamine! 40 min');
@@ -206,7 +204,7 @@ describe('hand-encoded updates (issue 13)', () => {
       outcome = 'unreadable';
     }
     expect(outcome).not.toBe('accepted');
-    expect(texts(server)).toMatchObject({ notes: '', medication: 'Ketamine' });
+    expect(docTexts(server)).toMatchObject({ notes: '', medication: 'Ketamine' });
   });
 
   it("refuses writing as another editor's client id, even into a shared section, and a GC range over its future clocks", () => {

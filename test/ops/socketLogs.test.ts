@@ -2,12 +2,8 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../../src/domain/roles';
-import {
-  AddCareTeamMemberDocument,
-  CreatePatientDocument,
-  CreateTreatmentPlanDocument,
-  MeDocument,
-} from '../generated/graphql';
+import { MeDocument } from '../generated/graphql';
+import { planWithTeam } from '../support/careTeam';
 import { collabClient } from '../support/collab';
 import { startTestServer, type TestClinician, type TestServer } from '../support/server';
 import { eventually } from '../support/subscription';
@@ -23,17 +19,11 @@ beforeAll(async () => {
   prescriber = await server.clinician(Role.PRESCRIBER);
   therapist = await server.clinician(Role.THERAPIST);
   await therapist.http.request(MeDocument);
-  const { createPatient } = await prescriber.http.request(CreatePatientDocument, {
-    input: { firstName: marker, lastName: `${marker}Last`, dateOfBirth: '1975-03-04' },
-  });
-  await prescriber.http.request(AddCareTeamMemberDocument, {
-    patientId: createPatient.id,
-    email: therapist.email,
-  });
-  const { createTreatmentPlan } = await prescriber.http.request(CreateTreatmentPlanDocument, {
-    input: { patientId: createPatient.id, protocol: 'SEPARATE_DAY', route: 'IM', plannedDosingSessions: 6 },
-  });
-  planId = createTreatmentPlan.id;
+  ({ planId } = await planWithTeam(prescriber, therapist, {
+    firstName: marker,
+    lastName: `${marker}Last`,
+    dateOfBirth: '1975-03-04',
+  }));
 });
 afterAll(() => server.close());
 

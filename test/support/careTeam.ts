@@ -3,6 +3,7 @@ import {
   CreatePatientDocument,
   CreateTreatmentPlanDocument,
   type Protocol,
+  type Route,
 } from '../generated/graphql';
 import type { TestClinician } from './server';
 
@@ -13,19 +14,20 @@ export interface PatientNames {
 }
 
 /**
- * A patient registered by `registrar`, with `colleague` added to the care team (who must have
+ * A patient registered by `registrar`, with `colleagues` added to the care team (who must have
  * signed in once, so the care team can name them). Returns the patient's id.
  */
 export async function patientWithTeam(
   registrar: TestClinician,
-  colleague: TestClinician,
+  colleagues: TestClinician | readonly TestClinician[],
   names: PatientNames,
 ): Promise<string> {
   const { createPatient } = await registrar.http.request(CreatePatientDocument, { input: names });
-  await registrar.http.request(AddCareTeamMemberDocument, {
-    patientId: createPatient.id,
-    email: colleague.email,
-  });
+  for (const colleague of Array.isArray(colleagues) ? colleagues : [colleagues])
+    await registrar.http.request(AddCareTeamMemberDocument, {
+      patientId: createPatient.id,
+      email: colleague.email,
+    });
   return createPatient.id;
 }
 
@@ -40,14 +42,15 @@ export async function planWithTeam(
   return { planId: await planFor(registrar, patientId, protocol), patientId };
 }
 
-/** A treatment plan (IM, six dosing sessions) for a patient already on `author`'s care team. */
+/** A treatment plan (IM unless said, six dosing sessions) for a patient already on `author`'s care team. */
 export async function planFor(
   author: TestClinician,
   patientId: string,
   protocol: Protocol = 'SEPARATE_DAY',
+  route: Route = 'IM',
 ): Promise<string> {
   const { createTreatmentPlan } = await author.http.request(CreateTreatmentPlanDocument, {
-    input: { patientId, protocol, route: 'IM', plannedDosingSessions: 6 },
+    input: { patientId, protocol, route, plannedDosingSessions: 6 },
   });
   return createTreatmentPlan.id;
 }

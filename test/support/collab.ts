@@ -2,6 +2,9 @@ import * as decoding from 'lib0/decoding';
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
+import { PLAN_SECTIONS } from '../../src/domain/plans';
+import { TreatmentPlanDocument } from '../generated/graphql';
+import type { TestClinician, TestServer } from './server';
 import { PATIENCE_MS } from './subscription';
 
 /** A stock y-websocket client on a plan, recording what it was refused and every frame it received. */
@@ -145,4 +148,26 @@ export async function refusedProvider(
     provider.destroy();
     doc.destroy();
   }
+}
+
+/** Each section's text in a replica. */
+export const docTexts = (doc: Y.Doc): Record<string, string> =>
+  Object.fromEntries(PLAN_SECTIONS.map(({ key }) => [key, doc.getText(key).toString()]));
+
+/** Each section's text as GraphQL shows it to `reader`. */
+export async function graphqlTexts(reader: TestClinician, planId: string): Promise<Record<string, string>> {
+  const { treatmentPlan } = await reader.http.request(TreatmentPlanDocument, { id: planId });
+  return Object.fromEntries(treatmentPlan!.sections.map((s) => [s.key, s.text]));
+}
+
+/** Every stored byte of a plan's document: its update log and its snapshot. */
+export async function storedBytes(server: TestServer, planId: string): Promise<Buffer> {
+  const updates = await server.sql<{ update: Buffer }>('select update from plan_update where plan_id = $1', [
+    planId,
+  ]);
+  const snapshots = await server.sql<{ state: Buffer }>(
+    'select state from plan_snapshot where plan_id = $1',
+    [planId],
+  );
+  return Buffer.concat([...updates.map((r) => r.update), ...snapshots.map((r) => r.state)]);
 }
