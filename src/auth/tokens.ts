@@ -41,8 +41,12 @@ export async function createTokenService(config: JwtConfig, dataDir: string): Pr
   }
   const secret = config.kind === 'secret' ? config.secret : await developmentSecret(dataDir);
   const key = new TextEncoder().encode(secret);
+  // Imported once: handed the bytes, jose would import the key again for every token it checks.
+  const verifyKey = await crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'verify',
+  ]);
   return {
-    verify: (token) => verifyWith(() => jwtVerify(token, key, { ...options, algorithms: ['HS256'] })),
+    verify: (token) => verifyWith(() => jwtVerify(token, verifyKey, { ...options, algorithms: ['HS256'] })),
     async sign(claims, ttlSeconds) {
       let jwt = new SignJWT({ email: claims.email, name: claims.name, role: claims.role.toLowerCase() })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

@@ -1,5 +1,8 @@
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
@@ -33,6 +36,9 @@ export function createApollo(
     plugins: [
       // Apollo's Sandbox loads from a CDN; development serves GraphiQL instead (src/http/graphiql.ts).
       ApolloServerPluginLandingPageDisabled(),
+      // Answers carry patient data and are never cached: without Apollo's cache-control plugin (on by
+      // default) no resolver of any field is wrapped to collect cache hints nobody sets.
+      ApolloServerPluginCacheControlDisabled(),
       auditBeforeResponse(logger),
       subscriptionsOverWebSocket(),
       writesHeldToDelivery(admission),
