@@ -1,4 +1,5 @@
-// `npm run lint`: typescript-eslint's strict type-checked rules over the server, its tests, benchmarks and tools.
+// `npm run lint`: typescript-eslint's strict type-checked rules over the server (`eslint src`; the tests,
+// benchmarks and tools are typechecked by `npm run typecheck`, not linted).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
