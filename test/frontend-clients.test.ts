@@ -210,4 +210,29 @@ describe('GraphQL clients in a page on another origin', () => {
     expect(result.data).toEqual({ me: { role: 'PRESCRIBER' } });
     expect(page.requests.at(-1)?.method).toBe('GET');
   });
+
+  it('no answer is kept by a browser or a proxy: every /graphql response says no-store', async () => {
+    const auth = { authorization: `Bearer ${prescriber.token}`, 'apollo-require-preflight': 'true' };
+    const patients = '{ patients(first: 3) { edges { node { lastName } } } }';
+    const responses = [
+      // A page of patients over POST and over GET, an unauthenticated request and a malformed body.
+      await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ query: patients }),
+      }),
+      await fetch(`${server.url}/graphql?${new URLSearchParams({ query: patients })}`, { headers: auth }),
+      await fetch(`${server.url}/graphql?${new URLSearchParams({ query: patients })}`, {
+        headers: { 'apollo-require-preflight': 'true' },
+      }),
+      await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: '{',
+      }),
+    ];
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 401, 400]);
+    expect(JSON.stringify(await responses[1].json())).toContain('Ames');
+    for (const response of responses) expect(response.headers.get('cache-control')).toBe('no-store');
+  });
 });

@@ -21,6 +21,9 @@ export async function handleGraphQLHttp(
   res: ServerResponse,
   requestId: string,
 ): Promise<GraphQLHttpResult> {
+  // Every answer may hold patient data (an error too): no browser cache or proxy keeps one. Apollo's
+  // cache-control plugin would say so only for the answers it executes, and it is off (apollo.ts).
+  res.setHeader('cache-control', 'no-store');
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers = new HeaderMap();
   for (const [name, value] of Object.entries(req.headers)) {
