@@ -192,8 +192,8 @@ describe('writes while delivery is behind', () => {
     }
     // As many patients with lesser work as there are delivery connections.
     const slow: string[] = [];
-    for (let i = 0; i < 3; i++) slow.push(await patientWithTeam(writer, [watchers[0]]));
-    const critical = await patientWithTeam(writer, watchers);
+    for (let i = 0; i < 3; i++) slow.push(await patientWithTeam(writer, [watchers[0]], busyDay));
+    const critical = await patientWithTeam(writer, watchers, busyDay);
 
     const base = server.app.liveSubscriptions();
     // Lesser work that will be stuck: delivering a measure reads its patient's plans, which the test
