@@ -76,6 +76,24 @@ describe('bearer tokens over HTTP', () => {
     expect(error).toMatchObject({ code: 'UNAUTHENTICATED', status: 401 });
   });
 
+  it('refuses a token it accepted before once the token has expired, and a forged one each time', async () => {
+    const exp = now() + 2;
+    const token = await hs256(claims, { sub: 'expiring', exp });
+    expect((await asHttp(`Bearer ${token}`)).me).toMatchObject({ name: 'Dana' });
+    // A token checked once is remembered, but never past its own expiry.
+    while (Date.now() < exp * 1000) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await graphqlError(asHttp(`Bearer ${token}`))).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: 'The token has expired',
+    });
+    const forged = await hs256(claims, {
+      sub: 'expiring',
+      secret: 'another-secret-that-is-long-enough-for-hs256',
+    });
+    for (let i = 0; i < 2; i++)
+      expect(await graphqlError(asHttp(`Bearer ${forged}`))).toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
   it('refuses a token without exp', async () => {
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256' })

@@ -35,8 +35,9 @@ export async function createTokenService(config: JwtConfig, dataDir: string): Pr
   if (config.kind === 'jwks') {
     const keys = createRemoteJWKSet(config.jwksUrl);
     return {
-      verify: (token) =>
+      verify: remembering((token) =>
         verifyWith(() => jwtVerify(token, keys, { ...options, algorithms: ['RS256', 'ES256'] })),
+      ),
     };
   }
   const secret = config.kind === 'secret' ? config.secret : await developmentSecret(dataDir);
@@ -46,7 +47,9 @@ export async function createTokenService(config: JwtConfig, dataDir: string): Pr
     'verify',
   ]);
   return {
-    verify: (token) => verifyWith(() => jwtVerify(token, verifyKey, { ...options, algorithms: ['HS256'] })),
+    verify: remembering((token) =>
+      verifyWith(() => jwtVerify(token, verifyKey, { ...options, algorithms: ['HS256'] })),
+    ),
     async sign(claims, ttlSeconds) {
       let jwt = new SignJWT({ email: claims.email, name: claims.name, role: claims.role.toLowerCase() })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -57,6 +60,33 @@ export async function createTokenService(config: JwtConfig, dataDir: string): Pr
       if (config.audience) jwt = jwt.setAudience(config.audience);
       return jwt.sign(key);
     },
+  };
+}
+
+/** Tokens remembered at most, the oldest forgotten first. */
+const REMEMBERED_TOKENS = 10_000;
+/**
+ * Longest a verified token is taken on its earlier check: less than jose keeps a key set fetched from
+ * a JWKS endpoint (10 minutes), so a key withdrawn there stops being accepted no later than it would.
+ */
+const REMEMBERED_SECONDS = 300;
+
+/**
+ * A front end sends the same token with every request until it expires; checking its signature
+ * again each time was a tenth of a small request's CPU. A token checked once is taken as it was,
+ * until it expires or `REMEMBERED_SECONDS` pass; whatever failed is checked afresh every time.
+ */
+function remembering(verify: (token: string) => Promise<Identity>): (token: string) => Promise<Identity> {
+  const verified = new Map<string, { identity: Identity; until: number }>();
+  return async (token) => {
+    const now = Date.now() / 1000;
+    const known = verified.get(token);
+    if (known && now < known.until) return { ...known.identity };
+    if (known) verified.delete(token);
+    const identity = await verify(token);
+    if (verified.size >= REMEMBERED_TOKENS) verified.delete(verified.keys().next().value!);
+    verified.set(token, { identity, until: Math.min(identity.expiresAt, now + REMEMBERED_SECONDS) });
+    return { ...identity };
   };
 }
 
