@@ -16,10 +16,8 @@ export interface Reached {
   readonly id: string;
 }
 
-export type PatientRow = Pick<
-  Patient,
-  'id' | 'firstName' | 'lastName' | 'dateOfBirth' | 'status' | 'createdAt' | 'updatedAt'
->;
+/** What the schema shows of each (no more: a page's rows are built on every request). */
+export type PatientRow = Pick<Patient, 'id' | 'firstName' | 'lastName' | 'dateOfBirth' | 'status'>;
 
 export type ClinicianRow = Pick<Clinician, 'id' | 'email' | 'name' | 'role'>;
 
@@ -31,7 +29,7 @@ export type CareTeamMemberRow = Pick<CareTeamMember, 'id' | 'role' | 'addedAt'> 
 
 export type MeasureRow = Pick<
   Measure,
-  'id' | 'instrument' | 'responses' | 'totalScore' | 'severity' | 'administeredAt' | 'createdAt'
+  'id' | 'instrument' | 'responses' | 'totalScore' | 'severity' | 'administeredAt'
 > & { patient: Reached; course: Reached; recordedBy: Reached };
 
 export type AlertRow = Pick<
@@ -59,8 +57,6 @@ export function patientRow(row: Json): PatientRow {
     lastName: row.last_name as string,
     dateOfBirth: row.date_of_birth as string,
     status: row.status as Patient['status'],
-    createdAt: instant(row.created_at),
-    updatedAt: instant(row.updated_at),
   };
 }
 
@@ -95,7 +91,6 @@ export function measureRow(row: Json): MeasureRow {
     severity: row.severity as Measure['severity'],
     administeredAt: instant(row.administered_at),
     recordedBy: { id: row.recorded_by_id as string },
-    createdAt: instant(row.created_at),
   };
 }
 
