@@ -1,3 +1,5 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
 import {
@@ -81,5 +83,44 @@ describe("an instance works for an event only when it has a subscriber on the pa
     expect(received()).not.toContain(unseen);
     expect(received()).not.toContain(left);
     live.stop();
+  });
+
+  it('reads an alert once with its measure for subscribers of both roles: no second read of the measure', async () => {
+    const writer = await writing.clinician(Role.PRESCRIBER);
+    const watchers = [await writing.clinician(Role.PRESCRIBER), await writing.clinician(Role.THERAPIST)];
+    for (const watcher of watchers) await watcher.http.request(MeDocument);
+    const patientId = await patientWithTeam(writer, watchers, {
+      firstName: 'Two',
+      lastName: 'Roles',
+      dateOfBirth: '1985-03-03',
+    });
+    const alertOn = async () =>
+      (
+        await writer.http.request(RecordMeasureDocument, {
+          input: { patientId, instrument: 'PHQ9', responses: CRITICAL },
+        })
+      ).recordMeasure.alerts[0].id;
+    // The two roles are two groups of alike subscriptions, each executed on its own (src/graphql/sharedExecution.ts).
+    const document = parse('subscription { scoreAlert { id measure { id } } }') as TypedDocumentNode<
+      { scoreAlert: { id: string; measure: { id: string } } },
+      Record<string, never>
+    >;
+    const base = watching.app.liveSubscriptions();
+    const live = watchers.map((watcher) => collect(watching.ws(watcher.token), document, {}));
+    await eventually(() => watching.app.liveSubscriptions() === base + watchers.length);
+    await eventually(() => live.every((l) => l.received.length === 0));
+    const warm = await alertOn();
+    await Promise.all(live.map((l) => l.until(1)));
+    expect(live.map((l) => l.received[0].scoreAlert.id)).toEqual([warm, warm]);
+
+    const mark = watching.queries.length;
+    await alertOn();
+    await Promise.all(live.map((l) => l.until(2)));
+    const delivery = watching.queries.slice(mark);
+    // The alert read with its measure, then the receipts' audit rows (one insert, or one per group).
+    expect(delivery.filter((sql) => /^select/i.test(sql.trim()))).toHaveLength(1);
+    expect(delivery.filter((sql) => /from "measure"/.test(sql))).toEqual([]);
+    expect(delivery.length).toBeLessThanOrEqual(3);
+    for (const l of live) l.stop();
   });
 });

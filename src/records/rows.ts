@@ -1,4 +1,4 @@
-import type { EntityClass } from '@mikro-orm/core';
+import { Reference, type EntityClass } from '@mikro-orm/core';
 import type { CareTeamMember, Clinician, Measure, Patient, ScoreAlert } from '../entities';
 import type { RequestScope } from './scope';
 
@@ -112,15 +112,18 @@ export function alertRow(row: Json): AlertRow {
 }
 
 /**
- * The record a relation names, as a managed entity: from the request's identity map when an entity
- * holding it was read or written here, or else read through MikroORM's dataloader (the relations of
- * a page's rows in one query per kind). For fields a page rarely asks for; the caller has already
- * passed the care-team check for the record holding the relation.
+ * The record a relation names, as a managed entity: the one read with the entity holding it (a
+ * subscription's item is read with what its payload shows, in a fork of its own), from the request's
+ * identity map when an entity holding it was read or written here, or else read through MikroORM's
+ * dataloader (the relations of a page's rows in one query per kind). For fields a page rarely asks
+ * for; the caller has already passed the care-team check for the record holding the relation.
  */
 export function reach<T extends object>(
   scope: RequestScope,
   entity: EntityClass<T>,
   relation: Reached,
 ): Promise<T | null> {
+  if (Reference.isReference<T>(relation) && relation.isInitialized())
+    return Promise.resolve(relation.unwrap());
   return scope.em.getReference(entity, relation.id as never, { wrapped: true }).load() as Promise<T | null>;
 }
