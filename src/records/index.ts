@@ -36,7 +36,10 @@ export interface Records {
   nodes: NodeRecords;
 }
 
-/** What every request's records share: the instance's live events, read-audit writer and open plan documents. */
+/**
+ * What every request's records share: the care teams that live items are checked against, the
+ * read-audit writer and the open plan documents.
+ */
 export interface RecordServices {
   live: LiveSources;
   auditWriter: AuditWriter;
