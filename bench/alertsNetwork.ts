@@ -241,21 +241,39 @@ export async function alertsNetwork(log: (line: string) => void): Promise<Networ
         const urls = servers.map((s) => s.url);
 
         // Warm-up until every subscription is live (graphql-ws does not acknowledge a subscribe): any
-        // 40 % of the patients' teams cover every clinician.
+        // 40 % of the patients' teams cover every clinician; later rounds write only for a patient of
+        // each clinician not heard yet (a write may be refused while delivery is behind).
         const warmPatients = Math.ceil((CLINICIANS / 2.5) * 1.01);
+        const patientOf = new Map<number, number>();
+        known.forEach((team, index) => {
+          for (const member of team.members) if (!patientOf.has(member)) patientOf.set(member, index);
+        });
         for (let round = 0; heard.size < CLINICIANS; round++) {
-          if (round >= 6) throw new Error(`only ${heard.size} of ${CLINICIANS} subscribers live`);
+          if (round >= 10) throw new Error(`only ${heard.size} of ${CLINICIANS} subscribers live`);
+          const targets =
+            round === 0
+              ? patients
+              : [
+                  ...new Set(
+                    Array.from({ length: CLINICIANS }, (_, c) => c)
+                      .filter((c) => !heard.has(c))
+                      .map((c) => patientOf.get(c)!),
+                  ),
+                ].map((index) => patients[index]);
           const { writes } = await writer.step({
             urls,
-            patients,
-            start: next,
+            patients: targets,
+            start: round === 0 ? next : 0,
             rate: 25,
-            seconds: warmPatients / 25,
+            seconds: (round === 0 ? warmPatients : targets.length) / 25,
           });
-          next += writes.length;
+          if (round === 0) next += writes.length;
           const quietFrom = epochNow();
           while (epochNow() - Math.max(quietFrom, lastReceiptAt) < 2_000) await sleep(100);
-          log(`  warm-up ${round + 1}: ${heard.size} of ${CLINICIANS} subscribers heard`);
+          const refused = writes.filter((w) => w.status === 503).length;
+          log(
+            `  warm-up ${round + 1}: ${heard.size} of ${CLINICIANS} subscribers heard (${refused} of ${writes.length} writes refused)`,
+          );
         }
         byMeasure.clear();
 
