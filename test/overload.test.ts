@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { parse, print } from 'graphql';
 import pg from 'pg';
@@ -13,14 +14,29 @@ const RECORD = print(RecordMeasureDocument);
 const ORDINARY = [1, 1, 1, 1, 0, 0, 0, 0, 0];
 const CRITICAL = [1, 1, 1, 1, 0, 0, 0, 0, 2];
 
-/** recordMeasure over real HTTP, as `fetch` sees it: status, Retry-After and the body. */
-async function post(server: TestServer, by: TestClinician, patientId: string, responses: number[]) {
+/** Apollo's automatic persisted query of RECORD: sent with the text once, then by its hash alone. */
+const PERSISTED = {
+  persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(RECORD).digest('hex') },
+};
+
+/**
+ * recordMeasure over real HTTP, as `fetch` sees it: status, Retry-After and the body. `persisted`
+ * sends it as a persisted query, with the text or by the hash alone.
+ */
+async function post(
+  server: TestServer,
+  by: TestClinician,
+  patientId: string,
+  responses: number[],
+  persisted?: 'with text' | 'by hash',
+) {
   const response = await fetch(`${server.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${by.token}` },
     body: JSON.stringify({
-      query: RECORD,
+      query: persisted === 'by hash' ? undefined : RECORD,
       variables: { input: { patientId, instrument: 'PHQ9', responses } },
+      extensions: persisted ? PERSISTED : undefined,
     }),
   });
   const body = (await response.json()) as {
@@ -228,6 +244,8 @@ describe('writes while delivery is behind', () => {
       )[0].n;
     const lock = new pg.Client({ connectionString: server.databaseUrl });
     await lock.connect();
+    // Known to the server by its hash, for a write whose text the request does not carry.
+    expect((await post(server, writer, critical, ORDINARY, 'with text')).status).toBe(200);
     let locked = false;
     try {
       await lock.query('begin');
@@ -271,6 +289,12 @@ describe('writes while delivery is behind', () => {
           { message: expect.stringContaining('send it again'), extensions: { code: 'SERVICE_UNAVAILABLE' } },
         ],
       });
+      const byHash = await post(server, writer, critical, CRITICAL, 'by hash');
+      expect([byHash.status, byHash.retryAfter, byHash.body.errors]).toEqual([
+        503,
+        '1',
+        [{ message: refused.body.errors![0].message, extensions: { code: 'SERVICE_UNAVAILABLE' } }],
+      ]);
       const overSocket = collect(server.ws(writer.token), RecordMeasureDocument, {
         input: { patientId: critical, instrument: 'PHQ9', responses: CRITICAL },
       });

@@ -33,12 +33,17 @@ export class Admission {
     private readonly backlog: DeliveryBacklog,
   ) {}
 
-  /** Throws SERVICE_UNAVAILABLE while delivery is behind: called for a write before it starts. */
-  refuseWriteWhileBehind(): void {
-    if (
+  /** Whether delivery is behind the writes: more events waiting, or waiting longer, than allowed. */
+  get deliveryBehind(): boolean {
+    return (
       this.backlog.events >= this.limits.maxDeliveryBacklog ||
       this.backlog.oldestWaitMs() > this.limits.maxDeliveryDelayMs
-    )
+    );
+  }
+
+  /** Throws SERVICE_UNAVAILABLE while delivery is behind: called for a write before it starts. */
+  refuseWriteWhileBehind(): void {
+    if (this.deliveryBehind)
       throw serviceUnavailable(
         `Alerts are being delivered behind the writes; this write was not done; send it again in ${RETRY_AFTER_SECONDS} s`,
       );

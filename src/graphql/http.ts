@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
-import { GraphQLError } from 'graphql';
+import { getOperationAST, GraphQLError, parse } from 'graphql';
 import { AppError } from '../errors';
 import { RETRY_AFTER_SECONDS, type Admission } from './admission';
 import type { GraphQLContext } from './context';
@@ -57,6 +57,10 @@ export async function handleGraphQLHttp(
 
   let response;
   try {
+    // A write while delivery is behind is refused before anything is done for it, its authentication
+    // included: refusing must cost less than the write. What the text does not tell (a persisted
+    // query) is judged once Apollo has resolved the operation (src/graphql/apollo.ts).
+    if (admission.deliveryBehind && isMutation(body)) admission.refuseWriteWhileBehind();
     response = await admission.run(() =>
       apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
@@ -103,6 +107,20 @@ function sendError(
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.end(JSON.stringify({ errors: [{ message, extensions }] }));
   return { status, operationName: undefined };
+}
+
+/** Whether a request body's operation is a mutation, as far as its text says. */
+function isMutation(body: unknown): boolean {
+  if (!body || typeof body !== 'object' || !('query' in body) || typeof body.query !== 'string') return false;
+  const operationName =
+    'operationName' in body && typeof body.operationName === 'string' ? body.operationName : null;
+  try {
+    const document = parse(body.query, { maxTokens: operationLimits.maxTokens });
+    return getOperationAST(document, operationName)?.operation === 'mutation';
+  } catch {
+    // Apollo answers what does not parse.
+    return false;
+  }
 }
 
 /** The body as text, or `undefined` when it is larger than allowed. */
