@@ -95,6 +95,17 @@ describe('writes beyond capacity', () => {
   });
 });
 
+/** `count` clinicians, prescribers and therapists in turn, each signed in once so a care team can name them. */
+async function signedIn(server: TestServer, count: number): Promise<TestClinician[]> {
+  const clinicians: TestClinician[] = [];
+  for (let i = 0; i < count; i++) {
+    const clinician = await server.clinician(i % 2 ? Role.THERAPIST : Role.PRESCRIBER);
+    await clinician.http.request(MeDocument);
+    clinicians.push(clinician);
+  }
+  return clinicians;
+}
+
 describe('alerts under overload', () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -114,12 +125,7 @@ describe('alerts under overload', () => {
 
   it('reach every recipient within 1 s of the write that raised them while ordinary writes are being shed', async () => {
     const writer = await server.clinician(Role.PRESCRIBER);
-    const watchers: TestClinician[] = [];
-    for (let i = 0; i < 20; i++) {
-      const clinician = await server.clinician(i % 2 ? Role.THERAPIST : Role.PRESCRIBER);
-      await clinician.http.request(MeDocument);
-      watchers.push(clinician);
-    }
+    const watchers = await signedIn(server, 20);
     const critical = await patientWithTeam(writer, watchers, busyDay);
     const busy = await Promise.all(
       Array.from({ length: 8 }, () => patientWithTeam(writer, watchers.slice(0, 3), busyDay)),
@@ -200,12 +206,7 @@ describe('writes while delivery is behind', () => {
 
   it('are refused with SERVICE_UNAVAILABLE and Retry-After, while a CRITICAL alert goes out past stuck lesser work on every other connection, and each patient keeps its order', async () => {
     const writer = await server.clinician(Role.PRESCRIBER);
-    const watchers: TestClinician[] = [];
-    for (let i = 0; i < 3; i++) {
-      const clinician = await server.clinician(i % 2 ? Role.THERAPIST : Role.PRESCRIBER);
-      await clinician.http.request(MeDocument);
-      watchers.push(clinician);
-    }
+    const watchers = await signedIn(server, 3);
     // As many patients with lesser work as there are delivery connections.
     const slow: string[] = [];
     for (let i = 0; i < 3; i++) slow.push(await patientWithTeam(writer, [watchers[0]], busyDay));
