@@ -29,7 +29,7 @@ import { loadGraphiQL } from './http/graphiql';
 import { loadWebApp } from './http/webApp';
 import { createAuditWriter } from './records/auditWriter';
 import { redeemCollabTicket } from './auth/collabTickets';
-import { provisionClinician } from './auth/provision';
+import { clinicianProvisioning } from './auth/provision';
 import { Clinician } from './entities';
 import { PlanStore } from './collab/persistence';
 import { CollabCloseCode } from './collab/protocol';
@@ -114,8 +114,9 @@ export async function startApp({
     rooms,
     dosing: config.dosing ?? DEFAULT_DOSING,
   };
-  const contextFor = contextFactory(orm, tokens, services);
-  const subscriptionContextFor = contextFactory(delivery, tokens, {
+  const provisionClinician = clinicianProvisioning();
+  const contextFor = contextFactory(orm, tokens, provisionClinician, services);
+  const subscriptionContextFor = contextFactory(delivery, tokens, provisionClinician, {
     ...services,
     auditWriter: createAuditWriter(() => delivery.em.fork()),
   });

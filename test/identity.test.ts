@@ -47,6 +47,25 @@ describe('bearer tokens over HTTP', () => {
     expect(renamed.me).toMatchObject({ id: me.id, name: 'Dr. Dana', role: 'THERAPIST' });
   });
 
+  it('reads the clinician once for the same claims, and again when a claim changes', async () => {
+    const bySub = () => server.queries.filter((sql) => /from "?clinician"?.* where .*"?sub"? = /i.test(sql));
+    // First sight writes the row; the next request reads it and remembers it.
+    const token = `Bearer ${await hs256(claims, { sub: 'memo' })}`;
+    await asHttp(token);
+    const first = await asHttp(token);
+    server.queries.length = 0;
+    // The same claims again, in another token (a refresh): answered without reading the clinician.
+    const again = await asHttp(`Bearer ${await hs256(claims, { sub: 'memo', exp: now() + 900 })}`);
+    expect(again.me).toEqual(first.me);
+    expect(bySub()).toEqual([]);
+    // Other claims for the same subject are read and written as on first sight.
+    const renamed = await asHttp(`Bearer ${await hs256({ ...claims, name: 'Dr. Dana' }, { sub: 'memo' })}`);
+    expect(renamed.me).toMatchObject({ id: first.me.id, name: 'Dr. Dana' });
+    expect(bySub()).toHaveLength(1);
+    const [row] = await server.sql<{ name: string }>(`select name from clinician where sub = 'memo'`);
+    expect(row.name).toBe('Dr. Dana');
+  });
+
   it("provisions one record when a new user's first requests race", async () => {
     const token = `Bearer ${await hs256(claims, { sub: 'racer' })}`;
     const results = await Promise.all(Array.from({ length: 8 }, () => asHttp(token)));

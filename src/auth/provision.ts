@@ -3,39 +3,66 @@ import { Clinician } from '../entities';
 import { newId } from '../ids';
 import type { Identity } from './tokens';
 
+/** Signed-in clinicians remembered at most, the oldest forgotten first. */
+const REMEMBERED_CLINICIANS = 10_000;
+/** Longest a clinician's row is taken as it was read, as long as a verified token is remembered. */
+const REMEMBERED_SECONDS = 300;
+
+/** Turns a verified identity into the clinician a request acts as. */
+export type ProvisionClinician = (em: EntityManager, identity: Identity) => Promise<Clinician>;
+
 /**
  * Just-in-time provisioning: the clinician record follows the identity provider's claims, keyed by
- * `sub`. One SELECT on the common path; a write only on first sight or when a claim changed.
+ * `sub`; a write only on first sight or when a claim changed.
+ *
+ * A front end sends the same claims with every request, and reading the clinician's row again for
+ * each was one of a read's few statements. A row already in step with exactly these claims is
+ * remembered (per server: each has its own database) and handed to each request's EntityManager
+ * without a statement, until the token expires or `REMEMBERED_SECONDS` pass. Other claims for the
+ * same `sub` (a new name or role in a newer token) miss and are read and written as before. Rows are
+ * never deleted, and a clinician's id never changes, so what is remembered cannot point elsewhere.
  */
-export async function provisionClinician(em: EntityManager, identity: Identity): Promise<Clinician> {
-  const email = identity.email.toLowerCase();
-  // By hand: building this statement through the query builder cost more than running it, on every request.
-  const [row] = await em
-    .getConnection()
-    .execute<Record<string, unknown>[]>('select * from clinician where sub = ?', [identity.sub]);
-  if (row) {
-    const existing = em.map(Clinician, row);
-    if (existing.email !== email || existing.name !== identity.name || existing.role !== identity.role) {
-      existing.email = email;
-      existing.name = identity.name;
-      existing.role = identity.role;
-      await em.flush();
+export function clinicianProvisioning(): ProvisionClinician {
+  const remembered = new Map<string, { row: Record<string, unknown>; until: number }>();
+  return async (em, identity) => {
+    const email = identity.email.toLowerCase();
+    const claims = JSON.stringify([identity.sub, email, identity.name, identity.role]);
+    const now = Date.now() / 1000;
+    const known = remembered.get(claims);
+    if (known && now < known.until) return em.map(Clinician, { ...known.row });
+    if (known) remembered.delete(claims);
+
+    // By hand: building this statement through the query builder cost more than running it.
+    const [row] = await em
+      .getConnection()
+      .execute<Record<string, unknown>[]>('select * from clinician where sub = ?', [identity.sub]);
+    if (row) {
+      const existing = em.map(Clinician, { ...row });
+      if (existing.email !== email || existing.name !== identity.name || existing.role !== identity.role) {
+        existing.email = email;
+        existing.name = identity.name;
+        existing.role = identity.role;
+        await em.flush();
+        return existing;
+      }
+      if (remembered.size >= REMEMBERED_CLINICIANS) remembered.delete(remembered.keys().next().value!);
+      remembered.set(claims, { row, until: Math.min(identity.expiresAt, now + REMEMBERED_SECONDS) });
+      return existing;
     }
-    return existing;
-  }
-  const now = new Date();
-  // Two first requests of one user can race; the unique `sub` settles it and both get the same row.
-  return em.upsert(
-    Clinician,
-    {
-      id: newId(),
-      sub: identity.sub,
-      email,
-      name: identity.name,
-      role: identity.role,
-      createdAt: now,
-      updatedAt: now,
-    },
-    { onConflictFields: ['sub'], onConflictExcludeFields: ['id', 'createdAt'] },
-  );
+    const created = new Date();
+    // Two first requests of one user can race; the unique `sub` settles it and both get the same row.
+    return em.upsert(
+      Clinician,
+      {
+        id: newId(),
+        sub: identity.sub,
+        email,
+        name: identity.name,
+        role: identity.role,
+        createdAt: created,
+        updatedAt: created,
+      },
+      { onConflictFields: ['sub'], onConflictExcludeFields: ['id', 'createdAt'] },
+    );
+  };
 }
