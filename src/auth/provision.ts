@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Clinician } from '../entities';
 import { newId } from '../ids';
+import { Remembered } from './remembered';
 import type { Identity } from './tokens';
 
 /** Signed-in clinicians remembered at most, the oldest forgotten first. */
@@ -23,14 +24,12 @@ export type ProvisionClinician = (em: EntityManager, identity: Identity) => Prom
  * never deleted, and a clinician's id never changes, so what is remembered cannot point elsewhere.
  */
 export function clinicianProvisioning(): ProvisionClinician {
-  const remembered = new Map<string, { row: Record<string, unknown>; until: number }>();
+  const remembered = new Remembered<Record<string, unknown>>(REMEMBERED_CLINICIANS);
   return async (em, identity) => {
     const email = identity.email.toLowerCase();
     const claims = JSON.stringify([identity.sub, email, identity.name, identity.role]);
-    const now = Date.now() / 1000;
     const known = remembered.get(claims);
-    if (known && now < known.until) return em.map(Clinician, { ...known.row });
-    if (known) remembered.delete(claims);
+    if (known) return em.map(Clinician, { ...known });
 
     // By hand: building this statement through the query builder cost more than running it.
     const [row] = await em
@@ -45,8 +44,7 @@ export function clinicianProvisioning(): ProvisionClinician {
         await em.flush();
         return existing;
       }
-      if (remembered.size >= REMEMBERED_CLINICIANS) remembered.delete(remembered.keys().next().value!);
-      remembered.set(claims, { row, until: Math.min(identity.expiresAt, now + REMEMBERED_SECONDS) });
+      remembered.set(claims, row, Math.min(identity.expiresAt, Date.now() / 1000 + REMEMBERED_SECONDS));
       return existing;
     }
     const created = new Date();

@@ -6,6 +6,7 @@ import type { JwtConfig } from '../config/config';
 import { Role, roleFromClaim } from '../domain/roles';
 import { textRefusal } from '../domain/text';
 import { unauthenticated } from '../errors';
+import { Remembered } from './remembered';
 
 /** Who a verified token says the caller is. */
 export interface Identity {
@@ -77,15 +78,12 @@ const REMEMBERED_SECONDS = 300;
  * until it expires or `REMEMBERED_SECONDS` pass; whatever failed is checked afresh every time.
  */
 function remembering(verify: (token: string) => Promise<Identity>): (token: string) => Promise<Identity> {
-  const verified = new Map<string, { identity: Identity; until: number }>();
+  const verified = new Remembered<Identity>(REMEMBERED_TOKENS);
   return async (token) => {
-    const now = Date.now() / 1000;
     const known = verified.get(token);
-    if (known && now < known.until) return { ...known.identity };
-    if (known) verified.delete(token);
+    if (known) return { ...known };
     const identity = await verify(token);
-    if (verified.size >= REMEMBERED_TOKENS) verified.delete(verified.keys().next().value!);
-    verified.set(token, { identity, until: Math.min(identity.expiresAt, now + REMEMBERED_SECONDS) });
+    verified.set(token, identity, Math.min(identity.expiresAt, Date.now() / 1000 + REMEMBERED_SECONDS));
     return { ...identity };
   };
 }
