@@ -60,7 +60,7 @@ export async function handleGraphQLHttp(
     // A write while delivery is behind is refused before anything is done for it, its authentication
     // included: refusing must cost less than the write. What the text does not tell (a persisted
     // query) is judged once Apollo has resolved the operation (src/graphql/apollo.ts).
-    if (admission.deliveryBehind && isMutation(body)) admission.refuseWriteWhileBehind();
+    if (admission.deliveryBehind && isMutation(body, operationName)) admission.refuseWriteWhileBehind();
     response = await admission.run(() =>
       apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
@@ -109,11 +109,9 @@ function sendError(
   return { status, operationName: undefined };
 }
 
-/** Whether a request body's operation is a mutation, as far as its text says. */
-function isMutation(body: unknown): boolean {
+/** Whether a request body's operation (the one `operationName` names) is a mutation, as far as its text says. */
+function isMutation(body: unknown, operationName: string | undefined): boolean {
   if (!body || typeof body !== 'object' || !('query' in body) || typeof body.query !== 'string') return false;
-  const operationName =
-    'operationName' in body && typeof body.operationName === 'string' ? body.operationName : null;
   try {
     const document = parse(body.query, { maxTokens: operationLimits.maxTokens });
     return getOperationAST(document, operationName)?.operation === 'mutation';
