@@ -148,21 +148,23 @@ export function restoreDeleted(doc: Y.Doc, deletes: IdRange[], origin: unknown):
       restored = true;
     }
     const kept = items.filter((i) => !rewrite.has(i.parent as Y.Text));
-    // Each original is replaced by the same content at the same index, so indices found up front
-    // stay right: one pass over each section, not one per item.
-    const indices = indexesOf(kept);
+    // Each original is replaced by the same content at the same index with the same formatting, so
+    // places found up front stay right: one pass over each section, not one per item.
+    const places = placesOf(kept);
     for (const item of kept) {
       const text = item.parent as Y.Text;
-      const index = indices.get(item)!;
+      const { index, attributes } = places.get(item)!;
       const content = item.content;
       // The copy goes in right before the original, which is deleted after: text typed next to the
-      // original (its right neighbours name it as origin) stays next to the copy.
+      // original (its right neighbours name it as origin) stays next to the copy. Its formatting is
+      // given, not taken from the position: a mark that begins right at the original sits after the
+      // index, so the position's formatting is the text's to the left.
       if (content instanceof Y.ContentString) {
-        text.insert(index, content.str);
+        text.insert(index, content.str, attributes);
         text.delete(index + item.length, item.length);
         restored = true;
       } else if (content instanceof Y.ContentEmbed) {
-        text.insertEmbed(index, content.embed as object);
+        text.insertEmbed(index, content.embed as object, attributes);
         text.delete(index + item.length, item.length);
         restored = true;
       }
@@ -171,15 +173,22 @@ export function restoreDeleted(doc: Y.Doc, deletes: IdRange[], origin: unknown):
   return restored;
 }
 
-function indexesOf(items: Y.Item[]): Map<Y.Item, number> {
+/** Where each item reads in its section: its index and the formatting in force there (as `toDelta`). */
+function placesOf(items: Y.Item[]): Map<Y.Item, { index: number; attributes: Record<string, unknown> }> {
   const wanted = new Set(items);
-  const indices = new Map<Y.Item, number>();
+  const places = new Map<Y.Item, { index: number; attributes: Record<string, unknown> }>();
   for (const text of new Set(items.map((i) => i.parent as Y.Text))) {
     let index = 0;
+    const attributes = new Map<string, unknown>();
     for (let item = text._start; item !== null; item = item.right) {
-      if (wanted.has(item)) indices.set(item, index);
-      if (!item.deleted && item.countable) index += item.length;
+      if (wanted.has(item)) places.set(item, { index, attributes: Object.fromEntries(attributes) });
+      if (item.deleted) continue;
+      if (item.content instanceof Y.ContentFormat) {
+        const { key, value } = item.content;
+        if (value === null) attributes.delete(key);
+        else attributes.set(key, value);
+      } else if (item.countable) index += item.length;
     }
   }
-  return indices;
+  return places;
 }

@@ -325,6 +325,35 @@ describe('what happens to a refused update', () => {
     expect(client.getText('medication').toString()).toBe('Ketamine');
   });
 
+  it('restores deleted text with the formatting it had, also where a mark begins or ends next to it', () => {
+    const { server, gate, client } = setup();
+    const bold = new Y.Doc();
+    Y.applyUpdate(bold, Y.encodeStateAsUpdate(server));
+    // "Ke" plain, "tam" bold, "ine" plain (the marks sit right next to the text the therapist deletes).
+    gate.receive(
+      PRESCRIBER,
+      updateOf(bold, () => bold.getText('medication').format(2, 3, { bold: true })),
+    );
+    Y.applyUpdate(client, Y.encodeStateAsUpdate(server));
+    const before = server.getText('medication').toDelta();
+    for (const [index, length] of [
+      [2, 1],
+      [4, 2],
+      [1, 3],
+      [0, 8],
+    ]) {
+      const decision = gate.receive(
+        THERAPIST,
+        updateOf(client, () => client.getText('medication').delete(index, length)),
+      );
+      expect(decision.refusal).toContain('"medication"');
+      expect(decision.emptied).toBeUndefined();
+      Y.applyUpdate(client, decision.restored!);
+      expect(server.getText('medication').toDelta()).toEqual(before);
+      expect(client.getText('medication').toDelta()).toEqual(before);
+    }
+  });
+
   it('rewrites a section whose formatting removal was refused, so the sender sees the formatting again', () => {
     const { server, gate, client } = setup();
     const bold = new Y.Doc();

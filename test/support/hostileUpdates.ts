@@ -51,14 +51,23 @@ export const hostileRecipe: fc.Arbitrary<HostileRecipe> = fc.record({
   ),
 });
 
-/** What an attacker's update carries so a test can look for it wherever it must not be. */
+/**
+ * What an attacker's update carries so a test can look for it wherever it must not be. A test that
+ * needs to tell one update's content from another's passes its own marker, this followed by a number
+ * and `~`: then no marker is a prefix of another.
+ */
 export const MARKER = 'HOSTILE';
 
 /**
  * Resolves a recipe against `doc` (the attacker's view, a replica in sync with the server) as an
  * update from `own` (the attacker's client id): a mix of its own, others' and brand-new client ids.
  */
-export function hostileUpdate(doc: Y.Doc, own: number, recipe: HostileRecipe): Uint8Array | undefined {
+export function hostileUpdate(
+  doc: Y.Doc,
+  own: number,
+  recipe: HostileRecipe,
+  marker = MARKER,
+): Uint8Array | undefined {
   const clients = [own, ...doc.store.clients.keys(), 0x7fff_0000 + (recipe.structs.length % 7)];
   const ids: Y.ID[] = [];
   for (const [client, structs] of doc.store.clients) {
@@ -83,7 +92,7 @@ export function hostileUpdate(doc: Y.Doc, own: number, recipe: HostileRecipe): U
     // further structs of the same client follow on, as the encoding implies.
     const clock = nextClock.get(client) ?? Math.max(0, Y.getState(doc.store, client) + r.clock);
     const id = Y.createID(client, clock);
-    const carried = r.kind === 'item' ? content(r.content, r.length) : undefined;
+    const carried = r.kind === 'item' ? content(r.content, r.length, marker) : undefined;
     nextClock.set(client, clock + (carried?.getLength() ?? r.length));
     if (r.kind === 'gc') {
       structs.push(new Y.GC(id, r.length));
@@ -113,8 +122,8 @@ export function hostileUpdate(doc: Y.Doc, own: number, recipe: HostileRecipe): U
   }
 }
 
-function content(kind: number, length: number): Y.Item['content'] {
-  const text = `${MARKER}${'x'.repeat(length)}`;
+function content(kind: number, length: number, marker: string): Y.Item['content'] {
+  const text = `${marker}${'x'.repeat(length)}`;
   switch (kind) {
     case 0:
     case 1:
@@ -122,14 +131,14 @@ function content(kind: number, length: number): Y.Item['content'] {
     case 2:
       return new Y.ContentFormat('bold', (length % 2 === 0 ? true : null) as never);
     case 3:
-      return new Y.ContentEmbed({ marker: MARKER });
+      return new Y.ContentEmbed({ marker });
     case 4:
       return new Y.ContentType(new Y.XmlText());
     case 5:
       return new Y.ContentDeleted(length);
     case 6:
-      return new Y.ContentAny(Array.from({ length }, () => MARKER));
+      return new Y.ContentAny(Array.from({ length }, () => marker));
     default:
-      return new Y.ContentBinary(new TextEncoder().encode(MARKER));
+      return new Y.ContentBinary(new TextEncoder().encode(marker));
   }
 }
