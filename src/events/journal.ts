@@ -23,62 +23,78 @@ export interface Statements {
 }
 
 /**
- * Appends audit rows from one parameter, `encodeAuditRows`' JSON. Stamped by the database's clock,
- * the one clock all instances share.
+ * Appends audit rows from arrays, `auditParameters`: who (clinician and request), what was done to
+ * which record, and one pair of indexes a row. Stamped by the database's clock, the one clock all
+ * instances share; stored in the order the rows were given.
  */
 const INSERT_AUDIT_ROWS = `insert into audit_event (at, clinician_id, action, patient_id, entity, entity_id, request_id)
-  select statement_timestamp(), u.clinician, g.action, g."patientId", g.entity, g."entityId", u.request
-  from json_to_recordset(?::json) as g(action text, "patientId" uuid, entity text, "entityId" text, clinicians uuid[], "requestIds" text[])
-  cross join lateral unnest(g.clinicians, g."requestIds") as u(clinician, request)`;
+  select statement_timestamp(), w.clinician, k.action, p.id, k.entity, r.entity_id, w.request
+  from unnest(?::int[], ?::int[]) with ordinality as a(record, who, n)
+  join unnest(?::int[], ?::int[], ?::text[]) with ordinality as r(kind, patient, entity_id, n) on r.n = a.record
+  join unnest(?::text[], ?::text[]) with ordinality as k(action, entity, n) on k.n = r.kind
+  join unnest(?::uuid[], ?::text[]) with ordinality as w(clinician, request, n) on w.n = a.who
+  left join unnest(?::uuid[]) with ordinality as p(id, n) on p.n = r.patient
+  order by a.n`;
 
 /** Queues one NOTIFY per event, in one statement. */
 const NOTIFY = `select pg_notify(?, event) from unnest(?::text[]) as event`;
 
-/**
- * Rows as the statement takes them: grouped by what was done to what, each group listing who did it
- * and under which request. A thousand clinicians receiving one alert are two groups (the alert and
- * its measure), not two thousand objects for PostgreSQL to parse (BENCHMARKS.md, "alerts — score-alert
- * fan-out").
- */
-function encodeAuditRows(rows: AuditRow[]): string {
-  const groups = new Map<
-    string,
-    {
-      action: AuditAction;
-      patientId?: string;
-      entity: string;
-      entityId?: string;
-      clinicians: string[];
-      requestIds: string[];
+/** Numbers each distinct value from 1 (PostgreSQL's `with ordinality`), keeping the values in order. */
+class Numbered<V> {
+  readonly values: V[] = [];
+  private readonly numbers = new Map<string, number>();
+
+  numberOf(key: string, value: V): number {
+    let n = this.numbers.get(key);
+    if (n === undefined) {
+      n = this.values.push(value);
+      this.numbers.set(key, n);
     }
-  >();
-  for (const row of rows) {
-    const key = `${row.action}\n${row.patientId ?? ''}\n${row.entity}\n${row.entityId ?? ''}`;
-    let group = groups.get(key);
-    if (!group)
-      groups.set(
-        key,
-        (group = {
-          action: row.action,
-          patientId: row.patientId,
-          entity: row.entity,
-          entityId: row.entityId,
-          clinicians: [],
-          requestIds: [],
-        }),
-      );
-    group.clinicians.push(row.clinician);
-    group.requestIds.push(row.requestId);
+    return n;
   }
-  return JSON.stringify([...groups.values()]);
 }
 
 /**
- * Appends audit rows in one statement whatever their number: the rows travel as one JSON parameter,
- * which PostgreSQL unpacks, instead of seven bound parameters a row.
+ * The statement's parameters: each clinician and request, each kind of action, each patient and each
+ * record once, and a row as two numbers (the record, who). A page of 50 patients read by one clinician
+ * is ~250 rows sharing one clinician and request and five actions, and a thousand clinicians receiving
+ * one alert are two records, so neither repeats what the rows share: PostgreSQL parses a third of the
+ * bytes a row-per-object encoding took, and the kernel copies a third (BENCHMARKS.md, issue 15).
+ */
+function auditParameters(rows: AuditRow[]): unknown[] {
+  const who = new Numbered<AuditRow>();
+  const kinds = new Numbered<AuditRow>();
+  const patients = new Numbered<string>();
+  const records = new Numbered<{ kind: number; patient: number | null; entityId: string | null }>();
+  const record: number[] = [];
+  const by: number[] = [];
+  for (const row of rows) {
+    const kind = kinds.numberOf(`${row.action}\n${row.entity}`, row);
+    const patient = row.patientId === undefined ? null : patients.numberOf(row.patientId, row.patientId);
+    const entityId = row.entityId ?? null;
+    record.push(records.numberOf(`${kind}\n${patient}\n${entityId}`, { kind, patient, entityId }));
+    by.push(who.numberOf(`${row.clinician}\n${row.requestId}`, row));
+  }
+  return [
+    record,
+    by,
+    records.values.map((r) => r.kind),
+    records.values.map((r) => r.patient),
+    records.values.map((r) => r.entityId),
+    kinds.values.map((k) => k.action),
+    kinds.values.map((k) => k.entity),
+    who.values.map((w) => w.clinician),
+    who.values.map((w) => w.requestId),
+    patients.values,
+  ];
+}
+
+/**
+ * Appends audit rows in one statement whatever their number: ten array parameters, which PostgreSQL
+ * unpacks, instead of seven bound parameters a row.
  */
 export async function appendAudit(db: Statements, rows: AuditRow[]): Promise<void> {
-  if (rows.length > 0) await db.raw(INSERT_AUDIT_ROWS, [encodeAuditRows(rows)]);
+  if (rows.length > 0) await db.raw(INSERT_AUDIT_ROWS, auditParameters(rows));
 }
 
 /**
