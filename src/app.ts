@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { careTeamDirectory, readCareTeam, readPatientsOf } from './auth/careTeams';
 import { liveFeeds } from './graphql/liveFeeds';
+import { networkDelivery } from './graphql/networkDelivery';
 import type { TokenService } from './auth/tokens';
 import type { DemoTokens } from './auth/demoTokens';
 import {
@@ -120,7 +121,9 @@ export async function startApp({
     ...services,
     auditWriter: createAuditWriter(() => delivery.em.fork()),
   });
-  const admission = new Admission(load, feeds.backlog);
+  // Writes are held to the worst delivery backlog of every instance, not only this one's.
+  const network = networkDelivery(hub, feeds.backlog, load);
+  const admission = new Admission(load, network.backlog);
   const apollo = createApollo(schema, { production: config.production, logger, admission });
   await apollo.start();
   const socketLimits = config.sockets ?? DEFAULT_SOCKET_LIMITS;
@@ -150,7 +153,7 @@ export async function startApp({
     },
   });
   const cors = graphqlCors(config.corsOrigins ?? []);
-  const metrics = createMetrics(orm, () => rooms.loaded, feeds.backlog);
+  const metrics = createMetrics(orm, () => rooms.loaded, feeds.backlog, network.backlog);
 
   const graphqlWss = new WebSocketServer({ noServer: true, maxPayload: operationLimits.maxBodyBytes });
   const graphqlWs = serveGraphQLWs(graphqlWss, {
@@ -268,6 +271,7 @@ export async function startApp({
     undeliveredEvents: () => feeds.backlog.events,
     loadedDocuments: () => rooms.loaded,
     async close() {
+      network.stop();
       for (const stop of stopHeartbeats) stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

@@ -54,6 +54,8 @@ describe('loadConfig', () => {
         MAX_QUEUE_WAIT_MS: '250',
         MAX_DELIVERY_DELAY_MS: '400',
         MAX_DELIVERY_BACKLOG: '20',
+        DELIVERY_REPORT_INTERVAL_MS: '200',
+        DELIVERY_REPORT_EXPIRY_MS: '2000',
       }).load,
     ).toEqual({
       deliveryConnections: 2,
@@ -62,6 +64,8 @@ describe('loadConfig', () => {
       maxQueueWaitMs: 250,
       maxDeliveryDelayMs: 400,
       maxDeliveryBacklog: 20,
+      deliveryReportIntervalMs: 200,
+      deliveryReportExpiryMs: 2000,
     });
     expect(() => loadConfig({ DELIVERY_CONNECTIONS: '0' })).toThrow(
       'DELIVERY_CONNECTIONS must be a whole number from 1 to 50 (got "0")',
@@ -71,6 +75,12 @@ describe('loadConfig', () => {
       'MAX_DELIVERY_DELAY_MS must be a whole number from 1 to 600000 (got "0")',
     );
     expect(() => loadConfig({ MAX_DELIVERY_BACKLOG: 'many' })).toThrow('MAX_DELIVERY_BACKLOG');
+    expect(() => loadConfig({ DELIVERY_REPORT_INTERVAL_MS: '5' })).toThrow(
+      'DELIVERY_REPORT_INTERVAL_MS must be a whole number from 10 to 60000 (got "5")',
+    );
+    expect(() => loadConfig({ DELIVERY_REPORT_EXPIRY_MS: '100' })).toThrow(
+      'DELIVERY_REPORT_EXPIRY_MS must be longer than DELIVERY_REPORT_INTERVAL_MS (100)',
+    );
   });
 
   it('reads every variable', () => {

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
+import { EVENT_HUB_APPLICATION } from '../src/events/hub';
 import {
   AcknowledgeAlertDocument,
   AddCareTeamMemberDocument,
@@ -455,8 +456,8 @@ describe('live alerts over graphql-ws', () => {
     // the connection was down would go unheard; and the connection drops.
     await server.sql(
       `with gone as (delete from care_team_member where patient_id = $1 and clinician_id = $2 returning 1)
-       select pg_terminate_backend(pid) from pg_stat_activity where query = 'listen kap_events' and datname = current_database()`,
-      [first, watcherId],
+       select pg_terminate_backend(pid) from pg_stat_activity where application_name = $3 and datname = current_database()`,
+      [first, watcherId, EVENT_HUB_APPLICATION],
     );
     const unheard = (await record(prescriber, first, phq9(4, 1))).recordMeasure;
     await watch.until(2);
@@ -495,7 +496,8 @@ describe('live alerts over graphql-ws', () => {
     const live = collect(server.ws(prescriber.token), ScoreAlertsDocument, { patientId });
     await eventually(() => server.app.liveSubscriptions() === base + 1);
     await server.sql(
-      "select pg_terminate_backend(pid) from pg_stat_activity where query = 'listen kap_events' and datname = current_database()",
+      'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and datname = current_database()',
+      [EVENT_HUB_APPLICATION],
     );
     const recorded = (await record(therapist, patientId, phq9(3, 2))).recordMeasure;
     const [got] = await live.until(1);

@@ -3,6 +3,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { parse, print } from 'graphql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_LOAD } from '../src/config/config';
 import { Role } from '../src/domain/roles';
 import { MeDocument, RecordMeasureDocument, ScoreAlertsDocument } from './generated/graphql';
 import { patientWithTeam } from './support/careTeam';
@@ -13,6 +14,14 @@ const RECORD = print(RecordMeasureDocument);
 /** PHQ-9 answers raising nothing (0 on item 9, a mild total) or a CRITICAL SUICIDAL_IDEATION alert. */
 const ORDINARY = [1, 1, 1, 1, 0, 0, 0, 0, 0];
 const CRITICAL = [1, 1, 1, 1, 0, 0, 0, 0, 2];
+
+/**
+ * A measure's live copy with its patient's plans: delivering it reads `treatment_plan`, which a test
+ * locks to hold delivery back (recordMeasure never reads it).
+ */
+const MEASURES_WITH_PLANS = parse(
+  'subscription ($patientId: ID!) { measureRecorded(patientId: $patientId) { id patient { treatmentPlans { id } } } }',
+) as TypedDocumentNode<{ measureRecorded: { id: string } }, { patientId: string }>;
 
 /** Apollo's automatic persisted query of RECORD: sent with the text once, then by its hash alone. */
 const PERSISTED = {
@@ -53,6 +62,7 @@ describe('writes beyond capacity', () => {
   beforeAll(async () => {
     server = await startTestServer({
       load: {
+        ...DEFAULT_LOAD,
         deliveryConnections: 2,
         maxConcurrentRequests: 2,
         maxQueuedRequests: 2,
@@ -112,6 +122,7 @@ describe('alerts under overload', () => {
     // The request pool is 10 connections; admission keeps it from queueing past a few requests.
     server = await startTestServer({
       load: {
+        ...DEFAULT_LOAD,
         deliveryConnections: 3,
         maxConcurrentRequests: 6,
         maxQueuedRequests: 12,
@@ -193,6 +204,7 @@ describe('writes while delivery is behind', () => {
     // Refused by the count of undelivered events alone, so the test decides when that is.
     server = await startTestServer({
       load: {
+        ...DEFAULT_LOAD,
         deliveryConnections: 3,
         maxConcurrentRequests: 16,
         maxQueuedRequests: 64,
@@ -214,15 +226,9 @@ describe('writes while delivery is behind', () => {
 
     const base = server.app.liveSubscriptions();
     // Lesser work that will be stuck: delivering a measure reads its patient's plans, which the test
-    // locks (recordMeasure never reads them).
+    // locks.
     const measures = slow.map((patientId) =>
-      collect(
-        server.ws(watchers[0].token),
-        parse(
-          'subscription ($patientId: ID!) { measureRecorded(patientId: $patientId) { id patient { treatmentPlans { id } } } }',
-        ) as TypedDocumentNode<{ measureRecorded: { id: string } }, { patientId: string }>,
-        { patientId },
-      ),
+      collect(server.ws(watchers[0].token), MEASURES_WITH_PLANS, { patientId }),
     );
     const receivedAt = watchers.map(() => new Map<string, number>());
     const alerts = watchers.map((watcher, i) =>
@@ -321,6 +327,121 @@ describe('writes while delivery is behind', () => {
       await lock.end();
       for (const watcher of measures) watcher.stop();
       for (const stop of alerts) stop();
+    }
+  }, 120_000);
+});
+
+/** A gauge's value in the instance's /metrics. */
+async function gauge(server: TestServer, name: string): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return Number(line?.split(' ')[1]);
+}
+
+describe('writes while another instance is behind', () => {
+  // Refused by the count of undelivered events alone, on either instance, so the test decides when.
+  const load = {
+    ...DEFAULT_LOAD,
+    maxQueuedRequests: 64,
+    maxQueueWaitMs: 60_000,
+    maxDeliveryDelayMs: 600_000,
+    maxDeliveryBacklog: 2,
+    deliveryReportIntervalMs: 50,
+    deliveryReportExpiryMs: 1000,
+  };
+  /** Where the subscriber is, and its delivery will be held back. */
+  let behind: TestServer;
+  /** Another instance on the same database, with no subscriber: where the writes are sent. */
+  let writing: TestServer;
+  let lock: pg.Client;
+  let behindClosed: Promise<void> | undefined;
+  beforeAll(async () => {
+    behind = await startTestServer({ load });
+    writing = await startTestServer({ databaseUrl: behind.databaseUrl, load });
+    lock = new pg.Client({ connectionString: behind.databaseUrl });
+    await lock.connect();
+  });
+  afterAll(async () => {
+    await lock.end();
+    await writing.close();
+    await (behindClosed ?? behind.close());
+  });
+
+  it('are refused on an instance whose own delivery is not behind, until the other has caught up or its last report has expired', async () => {
+    const writer = await writing.clinician(Role.PRESCRIBER);
+    const [watcher] = await signedIn(writing, 1);
+    const patientId = await patientWithTeam(writer, [watcher], busyDay);
+    const countOf = async () =>
+      (
+        await writing.sql<{ n: number }>('select count(*)::int as n from measure where patient_id = $1', [
+          patientId,
+        ])
+      )[0].n;
+    const write = () => post(writing, writer, patientId, ORDINARY);
+
+    const measures = collect(behind.ws(watcher.token), MEASURES_WITH_PLANS, { patientId });
+    await eventually(() => behind.app.liveSubscriptions() === 1);
+    let locked = false;
+    try {
+      await lock.query('begin');
+      await lock.query('lock table treatment_plan in access exclusive mode');
+      locked = true;
+      // Two writes, each raising an event the other instance cannot deliver while the lock holds.
+      const written: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const answer = await write();
+        expect(answer.status).toBe(200);
+        written.push(answer.body.data!.recordMeasure.id);
+      }
+      await eventually(() => behind.app.undeliveredEvents() === 2);
+      await eventually(async () => (await gauge(writing, 'kap_live_network_events_undelivered')) === 2);
+
+      // The writing instance has nothing of its own to deliver, and refuses writes all the same,
+      // having done nothing; it still answers reads.
+      expect(writing.app.undeliveredEvents()).toBe(0);
+      const before = await countOf();
+      const refused = await write();
+      expect([refused.status, refused.retryAfter, refused.body]).toEqual([
+        503,
+        '1',
+        {
+          errors: [
+            {
+              message: expect.stringContaining('send it again'),
+              extensions: { code: 'SERVICE_UNAVAILABLE' },
+            },
+          ],
+        },
+      ]);
+      expect(await countOf()).toBe(before);
+      expect((await writer.http.request(MeDocument)).me.id).toBeTruthy();
+
+      // Once the other instance has delivered what it held, it says so, and writes are served again.
+      await lock.query('commit');
+      locked = false;
+      await measures.until(2);
+      expect(measures.received.map((r) => r.measureRecorded.id)).toEqual(written);
+      await eventually(async () => (await gauge(writing, 'kap_live_network_events_undelivered')) === 0);
+      expect((await write()).status).toBe(200);
+      await measures.until(3);
+
+      // Behind again, then closed while still behind: its last report stops holding writes once it
+      // has expired, though what it held is still undelivered.
+      await lock.query('begin');
+      await lock.query('lock table treatment_plan in access exclusive mode');
+      locked = true;
+      for (let i = 0; i < 2; i++) expect((await write()).status).toBe(200);
+      await eventually(() => behind.app.undeliveredEvents() === 2);
+      await eventually(async () => (await write()).status === 503);
+      behindClosed = behind.close();
+      await eventually(async () => (await write()).status === 200);
+      expect(behind.app.undeliveredEvents()).toBeGreaterThan(0);
+      await lock.query('commit');
+      locked = false;
+      await behindClosed;
+    } finally {
+      if (locked) await lock.query('rollback');
+      measures.stop();
     }
   }, 120_000);
 });

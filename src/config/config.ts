@@ -83,6 +83,20 @@ export interface LoadSettings {
   maxDeliveryDelayMs: number;
   /** …or while this many events or more wait to be delivered (`MAX_DELIVERY_BACKLOG`). */
   maxDeliveryBacklog: number;
+  /**
+   * With several instances, the same holds for theirs: a write admitted here raises alerts another
+   * instance's subscribers wait for. An instance with events undelivered tells the others its backlog
+   * this often (`DELIVERY_REPORT_INTERVAL_MS`), and once more when it has caught up; each refuses writes
+   * while any is behind.
+   */
+  deliveryReportIntervalMs: number;
+  /**
+   * How long an instance's last report holds writes when no other follows it
+   * (`DELIVERY_REPORT_EXPIRY_MS`): an instance closed, crashed or cut off from the database stops
+   * holding anyone's writes after this. Longer than the interval, so a live instance's reports do not
+   * lapse between two on a loaded machine.
+   */
+  deliveryReportExpiryMs: number;
 }
 
 /**
@@ -97,6 +111,10 @@ export const DEFAULT_LOAD: LoadSettings = {
   maxQueueWaitMs: 1000,
   maxDeliveryDelayMs: 250,
   maxDeliveryBacklog: 100,
+  // A tenth of a second: the others learn of a backlog's growth well within the delay allowed, at ten
+  // notifications a second per busy instance. A second of silence is a stopped instance (Retry-After).
+  deliveryReportIntervalMs: 100,
+  deliveryReportExpiryMs: 1000,
 };
 
 /** Pages served by a local dev server (Vite, Next) on any port. */
@@ -204,8 +222,28 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       maxQueueWaitMs: readInt(get, 'MAX_QUEUE_WAIT_MS', DEFAULT_LOAD.maxQueueWaitMs, 1, 60_000),
       maxDeliveryDelayMs: readInt(get, 'MAX_DELIVERY_DELAY_MS', DEFAULT_LOAD.maxDeliveryDelayMs, 1, 600_000),
       maxDeliveryBacklog: readInt(get, 'MAX_DELIVERY_BACKLOG', DEFAULT_LOAD.maxDeliveryBacklog, 1, 1_000_000),
+      ...readDeliveryReports(get),
     },
   };
+}
+
+function readDeliveryReports(
+  get: (name: string) => string | undefined,
+): Pick<LoadSettings, 'deliveryReportIntervalMs' | 'deliveryReportExpiryMs'> {
+  const interval = readInt(
+    get,
+    'DELIVERY_REPORT_INTERVAL_MS',
+    DEFAULT_LOAD.deliveryReportIntervalMs,
+    10,
+    60_000,
+  );
+  const expiry = readInt(get, 'DELIVERY_REPORT_EXPIRY_MS', DEFAULT_LOAD.deliveryReportExpiryMs, 20, 600_000);
+  if (expiry <= interval)
+    throw new ConfigError(
+      'DELIVERY_REPORT_EXPIRY_MS',
+      `must be longer than DELIVERY_REPORT_INTERVAL_MS (${interval}): a live instance's reports would lapse between two`,
+    );
+  return { deliveryReportIntervalMs: interval, deliveryReportExpiryMs: expiry };
 }
 
 const ORIGIN = /^https?:\/\/([a-z0-9.-]+|\[[0-9a-f:.]+\])(:(\d{1,5}|\*))?$/;

@@ -1,6 +1,9 @@
 /** The PostgreSQL channel every instance LISTENs on. */
 export const EVENT_CHANNEL = 'kap_events';
 
+/** The channel on which instances tell each other how far behind their delivery is. */
+export const DELIVERY_REPORT_CHANNEL = 'kap_delivery_reports';
+
 /**
  * What travels between instances: ids, never clinical content, so payloads stay far below
  * PostgreSQL's 8000-byte NOTIFY limit and nothing sensitive sits in the notification queue.
@@ -31,6 +34,36 @@ export function parseCareEvent(payload: string | undefined): CareEvent | undefin
     const event = JSON.parse(payload ?? '') as CareEvent;
     if (TYPES.includes(event.type) && typeof event.id === 'string' && typeof event.patientId === 'string') {
       return event;
+    }
+  } catch {
+    // Not ours: ignored.
+  }
+  return undefined;
+}
+
+/**
+ * One instance's live delivery backlog, as it tells the others (`src/graphql/networkDelivery.ts`):
+ * its id and two counts, nothing about any patient. It carries no clock of the sender's: a report
+ * is as old as its receiver has held it, since the instances' clocks need not agree.
+ */
+export interface DeliveryReport {
+  /** The reporting instance, one random id per process start. */
+  instance: string;
+  /** Events heard for its subscribers and not yet sent to every recipient. */
+  events: number;
+  /** How long the oldest of them had waited when the report was sent, in milliseconds. */
+  oldestWaitMs: number;
+}
+
+export function parseDeliveryReport(payload: string | undefined): DeliveryReport | undefined {
+  try {
+    const report = JSON.parse(payload ?? '') as DeliveryReport;
+    if (
+      typeof report.instance === 'string' &&
+      Number.isFinite(report.events) &&
+      Number.isFinite(report.oldestWaitMs)
+    ) {
+      return { instance: report.instance, events: report.events, oldestWaitMs: report.oldestWaitMs };
     }
   } catch {
     // Not ours: ignored.

@@ -1,8 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from '../logger';
-import { EVENT_CHANNEL, parseCareEvent, type CareEvent } from './events';
+import {
+  DELIVERY_REPORT_CHANNEL,
+  EVENT_CHANNEL,
+  parseCareEvent,
+  parseDeliveryReport,
+  type CareEvent,
+  type DeliveryReport,
+} from './events';
 
 type Listener = (event: CareEvent) => void;
+type ReportListener = (report: DeliveryReport) => void;
+
+/** The hub's connection as `pg_stat_activity` names it. */
+export const EVENT_HUB_APPLICATION = 'kap-event-hub';
 
 export interface EventHub {
   /** Calls `listener` with every committed event from any instance, until the returned function is called. */
@@ -13,11 +25,20 @@ export interface EventHub {
    * must be forgotten then.
    */
   onReconnect(listener: () => void): () => void;
+  /**
+   * Tells the other instances how far behind this one's delivery is, over the hub's own connection
+   * (never waiting behind a pool). Rejects when it could not be sent (the connection is down): the
+   * others then let this instance's last report expire.
+   */
+  report(backlog: Omit<DeliveryReport, 'instance'>): Promise<void>;
+  /** Calls `listener` with every other instance's delivery report, until the returned function is called. */
+  onReport(listener: ReportListener): () => void;
   close(): Promise<void>;
 }
 
 /**
- * One LISTEN connection per instance, fanned out in process. If the connection drops it reconnects
+ * One LISTEN connection per instance, fanned out in process; it also carries the instances' delivery
+ * reports to each other (`report`, `onReport`). If the connection drops it reconnects
  * by itself and replays what was committed meanwhile from the tables (`catchUp`); events already
  * delivered are recognised by id and not delivered twice.
  */
@@ -30,6 +51,9 @@ export async function startEventHub(options: {
   const { databaseUrl, logger, catchUp } = options;
   const listeners = new Set<Listener>();
   const reconnectListeners = new Set<() => void>();
+  const reportListeners = new Set<ReportListener>();
+  /** This instance, as its delivery reports are signed. */
+  const instance = randomUUID();
   const delivered = new RecentIds(50_000);
   let client: pg.Client | undefined;
   let closed = false;
@@ -46,9 +70,15 @@ export async function startEventHub(options: {
    * reaches them, and a notification can arrive in the same read as the reply to LISTEN itself.
    */
   const connect = async (settled: () => void = () => undefined): Promise<void> => {
-    const next = new pg.Client({ connectionString: databaseUrl });
+    const next = new pg.Client({ connectionString: databaseUrl, application_name: EVENT_HUB_APPLICATION });
     let held: CareEvent[] | undefined = [];
     next.on('notification', (message) => {
+      if (message.channel === DELIVERY_REPORT_CHANNEL) {
+        const report = parseDeliveryReport(message.payload);
+        // This connection hears its own reports too.
+        if (report && report.instance !== instance) for (const listener of reportListeners) listener(report);
+        return;
+      }
       const event = message.channel === EVENT_CHANNEL ? parseCareEvent(message.payload) : undefined;
       if (!event) return;
       if (held) held.push(event);
@@ -64,7 +94,10 @@ export async function startEventHub(options: {
       void reconnect();
     });
     await next.connect();
+    // Its only writes are delivery reports, which need no durability: a lost one expires.
+    await next.query('set synchronous_commit = off');
     await next.query(`listen ${EVENT_CHANNEL}`);
+    await next.query(`listen ${DELIVERY_REPORT_CHANNEL}`);
     client = next;
     settled();
     const waiting = held;
@@ -100,10 +133,22 @@ export async function startEventHub(options: {
       reconnectListeners.add(listener);
       return () => reconnectListeners.delete(listener);
     },
+    report(backlog) {
+      if (closed || !client) return Promise.reject(new Error('The event hub is closed'));
+      const payload = JSON.stringify({ instance, ...backlog } satisfies DeliveryReport);
+      return client
+        .query('select pg_notify($1, $2)', [DELIVERY_REPORT_CHANNEL, payload])
+        .then(() => undefined);
+    },
+    onReport(listener) {
+      reportListeners.add(listener);
+      return () => reportListeners.delete(listener);
+    },
     async close() {
       closed = true;
       listeners.clear();
       reconnectListeners.clear();
+      reportListeners.clear();
       await client?.end().catch(() => undefined);
     },
   };

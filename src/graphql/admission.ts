@@ -12,10 +12,11 @@ export const RETRY_AFTER_SECONDS = 1;
  * writes queued hundreds deep for the database pool, and every answer (and, before alerts had their
  * own connections, every alert) waited behind all of them.
  *
- * Writes are held to delivery too: while this instance's subscribers wait for events longer than
- * `maxDeliveryDelayMs`, or for `maxDeliveryBacklog` events, a mutation is refused the same way before
- * it does anything (`refuseWriteWhileBehind`). Counting requests alone let delivery fall seconds
- * behind writes that were all admitted, each raising more to deliver (BENCHMARKS.md, issue 19).
+ * Writes are held to delivery too: while any instance's subscribers (`backlog`: this instance's and
+ * what the others reported, `networkDelivery`) wait for events longer than `maxDeliveryDelayMs`, or
+ * for `maxDeliveryBacklog` events, a mutation is refused the same way before it does anything
+ * (`refuseWriteWhileBehind`). Counting requests alone let delivery fall seconds behind writes that
+ * were all admitted, each raising more to deliver (BENCHMARKS.md, issue 19).
  */
 export class Admission {
   private running = 0;

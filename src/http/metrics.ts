@@ -7,6 +7,11 @@ export interface Metrics {
   openSockets: Gauge<'endpoint'>;
 }
 
+interface Backlog {
+  readonly events: number;
+  oldestWaitMs(): number;
+}
+
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 /** Operation names are client-chosen; past this many distinct ones, the rest count as "other". */
 const MAX_OPERATION_NAMES = 200;
@@ -16,7 +21,9 @@ export function createMetrics(
   orm: Orm,
   loadedDocuments: () => number,
   /** The live feeds' backlog (src/graphql/liveFeeds.ts). */
-  backlog: { readonly events: number; oldestWaitMs(): number },
+  backlog: Backlog,
+  /** The worst backlog of every instance, this one's included, as writes are held to it (src/graphql/networkDelivery.ts). */
+  networkBacklog: Backlog,
 ): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -76,6 +83,22 @@ export function createMetrics(
     registers: [registry],
     collect() {
       this.set(backlog.oldestWaitMs() / 1000);
+    },
+  });
+  new Gauge({
+    name: 'kap_live_network_events_undelivered',
+    help: 'The most live events any instance (this one included) reported undelivered lately.',
+    registers: [registry],
+    collect() {
+      this.set(networkBacklog.events);
+    },
+  });
+  new Gauge({
+    name: 'kap_live_network_oldest_undelivered_seconds',
+    help: 'The longest any instance (this one included) has had a live event undelivered, by its latest report; writes are refused past MAX_DELIVERY_DELAY_MS.',
+    registers: [registry],
+    collect() {
+      this.set(networkBacklog.oldestWaitMs() / 1000);
     },
   });
 
