@@ -207,4 +207,39 @@ describe('SQL per page of patients', () => {
       'alert.read': alerts,
     });
   });
+
+  it("reads the care teams and latest measures in the page's own statement, through fragments too, and audits only what the answer holds", async () => {
+    const auditOf = async (patientId: string) =>
+      Object.fromEntries(
+        (
+          await server.orm.em
+            .fork()
+            .getConnection()
+            .execute<{ action: string; n: string }[]>(
+              `select action, count(*)::text as n from audit_event
+               where request_id = (select request_id from audit_event where patient_id = ? order by id desc limit 1) group by action`,
+              [patientId],
+            )
+        ).map((r) => [r.action, Number(r.n)]),
+      );
+    const ahead = `query ($first: Int!, $skip: Boolean!) { patients(first: $first) { edges { node { id ...Team
+      ... on Patient { latestMeasures @skip(if: $skip) { id totalScore } } } } } }
+      fragment Team on Patient { careTeam { role clinician { name } } }`;
+    for (const skip of [false, true]) {
+      server.queries.length = 0;
+      const { patients } = await request(ahead, { first: 10, skip });
+      const reads = server.queries.filter((sql) => /^select/i.test(sql));
+      // The page, its care teams and (read ahead even when skipped) its latest measures: one statement.
+      expect(reads, reads.join('\n')).toHaveLength(1);
+      const nodes: Json[] = patients.edges.map((e: Json) => e.node);
+      expect(nodes.every((n) => n.careTeam.length === 2)).toBe(true);
+      expect(
+        nodes.every((n) => (skip ? n.latestMeasures === undefined : n.latestMeasures.length === 2)),
+      ).toBe(true);
+      expect(await auditOf(nodes[0].id)).toEqual({
+        'patient.read': 10,
+        ...(skip ? {} : { 'measure.read': 20 }),
+      });
+    }
+  });
 });

@@ -20,6 +20,7 @@ import { PerPatient } from './perPatient';
 import { measureRow, reach, type AlertRow, type MeasureRow, type PatientRow } from './rows';
 import type { CourseRecords } from './courses';
 import type { AuditEntry, RequestScope } from './scope';
+import type { PageIds } from './together';
 
 export interface NewMeasure {
   patientId: string;
@@ -61,7 +62,7 @@ export class MeasureRecords {
     patientOf,
   );
   private readonly newest = new PerPatient(
-    async (ids: string[]) =>
+    async (ids: string[] | PageIds) =>
       (
         await this.scope.together.read({
           sql: `select distinct on (patient_id, instrument) * from measure where patient_id = any(?::uuid[])
@@ -177,6 +178,11 @@ export class MeasureRecords {
     const measures = await this.newest.of(patient.id, null);
     this.auditRead(measures);
     return measures;
+  }
+
+  /** The newest measures of a page's patients, read with the page (`PatientRecords.list`). */
+  readLatestAhead(page: PageIds): void {
+    this.newest.ahead(page, null);
   }
 
   /**

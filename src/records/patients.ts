@@ -20,6 +20,7 @@ import {
   type Reached,
 } from './rows';
 import type { RequestScope } from './scope';
+import type { PageIds } from './together';
 
 export interface NewPatient {
   firstName: string;
@@ -31,7 +32,7 @@ export interface NewPatient {
 export class PatientRecords {
   /** Members with their clinicians, who every care team shows; the patients of a page in one statement. */
   private readonly teams = new PerPatient(
-    async (ids: string[]) =>
+    async (ids: string[] | PageIds) =>
       (
         await this.scope.together.read({
           sql: `select m.*, to_jsonb(c) as clinician from care_team_member m join clinician c on c.id = m.clinician_id
@@ -48,11 +49,18 @@ export class PatientRecords {
     private readonly courses: CourseRecords,
   ) {}
 
-  async list(args: {
-    first: number;
-    after?: string | null;
-    status?: PatientStatus | null;
-  }): Promise<ConnectionShape<PatientRow>> {
+  /**
+   * A page of the caller's patients. `readAhead` may start reads of the page's list fields
+   * (`readCareTeamsAhead`…), which then come back in the page's own statement.
+   */
+  async list(
+    args: {
+      first: number;
+      after?: string | null;
+      status?: PatientStatus | null;
+    },
+    readAhead: (page: PageIds) => void = () => undefined,
+  ): Promise<ConnectionShape<PatientRow>> {
     const page = pageRequest(
       { first: args.first, after: args.after ?? null },
       { defaultFirst: args.first, firstGiven: true },
@@ -68,10 +76,12 @@ export class PatientRecords {
       conditions.push('p.id > ?');
       params.push(parseId(page.after, 'after'));
     }
-    const rows = await this.scope.together.read({
+    const { rows: read, ids } = this.scope.together.readPage({
       sql: `select p.* from patient p where ${conditions.join(' and ')} order by p.id limit ?`,
       params: [...params, page.size + 1],
     });
+    readAhead(ids);
+    const rows = await read;
     const filter: FilterQuery<Patient>[] = [this.access.myPatients()];
     if (args.status) filter.push({ status: args.status });
     const connection = toConnection(
@@ -104,6 +114,11 @@ export class PatientRecords {
   /** The care team of a patient already reached through this record, in the order they joined. */
   careTeam(patient: PatientRow): Promise<CareTeamMemberRow[]> {
     return this.teams.of(patient.id, null);
+  }
+
+  /** The care teams of a page's patients, read with the page (`list`). */
+  readCareTeamsAhead(page: PageIds): void {
+    this.teams.ahead(page, null);
   }
 
   async create(input: NewPatient): Promise<Patient> {

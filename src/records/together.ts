@@ -22,6 +22,19 @@ interface Pending extends Statement {
 }
 
 /**
+ * Stands, as a read's parameter, for the ids of the rows another read of the same statement returns
+ * (`Together.readPage`): a page of patients and their list fields read in one round trip, before the
+ * page's ids are known here. PostgreSQL runs the page's query again for them, in the same snapshot.
+ */
+export class PageIds {
+  constructor(
+    readonly page: Statement,
+    /** The ids the page returned, once it has. */
+    readonly returned: Promise<ReadonlySet<string>>,
+  ) {}
+}
+
+/**
  * Reads that one request starts in the same turn of the event loop, sent to PostgreSQL as one
  * statement. GraphQL resolves every field of a page's patients in one pass; their batched loaders
  * (PerPatient) each start one read in the same turn, so the page's list fields (measures, latest
@@ -44,8 +57,20 @@ export class Together {
     });
   }
 
+  /**
+   * A read whose rows' ids later reads of the same turn may take as a parameter (`PageIds`), so their
+   * rows come back in the same statement.
+   */
+  readPage(statement: Statement): { rows: Promise<Record<string, unknown>[]>; ids: PageIds } {
+    const rows = this.read(statement);
+    const returned = rows.then((page) => new Set(page.map((row) => row.id as string)));
+    // A failed page fails whoever reads `rows`; nobody need wait on `returned` for it.
+    returned.catch(() => undefined);
+    return { rows, ids: new PageIds(statement, returned) };
+  }
+
   private async send(): Promise<void> {
-    const reads = this.pending;
+    const reads = this.pending.map(withPageIds);
     this.pending = [];
     const columns = reads.map(
       (read, i) => `(select coalesce(json_agg(r), '[]'::json) from (${read.sql}) r) as r${i}`,
@@ -67,4 +92,25 @@ export class Together {
       for (const read of reads) read.reject(error);
     }
   }
+}
+
+/** The read with each `PageIds` parameter written out as the page's ids, selected by its own query. */
+function withPageIds<T extends Statement>(read: T): T {
+  if (!read.params.some((param) => param instanceof PageIds)) return read;
+  const pieces = read.sql.split('?');
+  // Placeholders are knex's `?`, one a parameter; the statements here use no `?` operator.
+  if (pieces.length !== read.params.length + 1) throw new Error('a read with page ids has a stray ?');
+  let sql = pieces[0];
+  const params: unknown[] = [];
+  read.params.forEach((param, i) => {
+    if (param instanceof PageIds) {
+      sql += `(select coalesce(array_agg(page.id), '{}') from (${param.page.sql}) page)`;
+      params.push(...param.page.params);
+    } else {
+      sql += '?';
+      params.push(param);
+    }
+    sql += pieces[i + 1];
+  });
+  return { ...read, sql, params };
 }

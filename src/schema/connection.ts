@@ -1,4 +1,4 @@
-import { Kind, type GraphQLResolveInfo } from 'graphql';
+import { Kind, type GraphQLResolveInfo, type SelectionNode } from 'graphql';
 import type { ClassType } from 'type-graphql';
 import { Field, Int, ObjectType } from 'type-graphql';
 import type { ConnectionShape, Edge, PageInfoShape } from '../records/paging';
@@ -64,4 +64,27 @@ export function argumentGiven(info: GraphQLResolveInfo, name: string): boolean {
       info.variableValues[value.name.value] !== null && info.variableValues[value.name.value] !== undefined
     );
   return true;
+}
+
+/**
+ * The names of the fields the operation selects on the nodes of the connection being resolved
+ * (`edges { node { … } }`), through fragments too; `@skip`/`@include` are not evaluated, so a name
+ * may be one the answer leaves out.
+ */
+export function nodeFieldsSelected(info: GraphQLResolveInfo): Set<string> {
+  const names = new Set<string>();
+  const visit = (selections: readonly SelectionNode[] | undefined, path: readonly string[]) => {
+    for (const selection of selections ?? []) {
+      if (selection.kind === Kind.FIELD) {
+        if (path.length === 0) names.add(selection.name.value);
+        else if (selection.name.value === path[0]) visit(selection.selectionSet?.selections, path.slice(1));
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        visit(selection.selectionSet.selections, path);
+      } else {
+        visit(info.fragments[selection.name.value]?.selectionSet.selections, path);
+      }
+    }
+  };
+  for (const node of info.fieldNodes) visit(node.selectionSet?.selections, ['edges', 'node']);
+  return names;
 }
