@@ -86,7 +86,7 @@ describe('recordMeasure', () => {
     },
   );
 
-  it("stores a measure and its alerts in at most 6 statements, the request's authentication included", async () => {
+  it("stores a measure and its alerts in 6 statements, the request's authentication, begin and commit included", async () => {
     const patientId = await newPatient();
     await record(prescriber, patientId, phq9(12));
     const mark = server.queries.length;
@@ -104,9 +104,13 @@ describe('recordMeasure', () => {
       [recordMeasure.id],
     );
     expect(alerts).toBeGreaterThanOrEqual(2);
-    // The clinician, the patient locked with the membership, the course with the history, the
-    // measure, its alerts, the audit; the database announces the measure and alerts itself.
+    // The caller's clinician is remembered from the first request. Begin, the patient locked with
+    // the membership, the course with the history; the measure with its alerts, the audit, commit
+    // (in two round trips); the database announces the measure and alerts itself.
     expect(statements.length, statements.join('\n')).toBeLessThanOrEqual(6);
+    expect(statements[0]).toBe('begin');
+    expect(statements.at(-1)).toBe('commit');
+    expect(statements.filter((sql) => /for update/.test(sql))).toHaveLength(1);
   });
 
   it('refuses non-integers, future times and clinicians off the care team', async () => {

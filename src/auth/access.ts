@@ -2,6 +2,7 @@ import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { actionRefusal, type RoleAction } from '../domain/roles';
 import { CareTeamMember, Patient, type Clinician } from '../entities';
 import { forbidden, notFound } from '../errors';
+import type { Statement } from '../db/plainTransaction';
 
 /**
  * The single place that decides who reaches a patient: a clinician does while on the patient's care
@@ -20,7 +21,7 @@ export class CareTeamAccess {
    * The same, as SQL for a statement written by hand: whether the caller is on the care team of the
    * patient `patientId` names (a column or a placeholder), with its parameter.
    */
-  onMyTeam(patientId: string): { sql: string; params: unknown[] } {
+  onMyTeam(patientId: string): Statement {
     return {
       sql: `exists (select 1 from care_team_member m where m.patient_id = ${patientId} and m.clinician_id = ?)`,
       params: [this.clinician.id],
@@ -36,21 +37,33 @@ export class CareTeamAccess {
     id: string,
     options: { lock?: boolean } = {},
   ): Promise<Patient | null> {
-    // The patient and the caller's membership in one statement, membership as a column: a filter
-    // could not tell FORBIDDEN from not found, and PostgreSQL cannot lock through its outer join.
-    const onTeam = this.onMyTeam('p.id');
+    const { sql, params } = this.patientStatement(id, options);
     const [row] = await em
       .getConnection()
-      .execute<Record<string, unknown>[]>(
-        `select p.*, ${onTeam.sql} as on_team from patient p where p.id = ?${options.lock ? ' for update of p' : ''}`,
-        [...onTeam.params, id],
-        'all',
-        em.getTransactionContext(),
-      );
+      .execute<Record<string, unknown>[]>(sql, [...params], 'all', em.getTransactionContext());
+    const patient = this.patientOf(row);
+    return patient && em.map(Patient, patient);
+  }
+
+  /**
+   * The statement `findPatient` sends, for a caller that sends it itself (`patientOf` reads its
+   * answer): the patient and the caller's membership in one statement, membership as a column. A
+   * filter could not tell FORBIDDEN from not found, and PostgreSQL cannot lock through its outer join.
+   */
+  patientStatement(id: string, options: { lock?: boolean } = {}): Statement {
+    const onTeam = this.onMyTeam('p.id');
+    return {
+      sql: `select p.*, ${onTeam.sql} as on_team from patient p where p.id = ?${options.lock ? ' for update of p' : ''}`,
+      params: [...onTeam.params, id],
+    };
+  }
+
+  /** The patient row of `patientStatement`'s answer if the caller is on its care team (as `findPatient`). */
+  patientOf(row: Record<string, unknown> | undefined): Record<string, unknown> | null {
     if (!row) return null;
     const { on_team: onMyTeam, ...patient } = row;
     if (!onMyTeam) throw this.notOnTeam();
-    return em.map(Patient, patient);
+    return patient;
   }
 
   async isOnTeam(em: EntityManager, patientId: string): Promise<boolean> {
@@ -68,8 +81,19 @@ export class CareTeamAccess {
 
   async requirePatient(em: EntityManager, id: string, options: { lock?: boolean } = {}): Promise<Patient> {
     const patient = await this.findPatient(em, id, options);
-    if (!patient) throw notFound('No patient with that id');
+    if (!patient) throw this.noPatient();
     return patient;
+  }
+
+  /** The patient row of `patientStatement`'s answer, as `requirePatient`: NOT_FOUND, FORBIDDEN or the row. */
+  requirePatientOf(row: Record<string, unknown> | undefined): Record<string, unknown> {
+    const patient = this.patientOf(row);
+    if (!patient) throw this.noPatient();
+    return patient;
+  }
+
+  private noPatient() {
+    return notFound('No patient with that id');
   }
 
   /** FORBIDDEN unless the caller's role may do `action` (`ROLE_RULES`): admins manage nothing clinical. */

@@ -1,4 +1,5 @@
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
+import type { Literal, Statement } from '../db/plainTransaction';
 import type { AuditAction } from '../domain/audit';
 import { EVENT_CHANNEL, type CareEvent } from './events';
 
@@ -61,7 +62,7 @@ class Numbered<V> {
  * one alert are two records, so neither repeats what the rows share: PostgreSQL parses a third of the
  * bytes a row-per-object encoding took, and the kernel copies a third (BENCHMARKS.md, issue 15).
  */
-function auditParameters(rows: AuditRow[]): unknown[] {
+function auditParameters(rows: AuditRow[]): Literal[] {
   const who = new Numbered<AuditRow>();
   const kinds = new Numbered<AuditRow>();
   const patients = new Numbered<string>();
@@ -94,7 +95,12 @@ function auditParameters(rows: AuditRow[]): unknown[] {
  * unpacks, instead of seven bound parameters a row.
  */
 export async function appendAudit(db: Statements, rows: AuditRow[]): Promise<void> {
-  if (rows.length > 0) await db.raw(INSERT_AUDIT_ROWS, auditParameters(rows));
+  for (const { sql, params } of auditStatements(rows)) await db.raw(sql, [...params]);
+}
+
+/** The same insert as a statement to send with others (none for no rows). */
+export function auditStatements(rows: AuditRow[]): Statement[] {
+  return rows.length > 0 ? [{ sql: INSERT_AUDIT_ROWS, params: auditParameters(rows) }] : [];
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Literal, Row, Statement } from '../db/plainTransaction';
 import { READ_ACTION } from '../domain/audit';
 import { PatientStatus } from '../domain/patientStatus';
 import { Clinician, TreatmentCourse, type Patient } from '../entities';
@@ -47,26 +48,45 @@ export class CourseRecords {
     em: EntityManager,
     patientId: string,
     columns: Record<C, string>,
-    params: unknown[],
+    params: Literal[],
   ): Promise<{ course: TreatmentCourse; extra: Record<C, unknown> }> {
-    const names = Object.keys(columns) as C[];
-    const select = ['c.*', ...names.map((name) => `(${columns[name]}) as "${name}"`)].join(', ');
+    const statement = this.currentStatement(patientId, columns, params);
     const [row] = await em
       .getConnection()
-      .execute<Record<string, unknown>[]>(
-        `select ${select} from treatment_course c where c.patient_id = ? order by c.number desc limit 1`,
-        [...params, patientId],
-        'all',
-        em.getTransactionContext(),
-      );
+      .execute<Row[]>(statement.sql, [...statement.params], 'all', em.getTransactionContext());
+    const { course, extra } = this.currentOfRow(patientId, row, columns);
+    return { course: em.map(TreatmentCourse, course), extra };
+  }
+
+  /** The statement of `currentWith`, for a caller that sends it itself (`currentOfRow` reads its row). */
+  currentStatement<C extends string>(
+    patientId: string,
+    columns: Record<C, string>,
+    params: Literal[],
+  ): Statement {
+    const names = Object.keys(columns) as C[];
+    const select = ['c.*', ...names.map((name) => `(${columns[name]}) as "${name}"`)].join(', ');
+    return {
+      sql: `select ${select} from treatment_course c where c.patient_id = ? order by c.number desc limit 1`,
+      params: [...params, patientId],
+    };
+  }
+
+  /** The course row of `currentStatement`'s answer and the extra columns, apart. */
+  currentOfRow<C extends string>(
+    patientId: string,
+    row: Row | undefined,
+    columns: Record<C, string>,
+  ): { course: Row; extra: Record<C, unknown> } {
     if (!row) throw new Error(`Patient ${patientId} has no course of treatment`);
+    const course = { ...row };
     const extra = {} as Record<C, unknown>;
-    for (const name of names) {
-      extra[name] = row[name];
+    for (const name of Object.keys(columns) as C[]) {
+      extra[name] = course[name];
       // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- a driver row: the extra columns come out before mapping
-      delete row[name];
+      delete course[name];
     }
-    return { course: em.map(TreatmentCourse, row), extra };
+    return { course, extra };
   }
 
   /** Course 1, opened with the patient. */

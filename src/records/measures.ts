@@ -1,13 +1,12 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
 import type { CareTeamAccess } from '../auth/access';
 import { AlertKind, changeFromBaseline, decideAlerts, ONCE_PER_COURSE } from '../domain/alerts';
 import { READ_ACTION } from '../domain/audit';
 import { happenedAtRefusal } from '../domain/clinicalTime';
 import { Instrument, responsesRefusal, scoreMeasure } from '../domain/instruments';
-import { Measure, ScoreAlert } from '../entities';
+import { Measure } from '../entities';
 import { badInput } from '../errors';
-import { isId, parseId } from '../ids';
+import { isId, newId, parseId } from '../ids';
 import {
   pageRequest,
   toConnection,
@@ -81,10 +80,14 @@ export class MeasureRecords {
   ) {}
 
   /**
-   * Scores and stores a measure with the alerts it raises, in one transaction. The patient's row
-   * lock serialises measures of one patient, so baseline, previous and "once" stay consistent.
+   * Scores and stores a measure with the alerts it raises, in one transaction of plain statements in
+   * two round trips: the patient's row lock with the care-team check, then (as a statement that starts
+   * once the lock is held, so it sees every measure committed before) the course with the history;
+   * then the measure with its alerts, the audit rows and the commit. The lock serialises measures of
+   * one patient, so baseline, previous and "once" stay consistent. The database announces the measure
+   * and its alerts as they are inserted (measureRecorded, scoreAlert), at commit.
    */
-  async record(input: NewMeasure): Promise<Measure> {
+  async record(input: NewMeasure): Promise<MeasureRow> {
     this.access.requireRole('recordMeasures');
     const patientId = parseId(input.patientId, 'patientId');
     const refusal = responsesRefusal(input.instrument, input.responses);
@@ -93,43 +96,31 @@ export class MeasureRecords {
     const administeredAt = input.administeredAt ?? new Date();
     const me = this.scope.clinician;
 
-    return this.scope.write(async (em) => {
-      const patient = await this.access.requirePatient(em, patientId, { lock: true });
+    return this.scope.writeStatements(async (tx) => {
+      const [[patientRow], [courseRow]] = await tx.run(
+        this.access.patientStatement(patientId, { lock: true }),
+        this.courses.currentStatement(patientId, HISTORY, historyParams(input.instrument, administeredAt)),
+      );
+      const patient = this.access.requirePatientOf(patientRow);
       const refusal = happenedAtRefusal('administeredAt', administeredAt, {
         now: new Date(),
-        bornOn: patient.dateOfBirth,
+        bornOn: patient.date_of_birth as string,
       });
       if (refusal) throw badInput(refusal);
-      const { course, history } = await this.courseAndHistory(
-        em,
-        patientId,
-        input.instrument,
-        administeredAt,
-      );
-      const measure = em.create(Measure, {
-        patient,
-        course,
-        instrument: input.instrument,
-        responses: [...input.responses],
-        totalScore: total,
-        severity,
-        administeredAt,
-        recordedBy: me.id,
-      });
+      const { course, extra } = this.courses.currentOfRow(patientId, courseRow, HISTORY);
       const decisions = decideAlerts({
         instrument: input.instrument,
         responses: input.responses,
         total,
         severity,
-        ...history,
+        previousTotal: (extra.previous as number | null) ?? undefined,
+        baselineTotal: (extra.baseline as number | null) ?? undefined,
+        alreadyRaised: new Set(extra.raised as AlertKind[]),
       });
-      const alerts = decisions.map((d) =>
-        em.create(ScoreAlert, { patient, course, measure, instrument: input.instrument, ...d }),
-      );
-      // Announced by the database as they are inserted (measureRecorded, scoreAlert), at commit.
-      await em.flush();
+      const measureId = newId();
+      const alerts = decisions.map((decision) => ({ id: newId(), ...decision }));
       this.scope.audit(
-        { action: 'measure.create', patientId, entity: 'Measure', entityId: measure.id },
+        { action: 'measure.create', patientId, entity: 'Measure', entityId: measureId },
         ...alerts.map((a) => ({
           action: 'alert.create' as const,
           patientId,
@@ -137,7 +128,23 @@ export class MeasureRecords {
           entityId: a.id,
         })),
       );
-      return measure;
+      const [[measure]] = await tx.finish({
+        sql: INSERT_MEASURE,
+        params: [
+          measureId,
+          patientId,
+          course.id as string,
+          input.instrument,
+          JSON.stringify(input.responses),
+          total,
+          severity,
+          administeredAt,
+          me.id,
+          new Date(),
+          JSON.stringify(alerts),
+        ],
+      });
+      return measureRow(measure);
     });
   }
 
@@ -248,38 +255,40 @@ export class MeasureRecords {
   private auditRead(measures: MeasureRow[]) {
     this.scope.audit(...measures.map(measureRead));
   }
-
-  /**
-   * The current course with the measure's previous, baseline and once-only alerts, all within that
-   * course (which starts afresh), in one statement.
-   */
-  private async courseAndHistory(
-    em: EntityManager,
-    patientId: string,
-    instrument: Instrument,
-    administeredAt: Date,
-  ) {
-    const earlier = 'm.course_id = c.id and m.instrument = ? and m.administered_at <= ?';
-    const { course, extra } = await this.courses.currentWith(
-      em,
-      patientId,
-      {
-        previous: `select m.total_score from measure m where ${earlier} order by m.administered_at desc, m.id desc limit 1`,
-        baseline: `select m.total_score from measure m where ${earlier} order by m.administered_at asc, m.id asc limit 1`,
-        raised: `select coalesce(array_agg(a.kind::text), '{}') from score_alert a where a.course_id = c.id and a.instrument = ? and a.kind::text in (${ONCE_PER_COURSE.map(() => '?').join(', ')})`,
-      },
-      [instrument, administeredAt, instrument, administeredAt, instrument, ...ONCE_PER_COURSE],
-    );
-    return {
-      course,
-      history: {
-        previousTotal: (extra.previous as number | null) ?? undefined,
-        baselineTotal: (extra.baseline as number | null) ?? undefined,
-        alreadyRaised: new Set(extra.raised as AlertKind[]),
-      },
-    };
-  }
 }
+
+/**
+ * The measure's previous, baseline and once-only alerts within the current course `c` (which
+ * starts afresh), as columns of the course's statement (`CourseRecords.currentStatement`).
+ */
+const EARLIER = 'm.course_id = c.id and m.instrument = ? and m.administered_at <= ?';
+const HISTORY = {
+  previous: `select m.total_score from measure m where ${EARLIER} order by m.administered_at desc, m.id desc limit 1`,
+  baseline: `select m.total_score from measure m where ${EARLIER} order by m.administered_at asc, m.id asc limit 1`,
+  raised: `select coalesce(array_agg(a.kind::text), '{}') from score_alert a where a.course_id = c.id and a.instrument = ? and a.kind::text in (${ONCE_PER_COURSE.map(() => '?').join(', ')})`,
+};
+const historyParams = (instrument: Instrument, administeredAt: Date) => [
+  instrument,
+  administeredAt,
+  instrument,
+  administeredAt,
+  instrument,
+  ...ONCE_PER_COURSE,
+];
+
+/**
+ * The measure and its alerts (a JSON array of id, kind, level and message) in one statement; the
+ * alerts are inserted from the measure's row, so its announcement comes first.
+ */
+const INSERT_MEASURE = `with measure_row as (
+    insert into measure (id, patient_id, course_id, instrument, responses, total_score, severity, administered_at, recorded_by_id, created_at)
+    values (?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?) returning *
+  ), alert_rows as (
+    insert into score_alert (id, patient_id, course_id, measure_id, instrument, kind, level, message, created_at)
+    select a.id, m.patient_id, m.course_id, m.id, m.instrument, a.kind, a.level, a.message, m.created_at
+    from measure_row m cross join json_to_recordset(?::json) as a(id uuid, kind text, level text, message text)
+  )
+  select * from measure_row`;
 
 const measureRead = (measure: MeasureRow): AuditEntry => ({
   action: READ_ACTION.Measure,

@@ -2,7 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuditAction } from '../domain/audit';
 import type { Clinician } from '../entities';
-import type { AuditRow } from '../events/journal';
+import { inTransaction, type PlainTransaction } from '../db/plainTransaction';
+import { auditStatements, type AuditRow } from '../events/journal';
 import { insertAuditRows, type AuditWriter } from './auditWriter';
 import { Together } from './together';
 
@@ -54,20 +55,50 @@ export class RequestScope {
   }
 
   /** Runs `work` in a transaction that also stores every pending audit entry. */
-  async write<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+  write<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.storing((toStore) =>
+      this.em.transactional(async (em) => {
+        const value = await work(em);
+        await insertAuditRows(em, toStore());
+        return value;
+      }),
+    );
+  }
+
+  /**
+   * As `write`, in plain statements without the unit of work (`inTransaction`), for a write on the
+   * hot path: the statements `work` ends with go with the pending audit rows and the commit in one
+   * round trip (`finish`).
+   */
+  writeStatements<T>(
+    work: (tx: Pick<PlainTransaction, 'run'> & { finish: PlainTransaction['commit'] }) => Promise<T>,
+  ): Promise<T> {
+    return this.storing((toStore) =>
+      inTransaction(this.em, (tx) =>
+        work({
+          run: tx.run,
+          finish: (...statements) => tx.commit(...statements, ...auditStatements(toStore())),
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Runs a transaction that stores the audit entries pending when it calls `toStore`: dropped from
+   * the pending ones once it commits; if it fails, whatever it claimed to have done did not happen,
+   * and the reads pending before it stay pending.
+   */
+  private async storing<T>(transaction: (toStore: () => AuditRow[]) => Promise<T>): Promise<T> {
     const mark = this.pending.length;
     let stored = 0;
     try {
-      const result = await this.em.transactional(async (em) => {
-        const value = await work(em);
+      const result = await transaction(() => {
         stored = this.pending.length;
-        await insertAuditRows(em, this.rows(this.pending.slice(0, stored)));
-        return value;
+        return this.rows(this.pending.slice(0, stored));
       });
       this.pending.splice(0, stored);
       return result;
     } catch (error) {
-      // Whatever the failed write claimed to have done did not happen; earlier reads stay pending.
       this.pending.length = Math.min(this.pending.length, mark);
       throw error;
     }

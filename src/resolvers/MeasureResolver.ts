@@ -42,7 +42,7 @@ export class MeasureResolver {
   recordMeasure(
     @Ctx() ctx: GraphQLContext,
     @Arg('input', () => RecordMeasureInput) input: RecordMeasureInput,
-  ): Promise<Measure> {
+  ): Promise<MeasureRow> {
     return ctx.records.measures.record(input);
   }
 
