@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../src/domain/roles';
+import { expectCode } from './support/expect';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
 import { DAY, fromNow, HOUR } from './support/time';
 
@@ -241,5 +242,32 @@ describe('SQL per page of patients', () => {
         ...(skip ? {} : { 'measure.read': 20 }),
       });
     }
+  });
+
+  it("reads one patient's view (care team, measures, alerts) in the patient's own statement, and nothing of it for someone off the team", async () => {
+    const view = `query ($id: ID!) { patient(id: $id) { id careTeam { role clinician { name } }
+      measures(first: 20) { edges { node { id totalScore } } } alerts { id kind } } }`;
+    const { patients } = await statementsFor(page(''), 1);
+    const id = patients.edges[0].node.id;
+    server.queries.length = 0;
+    const { patient } = await request(view, { id });
+    const reads = server.queries.filter((sql) => /^select/i.test(sql));
+    expect(reads, reads.join('\n')).toHaveLength(1);
+    // The patient, then (besides) the audit INSERT.
+    expect(server.queries).toHaveLength(2);
+    expect(patient.careTeam).toHaveLength(2);
+    expect(patient.measures.edges.length).toBeGreaterThan(0);
+    expect(patient.alerts.length).toBeGreaterThan(0);
+
+    const outsider = await server.clinician(Role.PRESCRIBER);
+    const { me } = await outsider.http.request('{ me { id } }');
+    await expectCode(outsider.http.request(view, { id }), 'FORBIDDEN');
+    const seen = await server.orm.em
+      .fork()
+      .getConnection()
+      .execute<{ n: string }[]>(`select count(*)::text as n from audit_event where clinician_id = ?`, [
+        me.id,
+      ]);
+    expect(Number(seen[0].n)).toBe(0);
   });
 });

@@ -10,11 +10,12 @@ import { LiveSubscription, type LiveSources } from './liveSubscription';
 import { PerPatient } from './perPatient';
 import { alertRow, type AlertRow, type MeasureRow, type PatientRow } from './rows';
 import type { AuditEntry, RequestScope } from './scope';
+import type { PageIds } from './together';
 
 /** Score alerts of the caller's patients. */
 export class AlertRecords {
   private readonly ofPatients = new PerPatient(
-    async (ids: string[], unacknowledgedOnly: boolean) =>
+    async (ids: string[] | PageIds, unacknowledgedOnly: boolean) =>
       (
         await this.scope.together.read({
           sql: `select * from score_alert where patient_id = any(?::uuid[])${unacknowledgedOnly ? ' and acknowledged_at is null' : ''}
@@ -87,6 +88,11 @@ export class AlertRecords {
     const alerts = await this.ofPatients.of(patient.id, unacknowledgedOnly);
     this.auditRead(alerts);
     return alerts;
+  }
+
+  /** The alerts `forPatient` would read for each of a page's patients, read with the page. */
+  readAhead(patients: PageIds, unacknowledgedOnly: boolean): void {
+    this.ofPatients.ahead(patients, unacknowledgedOnly);
   }
 
   async forMeasure(measure: MeasureRow): Promise<AlertRow[]> {

@@ -35,6 +35,12 @@ interface PageArgs {
 
 const patientOf = (measure: MeasureRow) => measure.patient.id;
 
+/** What a page of one patient's measures is read by. */
+const pageArgs = (
+  args: { instrument?: Instrument | null } & PageArguments,
+  paging: { defaultFirst: number; firstGiven: boolean },
+): PageArgs => ({ instrument: args.instrument ?? null, page: pageRequest(args, paging) });
+
 /** Outcome measures of the caller's patients. */
 export class MeasureRecords {
   /** The first measure of each course and instrument, keyed `<course id>|<instrument>`; batching only, as PerPatient. */
@@ -57,7 +63,7 @@ export class MeasureRecords {
     { cache: false },
   );
   private readonly pages = new PerPatient(
-    (ids: string[], args: PageArgs) => this.readPages(ids, args),
+    (ids: string[] | PageIds, args: PageArgs) => this.readPages(ids, args),
     patientOf,
   );
   private readonly newest = new PerPatient(
@@ -157,8 +163,9 @@ export class MeasureRecords {
     args: { instrument?: Instrument | null } & PageArguments,
     paging: { defaultFirst: number; firstGiven: boolean },
   ): Promise<ConnectionShape<MeasureRow>> {
-    const page = pageRequest(args, paging);
-    const rows = await this.pages.of(patient.id, { instrument: args.instrument ?? null, page });
+    const key = pageArgs(args, paging);
+    const { page } = key;
+    const rows = await this.pages.of(patient.id, key);
     const connection = toConnection(
       rows,
       page,
@@ -171,6 +178,24 @@ export class MeasureRecords {
     );
     this.auditRead(connection.edges.map((e) => e.node));
     return connection;
+  }
+
+  /**
+   * The pages of measures `list` would read for each of a page's patients, read with the page;
+   * arguments `list` refuses are left to it.
+   */
+  readListAhead(
+    patients: PageIds,
+    args: { instrument?: Instrument | null } & PageArguments,
+    paging: { defaultFirst: number; firstGiven: boolean },
+  ): void {
+    let key: PageArgs;
+    try {
+      key = pageArgs(args, paging);
+    } catch {
+      return;
+    }
+    this.pages.ahead(patients, key);
   }
 
   /** The measure an alert already reached was raised on, if a measure raised it (batched by the dataloader). */
@@ -221,7 +246,10 @@ export class MeasureRecords {
    * The `size + 1` measures of each patient at the page's end of the cursors' range (newest first, or
    * oldest first for `last`): a window over all the patients' measures, numbered within each patient.
    */
-  private async readPages(patientIds: string[], { instrument, page }: PageArgs): Promise<MeasureRow[]> {
+  private async readPages(
+    patientIds: string[] | PageIds,
+    { instrument, page }: PageArgs,
+  ): Promise<MeasureRow[]> {
     const conditions = ['patient_id = any(?::uuid[])'];
     const params: unknown[] = [patientIds];
     if (instrument) {

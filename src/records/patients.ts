@@ -10,7 +10,7 @@ import { parseId } from '../ids';
 import { pageRequest, toConnection, type ConnectionShape } from './paging';
 import { parseCalendarDate } from '../entities/scalars';
 import type { CourseRecords } from './courses';
-import { PerPatient } from './perPatient';
+import { mapRow, PerPatient } from './perPatient';
 import {
   careTeamMemberRow,
   patientRow,
@@ -20,7 +20,7 @@ import {
   type Reached,
 } from './rows';
 import type { RequestScope } from './scope';
-import type { PageIds } from './together';
+import { PageIds } from './together';
 
 export interface NewPatient {
   firstName: string;
@@ -94,9 +94,32 @@ export class PatientRecords {
     return connection;
   }
 
-  /** `null` for an unknown id; FORBIDDEN when off the care team. */
-  async get(id: string): Promise<Patient | null> {
-    const patient = await this.access.findPatient(this.scope.em, parseId(id, 'id'));
+  /**
+   * `null` for an unknown id; FORBIDDEN when off the care team. `readAhead` may start reads of the
+   * patient's list fields (`readCareTeamsAhead`…), which then come back in the same statement as the
+   * patient, and only if the caller is on its care team.
+   */
+  async get(id: string, readAhead: (patients: PageIds) => void = () => undefined): Promise<Patient | null> {
+    const patientId = parseId(id, 'id');
+    // As `findPatient`, in the request's batch of reads.
+    const found = this.scope.together.read(this.access.patientStatement(patientId)).then(([row]) => {
+      const patient = this.access.patientOf(row);
+      return patient && mapRow(this.scope, Patient, patient);
+    });
+    const onMyTeam = this.access.onMyTeam('p.id');
+    readAhead(
+      new PageIds(
+        {
+          sql: `select p.id from patient p where p.id = ? and ${onMyTeam.sql}`,
+          params: [patientId, ...onMyTeam.params],
+        },
+        found.then(
+          (patient) => new Set(patient ? [patient.id] : []),
+          () => new Set(),
+        ),
+      ),
+    );
+    const patient = await found;
     if (patient) this.scope.audit(readEntry(patient));
     return patient;
   }

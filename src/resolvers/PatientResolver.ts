@@ -1,4 +1,4 @@
-import type { GraphQLResolveInfo } from 'graphql';
+import { getArgumentValues, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
 import {
   Arg,
   Ctx,
@@ -29,7 +29,7 @@ import {
   TreatmentSession,
 } from '../entities';
 import type { GraphQLContext } from '../graphql/context';
-import { argumentGiven, Connection, nodeFieldsSelected } from '../schema/connection';
+import { argumentGiven, argumentGivenTo, Connection, fieldsSelected } from '../schema/connection';
 import type { Records } from '../records';
 import type { ConnectionShape } from '../records/paging';
 import type { PageIds } from '../records/together';
@@ -37,15 +37,69 @@ import type { AlertRow, CareTeamMemberRow, ClinicianRow, MeasureRow, PatientRow 
 import { DateScalar } from '../entities/scalars';
 import { TimelineEntry } from '../schema/TimelineEntry';
 
+/** How the alerts of a patient are read from the field's arguments. */
+const alertsOf = (args: { unacknowledgedOnly?: boolean | null }) => args.unacknowledgedOnly ?? true;
+
+/** How a page of a patient's measures is read from the field's arguments. */
+const measuresOf = (
+  args: {
+    instrument?: Instrument | null;
+    first?: number | null;
+    after?: string | null;
+    last?: number | null;
+    before?: string | null;
+  },
+  given: (argument: string) => boolean,
+) =>
+  [
+    {
+      instrument: args.instrument ?? null,
+      first: args.first ?? null,
+      after: args.after ?? null,
+      last: args.last ?? null,
+      before: args.before ?? null,
+    },
+    { defaultFirst: 50, firstGiven: given('first') },
+  ] as const;
+
+/** A field the operation selects on a patient: its arguments (defaults applied) and which it gave. */
+interface Selected {
+  args: Record<string, unknown>;
+  given(argument: string): boolean;
+}
+
 /**
- * List fields of a page's patients read in the page's own statement when the operation selects them
- * (one round trip for the page and these instead of two). Any other field is read after the page, as
- * before; a field here that the answer skips costs a read, never an audit row.
+ * List fields of a patient read in the same statement as the patient (`patient`) or the page
+ * (`patients`) when the operation selects them: one round trip for both instead of two. Any other
+ * field is read after them, as before; a field read ahead that the answer skips costs a read, never
+ * an audit row.
  */
-const READ_AHEAD: [string, (records: Records, page: PageIds) => void][] = [
-  ['careTeam', (records, page) => records.patients.readCareTeamsAhead(page)],
-  ['latestMeasures', (records, page) => records.measures.readLatestAhead(page)],
-];
+const READ_AHEAD = new Map<string, (records: Records, patients: PageIds, field: Selected) => void>([
+  ['careTeam', (records, patients) => records.patients.readCareTeamsAhead(patients)],
+  ['latestMeasures', (records, patients) => records.measures.readLatestAhead(patients)],
+  ['alerts', (records, patients, { args }) => records.alerts.readAhead(patients, alertsOf(args))],
+  [
+    'measures',
+    (records, patients, { args, given }) =>
+      records.measures.readListAhead(patients, ...measuresOf(args, given)),
+  ],
+]);
+
+/** Starts the reads `READ_AHEAD` names for the patient fields selected at `path`. */
+function readAhead(ctx: GraphQLContext, info: GraphQLResolveInfo, path: readonly string[]) {
+  const fields = (info.schema.getType('Patient') as GraphQLObjectType).getFields();
+  const selected = fieldsSelected(info, path).flatMap((node) => {
+    const read = READ_AHEAD.get(node.name.value);
+    return read ? [{ node, read }] : [];
+  });
+  return (patients: PageIds) => {
+    for (const { node, read } of selected)
+      read(ctx.records, patients, {
+        args: getArgumentValues(fields[node.name.value], node, info.variableValues),
+        given: (argument) => argumentGivenTo(node, info.variableValues, argument),
+      });
+  };
+}
 
 const PatientConnection = Connection('Patient', Patient);
 const MeasureConnection = Connection('Measure', Measure);
@@ -73,15 +127,19 @@ export class PatientResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Arg('status', () => PatientStatus, { nullable: true }) status: PatientStatus | null,
   ): Promise<ConnectionShape<PatientRow>> {
-    const selected = nodeFieldsSelected(info);
-    return ctx.records.patients.list({ first: first ?? 20, after, status }, (page) => {
-      for (const [field, read] of READ_AHEAD) if (selected.has(field)) read(ctx.records, page);
-    });
+    return ctx.records.patients.list(
+      { first: first ?? 20, after, status },
+      readAhead(ctx, info, ['edges', 'node']),
+    );
   }
 
   @Query(() => Patient, { nullable: true, description: 'FORBIDDEN when the caller is not on its care team.' })
-  patient(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<Patient | null> {
-    return ctx.records.patients.get(id);
+  patient(
+    @Ctx() ctx: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+    @Arg('id', () => ID) id: string,
+  ): Promise<Patient | null> {
+    return ctx.records.patients.get(id, readAhead(ctx, info, []));
   }
 
   @Mutation(() => Patient)
@@ -130,8 +188,7 @@ export class PatientResolver {
   ): Promise<ConnectionShape<MeasureRow>> {
     return ctx.records.measures.list(
       patient,
-      { instrument, first, after, last, before },
-      { defaultFirst: 50, firstGiven: argumentGiven(info, 'first') },
+      ...measuresOf({ instrument, first, after, last, before }, (argument) => argumentGiven(info, argument)),
     );
   }
 
@@ -147,7 +204,7 @@ export class PatientResolver {
     @Arg('unacknowledgedOnly', () => Boolean, { nullable: true, defaultValue: true })
     unacknowledgedOnly: boolean | null,
   ): Promise<AlertRow[]> {
-    return ctx.records.alerts.forPatient(patient, unacknowledgedOnly ?? true);
+    return ctx.records.alerts.forPatient(patient, alertsOf({ unacknowledgedOnly }));
   }
 
   @FieldResolver(() => [TreatmentCourse], {

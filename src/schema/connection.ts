@@ -1,4 +1,4 @@
-import { Kind, type GraphQLResolveInfo, type SelectionNode } from 'graphql';
+import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionNode } from 'graphql';
 import type { ClassType } from 'type-graphql';
 import { Field, Int, ObjectType } from 'type-graphql';
 import type { ConnectionShape, Edge, PageInfoShape } from '../records/paging';
@@ -57,26 +57,34 @@ export function Connection<T extends object>(name: string, node: ClassType<T>) {
  * non-null literal or a variable whose value is not null. A default value does not count.
  */
 export function argumentGiven(info: GraphQLResolveInfo, name: string): boolean {
-  const value = info.fieldNodes[0]?.arguments?.find((a) => a.name.value === name)?.value;
+  const node = info.fieldNodes[0];
+  return node !== undefined && argumentGivenTo(node, info.variableValues, name);
+}
+
+/** `argumentGiven` for any field of the operation. */
+export function argumentGivenTo(
+  node: FieldNode,
+  variables: GraphQLResolveInfo['variableValues'],
+  name: string,
+): boolean {
+  const value = node.arguments?.find((a) => a.name.value === name)?.value;
   if (!value || value.kind === Kind.NULL) return false;
   if (value.kind === Kind.VARIABLE)
-    return (
-      info.variableValues[value.name.value] !== null && info.variableValues[value.name.value] !== undefined
-    );
+    return variables[value.name.value] !== null && variables[value.name.value] !== undefined;
   return true;
 }
 
 /**
- * The names of the fields the operation selects on the nodes of the connection being resolved
- * (`edges { node { … } }`), through fragments too; `@skip`/`@include` are not evaluated, so a name
- * may be one the answer leaves out.
+ * The fields the operation selects at `path` below the field being resolved (`['edges', 'node']`
+ * for a connection's nodes, `[]` for the field's own), through fragments too. `@skip`/`@include`
+ * are not evaluated, so a field may be one the answer leaves out.
  */
-export function nodeFieldsSelected(info: GraphQLResolveInfo): Set<string> {
-  const names = new Set<string>();
+export function fieldsSelected(info: GraphQLResolveInfo, path: readonly string[]): FieldNode[] {
+  const fields: FieldNode[] = [];
   const visit = (selections: readonly SelectionNode[] | undefined, path: readonly string[]) => {
     for (const selection of selections ?? []) {
       if (selection.kind === Kind.FIELD) {
-        if (path.length === 0) names.add(selection.name.value);
+        if (path.length === 0) fields.push(selection);
         else if (selection.name.value === path[0]) visit(selection.selectionSet?.selections, path.slice(1));
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         visit(selection.selectionSet.selections, path);
@@ -85,6 +93,6 @@ export function nodeFieldsSelected(info: GraphQLResolveInfo): Set<string> {
       }
     }
   };
-  for (const node of info.fieldNodes) visit(node.selectionSet?.selections, ['edges', 'node']);
-  return names;
+  for (const node of info.fieldNodes) visit(node.selectionSet?.selections, path);
+  return fields;
 }
