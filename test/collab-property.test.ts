@@ -269,11 +269,24 @@ describe('hostile updates through a real socket', () => {
           }
           // The prescriber's edit after the burst is kept, and every replica, GraphQL included, agrees.
           rx.doc.getText('monitoring').insert(0, 'm');
+          let apart: unknown[] = [];
           await eventually(async () => {
             const { treatmentPlan } = await prescriber.http.request(TreatmentPlanDocument, { id: planId });
             const stored = Object.fromEntries(treatmentPlan!.sections.map((s) => [s.key, s.text]));
-            return PLAN_SECTIONS.every(
-              ({ key }) => stored[key] === rx.text(key) && stored[key] === tx.text(key),
+            apart = PLAN_SECTIONS.filter(
+              ({ key }) => stored[key] !== rx.text(key) || stored[key] !== tx.text(key),
+            ).map(({ key }) => ({
+              key,
+              stored: stored[key],
+              prescriber: rx.text(key),
+              therapist: tx.text(key),
+            }));
+            return apart.length === 0;
+          }).catch((error: unknown) => {
+            // What did not converge, for whoever reads a failure: which replica, which section.
+            const clocks = (doc: Y.Doc) => JSON.stringify([...Y.decodeStateVector(Y.encodeStateVector(doc))]);
+            throw new Error(
+              `${String(error)}: ${JSON.stringify(apart)}; state vectors prescriber ${clocks(rx.doc)}, therapist ${clocks(tx.doc)}; closes ${JSON.stringify(codes)}`,
             );
           });
           expect(JSON.stringify(rx.doc.getText('medication').toDelta())).toBe(medicationBefore);
