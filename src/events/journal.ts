@@ -73,7 +73,8 @@ function auditParameters(rows: AuditRow[]): Literal[] {
     const kind = kinds.numberOf(`${row.action}\n${row.entity}`, row);
     const patient = row.patientId === undefined ? null : patients.numberOf(row.patientId, row.patientId);
     const entityId = row.entityId ?? null;
-    record.push(records.numberOf(`${kind}\n${patient}\n${entityId}`, { kind, patient, entityId }));
+    // JSON, so that a null id and an id spelt "null" stay apart.
+    record.push(records.numberOf(JSON.stringify([kind, patient, entityId]), { kind, patient, entityId }));
     by.push(who.numberOf(`${row.clinician}\n${row.requestId}`, row));
   }
   return [
