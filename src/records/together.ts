@@ -70,14 +70,15 @@ export class Together {
   }
 
   private async send(): Promise<void> {
-    const reads = this.pending.map(withPageIds);
+    const reads = this.pending;
     this.pending = [];
-    const columns = reads.map(
-      (read, i) => `(select coalesce(json_agg(r), '[]'::json) from (${read.sql}) r) as r${i}`,
-    );
-    const sql = `select ${columns.join(', ')}`;
-    const params = reads.flatMap((read) => [...read.params]);
     try {
+      const statements = reads.map(withPageIds);
+      const columns = statements.map(
+        (read, i) => `(select coalesce(json_agg(r), '[]'::json) from (${read.sql}) r) as r${i}`,
+      );
+      const sql = `select ${columns.join(', ')}`;
+      const params = statements.flatMap((read) => [...read.params]);
       // Through knex with bound parameters, as the audit rows are (MikroORM's `execute` would inline a
       // page's ids into the SQL text first); still reported to the ORM's `onQuery` hook.
       const query = this.em
@@ -95,7 +96,7 @@ export class Together {
 }
 
 /** The read with each `PageIds` parameter written out as the page's ids, selected by its own query. */
-function withPageIds<T extends Statement>(read: T): T {
+function withPageIds(read: Statement): Statement {
   if (!read.params.some((param) => param instanceof PageIds)) return read;
   const pieces = read.sql.split('?');
   // Placeholders are knex's `?`, one a parameter; the statements here use no `?` operator.
@@ -112,5 +113,5 @@ function withPageIds<T extends Statement>(read: T): T {
     }
     sql += pieces[i + 1];
   });
-  return { ...read, sql, params };
+  return { sql, params };
 }
