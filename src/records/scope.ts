@@ -74,12 +74,19 @@ export class RequestScope {
     work: (tx: Pick<PlainTransaction, 'run'> & { finish: PlainTransaction['commit'] }) => Promise<T>,
   ): Promise<T> {
     return this.storing((toStore) =>
-      inTransaction(this.em, (tx) =>
-        work({
+      inTransaction(this.em, async (tx) => {
+        let finished = false;
+        const value = await work({
           run: tx.run,
-          finish: (...statements) => tx.commit(...statements, ...auditStatements(toStore())),
-        }),
-      ),
+          finish: (...statements) => {
+            finished = true;
+            return tx.commit(...statements, ...auditStatements(toStore()));
+          },
+        });
+        // Committed any other way, the write would be stored without its audit rows: rolled back.
+        if (!finished) throw new Error('A write in plain statements must end with finish()');
+        return value;
+      }),
     );
   }
 
