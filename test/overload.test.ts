@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { parse, print } from 'graphql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LOAD } from '../src/config/config';
 import { Role } from '../src/domain/roles';
+import { DELIVERY_REPORT_CHANNEL } from '../src/events/events';
 import { MeDocument, RecordMeasureDocument, ScoreAlertsDocument } from './generated/graphql';
 import { patientWithTeam } from './support/careTeam';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
@@ -444,4 +445,44 @@ describe('writes while another instance is behind', () => {
       measures.stop();
     }
   }, 120_000);
+});
+
+describe('writes while another instance has stalled', () => {
+  // Refused by the delay alone, so only the stalled report's age can refuse here.
+  const load = {
+    ...DEFAULT_LOAD,
+    maxDeliveryDelayMs: 300,
+    maxDeliveryBacklog: 1_000_000,
+    deliveryReportIntervalMs: 50,
+    deliveryReportExpiryMs: 2000,
+  };
+  let server: TestServer;
+  let stalled: pg.Client;
+  beforeAll(async () => {
+    server = await startTestServer({ load });
+    stalled = new pg.Client({ connectionString: server.databaseUrl });
+    await stalled.connect();
+  });
+  afterAll(async () => {
+    await stalled.end();
+    await server.close();
+  });
+
+  it('are refused once its only report has aged past the delay allowed, and served again once it has expired', async () => {
+    const writer = await server.clinician(Role.PRESCRIBER);
+    const patientId = await patientWithTeam(writer, [], busyDay);
+    const write = () => post(server, writer, patientId, ORDINARY);
+    expect((await write()).status).toBe(200);
+    // One report, as the hub sends it, of an event that has waited less than the delay allowed, and
+    // then nothing: the instance is stuck, not caught up.
+    await stalled.query('select pg_notify($1, $2)', [
+      DELIVERY_REPORT_CHANNEL,
+      JSON.stringify({ instance: randomUUID(), events: 1, oldestWaitMs: 250 }),
+    ]);
+    await eventually(async () => (await gauge(server, 'kap_live_network_events_undelivered')) === 1);
+    await eventually(async () => (await write()).status === 503);
+    expect(await gauge(server, 'kap_live_network_oldest_undelivered_seconds')).toBeGreaterThan(0.3);
+    await eventually(async () => (await write()).status === 200);
+    expect(await gauge(server, 'kap_live_network_events_undelivered')).toBe(0);
+  }, 60_000);
 });

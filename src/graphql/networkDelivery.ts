@@ -14,8 +14,8 @@ import type { DeliveryBacklog } from './liveFeeds';
  * an idle one is silent. A report holds for `deliveryReportExpiryMs` after it was heard, on the
  * hearer's clock: an instance that stops reporting (closed, crashed, cut off from the database)
  * holds no one's writes past that. Meanwhile its oldest event is taken to have gone on waiting since
- * it was reported, so an instance that is stuck is seen crossing the delay allowed when it does, not
- * a report later.
+ * it was reported (`HeardReports`), so an instance that is stuck is seen crossing the delay allowed
+ * when it does, not a report later.
  */
 export interface NetworkDelivery {
   /** The worst of this instance's backlog and of the reports in force, each figure on its own. */
@@ -29,10 +29,8 @@ export function networkDelivery(
   local: DeliveryBacklog,
   settings: Pick<LoadSettings, 'deliveryReportIntervalMs' | 'deliveryReportExpiryMs'>,
 ): NetworkDelivery {
-  const heard = new Map<string, { report: DeliveryReport; heardAt: number }>();
-  const stopHearing = hub.onReport((report) =>
-    heard.set(report.instance, { report, heardAt: performance.now() }),
-  );
+  const heard = new HeardReports(settings.deliveryReportExpiryMs);
+  const stopHearing = hub.onReport((report) => heard.hear(report));
 
   /** Whether the others' last word from here, as far as it was sent, is of events undelivered. */
   let reportedBehind = false;
@@ -53,28 +51,13 @@ export function networkDelivery(
   }, settings.deliveryReportIntervalMs);
   timer.unref();
 
-  /** The reports in force with how long ago each was heard; the expired ones are forgotten. */
-  function* inForce(): Iterable<{ report: DeliveryReport; age: number }> {
-    const now = performance.now();
-    for (const [instance, { report, heardAt }] of heard) {
-      const age = now - heardAt;
-      if (age > settings.deliveryReportExpiryMs) heard.delete(instance);
-      else yield { report, age };
-    }
-  }
-
   return {
     backlog: {
       get events() {
-        let worst = local.events;
-        for (const { report } of inForce()) worst = Math.max(worst, report.events);
-        return worst;
+        return Math.max(local.events, heard.events);
       },
       oldestWaitMs() {
-        let worst = local.oldestWaitMs();
-        for (const { report, age } of inForce())
-          if (report.events > 0) worst = Math.max(worst, report.oldestWaitMs + age);
-        return worst;
+        return Math.max(local.oldestWaitMs(), heard.oldestWaitMs());
       },
     },
     stop() {
@@ -82,4 +65,49 @@ export function networkDelivery(
       stopHearing();
     },
   };
+}
+
+/**
+ * The other instances' reports as this one heard them, the latest of each, on the hearer's clock
+ * (`now`, in milliseconds). A report holds for `expiryMs` after it was heard; until then its oldest
+ * event is taken to have gone on waiting for as long as the report has been held, so an instance that
+ * stalls, and reports nothing fresher, is seen crossing the delay allowed when it does.
+ */
+export class HeardReports implements DeliveryBacklog {
+  private readonly heard = new Map<string, { report: DeliveryReport; heardAt: number }>();
+
+  constructor(
+    private readonly expiryMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Keeps `report` in place of the reporter's previous one. */
+  hear(report: DeliveryReport): void {
+    this.heard.set(report.instance, { report, heardAt: this.now() });
+  }
+
+  /** The most events any report in force holds; 0 when none is. */
+  get events(): number {
+    let worst = 0;
+    for (const { report } of this.inForce()) worst = Math.max(worst, report.events);
+    return worst;
+  }
+
+  /** The longest any report in force has had an event waiting: what it said, plus its age here. */
+  oldestWaitMs(): number {
+    let worst = 0;
+    for (const { report, age } of this.inForce())
+      if (report.events > 0) worst = Math.max(worst, report.oldestWaitMs + age);
+    return worst;
+  }
+
+  /** The reports in force with how long ago each was heard; the expired ones are forgotten. */
+  private *inForce(): Iterable<{ report: DeliveryReport; age: number }> {
+    const now = this.now();
+    for (const [instance, { report, heardAt }] of this.heard) {
+      const age = now - heardAt;
+      if (age > this.expiryMs) this.heard.delete(instance);
+      else yield { report, age };
+    }
+  }
 }
