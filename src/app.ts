@@ -123,7 +123,7 @@ export async function startApp({
   });
   // Writes are held to the worst delivery backlog of every instance, not only this one's.
   const network = networkDelivery(hub, feeds.backlog, load);
-  const admission = new Admission(load, network.backlog);
+  const admission = new Admission(load, network);
   const apollo = createApollo(schema, { production: config.production, logger, admission });
   await apollo.start();
   const socketLimits = config.sockets ?? DEFAULT_SOCKET_LIMITS;

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LOAD } from '../src/config/config';
 import { Role } from '../src/domain/roles';
-import { DELIVERY_REPORT_CHANNEL } from '../src/events/events';
+import { DELIVERY_REPORT_CHANNEL, type DeliveryReport } from '../src/events/events';
 import { MeDocument, RecordMeasureDocument, ScoreAlertsDocument } from './generated/graphql';
 import { patientWithTeam } from './support/careTeam';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
@@ -340,7 +340,8 @@ async function gauge(server: TestServer, name: string): Promise<number> {
 }
 
 describe('writes while another instance is behind', () => {
-  // Refused by the count of undelivered events alone, on either instance, so the test decides when.
+  // Refused by the count of undelivered events alone, so the test decides when: 2 on the instance
+  // that falls behind, and so on every instance, though the writing one allows far more of its own.
   const load = {
     ...DEFAULT_LOAD,
     maxQueuedRequests: 64,
@@ -358,7 +359,10 @@ describe('writes while another instance is behind', () => {
   let behindClosed: Promise<void> | undefined;
   beforeAll(async () => {
     behind = await startTestServer({ load });
-    writing = await startTestServer({ databaseUrl: behind.databaseUrl, load });
+    writing = await startTestServer({
+      databaseUrl: behind.databaseUrl,
+      load: { ...load, maxDeliveryBacklog: 1_000_000 },
+    });
     lock = new pg.Client({ connectionString: behind.databaseUrl });
     await lock.connect();
   });
@@ -368,7 +372,7 @@ describe('writes while another instance is behind', () => {
     await (behindClosed ?? behind.close());
   });
 
-  it('are refused on an instance whose own delivery is not behind, until the other has caught up or its last report has expired', async () => {
+  it("are refused on an instance whose own delivery is not behind, by the other's limits, until the other has caught up or its last report has expired", async () => {
     const writer = await writing.clinician(Role.PRESCRIBER);
     const [watcher] = await signedIn(writing, 1);
     const patientId = await patientWithTeam(writer, [watcher], busyDay);
@@ -448,10 +452,11 @@ describe('writes while another instance is behind', () => {
 });
 
 describe('writes while another instance has stalled', () => {
-  // Refused by the delay alone, so only the stalled report's age can refuse here.
+  // This instance would refuse nothing by its own limits: only the stalled instance's report, aged
+  // and judged by the limits it carries, can refuse here.
   const load = {
     ...DEFAULT_LOAD,
-    maxDeliveryDelayMs: 300,
+    maxDeliveryDelayMs: 600_000,
     maxDeliveryBacklog: 1_000_000,
     deliveryReportIntervalMs: 50,
     deliveryReportExpiryMs: 2000,
@@ -468,16 +473,21 @@ describe('writes while another instance has stalled', () => {
     await server.close();
   });
 
-  it('are refused once its only report has aged past the delay allowed, and served again once it has expired', async () => {
+  it('are refused once its only report has aged past the delay it allows, and served again once it has expired', async () => {
     const writer = await server.clinician(Role.PRESCRIBER);
     const patientId = await patientWithTeam(writer, [], busyDay);
     const write = () => post(server, writer, patientId, ORDINARY);
     expect((await write()).status).toBe(200);
-    // One report, as the hub sends it, of an event that has waited less than the delay allowed, and
-    // then nothing: the instance is stuck, not caught up.
+    // One report, as the hub sends it, of an event that has waited less than the reporter's own delay
+    // allowed (300 ms), and then nothing: the instance is stuck, not caught up.
     await stalled.query('select pg_notify($1, $2)', [
       DELIVERY_REPORT_CHANNEL,
-      JSON.stringify({ instance: randomUUID(), events: 1, oldestWaitMs: 250 }),
+      JSON.stringify({
+        instance: randomUUID(),
+        events: 1,
+        oldestWaitMs: 250,
+        limits: { delayMs: 300, backlog: 100 },
+      } satisfies DeliveryReport),
     ]);
     await eventually(async () => (await gauge(server, 'kap_live_network_events_undelivered')) === 1);
     await eventually(async () => (await write()).status === 503);

@@ -86,8 +86,8 @@ export interface LoadSettings {
   /**
    * With several instances, the same holds for theirs: a write admitted here raises alerts another
    * instance's subscribers wait for. An instance with events undelivered tells the others its backlog
-   * this often (`DELIVERY_REPORT_INTERVAL_MS`), and once more when it has caught up; each refuses writes
-   * while any is behind.
+   * and its two limits this often (`DELIVERY_REPORT_INTERVAL_MS`), and once more when it has caught up;
+   * each refuses writes while any is behind by its own limits.
    */
   deliveryReportIntervalMs: number;
   /**

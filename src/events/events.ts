@@ -43,8 +43,9 @@ export function parseCareEvent(payload: string | undefined): CareEvent | undefin
 
 /**
  * One instance's live delivery backlog, as it tells the others (`src/graphql/networkDelivery.ts`):
- * its id and two counts, nothing about any patient. It carries no clock of the sender's: a report
- * is as old as its receiver has held it, since the instances' clocks need not agree.
+ * its id, two counts and the two limits it is held to, nothing about any patient. It carries no
+ * clock of the sender's: a report is as old as its receiver has held it, since the instances' clocks
+ * need not agree.
  */
 export interface DeliveryReport {
   /** The reporting instance, one random id per process start. */
@@ -53,6 +54,12 @@ export interface DeliveryReport {
   events: number;
   /** How long the oldest of them had waited when the report was sent, in milliseconds. */
   oldestWaitMs: number;
+  /**
+   * The reporter's own `MAX_DELIVERY_DELAY_MS` and `MAX_DELIVERY_BACKLOG`: every instance judges the
+   * report by these, so instances configured apart still agree on when each one is behind. Absent
+   * from a report of a version that did not send them, which the hearer judges by its own.
+   */
+  limits?: { delayMs: number; backlog: number };
 }
 
 export function parseDeliveryReport(payload: string | undefined): DeliveryReport | undefined {
@@ -63,7 +70,15 @@ export function parseDeliveryReport(payload: string | undefined): DeliveryReport
       Number.isFinite(report.events) &&
       Number.isFinite(report.oldestWaitMs)
     ) {
-      return { instance: report.instance, events: report.events, oldestWaitMs: report.oldestWaitMs };
+      const { instance, events, oldestWaitMs, limits } = report;
+      if (limits && Number.isFinite(limits.delayMs) && Number.isFinite(limits.backlog))
+        return {
+          instance,
+          events,
+          oldestWaitMs,
+          limits: { delayMs: limits.delayMs, backlog: limits.backlog },
+        };
+      return { instance, events, oldestWaitMs };
     }
   } catch {
     // Not ours: ignored.

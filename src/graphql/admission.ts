@@ -1,6 +1,6 @@
 import type { LoadSettings } from '../config/config';
 import { serviceUnavailable } from '../errors';
-import type { DeliveryBacklog } from './liveFeeds';
+import type { NetworkDelivery } from './networkDelivery';
 
 /** Seconds a refused client is told to wait (`Retry-After`): about how long the queue takes to turn over. */
 export const RETRY_AFTER_SECONDS = 1;
@@ -12,9 +12,9 @@ export const RETRY_AFTER_SECONDS = 1;
  * writes queued hundreds deep for the database pool, and every answer (and, before alerts had their
  * own connections, every alert) waited behind all of them.
  *
- * Writes are held to delivery too: while any instance's subscribers (`backlog`: this instance's and
- * what the others reported, `networkDelivery`) wait for events longer than `maxDeliveryDelayMs`, or
- * for `maxDeliveryBacklog` events, a mutation is refused the same way before it does anything
+ * Writes are held to delivery too: while any instance's subscribers (`delivery`: this instance's and
+ * what the others reported, `networkDelivery`) wait for events longer than its `maxDeliveryDelayMs`,
+ * or for its `maxDeliveryBacklog` events, a mutation is refused the same way before it does anything
  * (`refuseWriteWhileBehind`). Counting requests alone let delivery fall seconds behind writes that
  * were all admitted, each raising more to deliver (BENCHMARKS.md, issue 19).
  */
@@ -25,21 +25,14 @@ export class Admission {
   constructor(
     private readonly limits: Pick<
       LoadSettings,
-      | 'maxConcurrentRequests'
-      | 'maxQueuedRequests'
-      | 'maxQueueWaitMs'
-      | 'maxDeliveryDelayMs'
-      | 'maxDeliveryBacklog'
+      'maxConcurrentRequests' | 'maxQueuedRequests' | 'maxQueueWaitMs'
     >,
-    private readonly backlog: DeliveryBacklog,
+    private readonly delivery: Pick<NetworkDelivery, 'behind'>,
   ) {}
 
   /** Whether delivery is behind the writes: more events waiting, or waiting longer, than allowed. */
   get deliveryBehind(): boolean {
-    return (
-      this.backlog.events >= this.limits.maxDeliveryBacklog ||
-      this.backlog.oldestWaitMs() > this.limits.maxDeliveryDelayMs
-    );
+    return this.delivery.behind();
   }
 
   /** Throws SERVICE_UNAVAILABLE while delivery is behind: called for a write before it starts. */

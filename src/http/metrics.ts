@@ -95,7 +95,7 @@ export function createMetrics(
   });
   new Gauge({
     name: 'kap_live_network_oldest_undelivered_seconds',
-    help: 'The longest any instance (this one included) has had a live event undelivered, by its latest report; writes are refused past MAX_DELIVERY_DELAY_MS.',
+    help: "The longest any instance (this one included) has had a live event undelivered, by its latest report; writes are refused past that instance's MAX_DELIVERY_DELAY_MS.",
     registers: [registry],
     collect() {
       this.set(networkBacklog.oldestWaitMs() / 1000);
