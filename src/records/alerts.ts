@@ -8,7 +8,7 @@ import { parseId } from '../ids';
 import { pageRequest, toConnection, type ConnectionShape } from './paging';
 import { LiveSubscription, type LiveSources } from './liveSubscription';
 import { PerPatient } from './perPatient';
-import { alertRow, type AlertRow, type MeasureRow, type PatientRow } from './rows';
+import { alertRow, measureRow, type AlertRow, type MeasureRow, type PatientRow } from './rows';
 import type { AuditEntry, RequestScope } from './scope';
 import type { PageIds } from './together';
 
@@ -130,15 +130,21 @@ export class AlertRecords {
    * `scoreAlert(patientId)`: alerts as they are committed, for one patient or every patient on the
    * caller's care teams; membership is checked at each delivery, so leaving a team stops them.
    */
-  async subscribe(patientId?: string | null): Promise<LiveSubscription<ScoreAlert>> {
+  async subscribe(patientId?: string | null): Promise<LiveSubscription<AlertRow>> {
     const only = patientId ? parseId(patientId, 'patientId') : undefined;
     // Checked before the subscription starts, so a refusal is an ordinary GraphQL error.
     if (only) await this.access.requirePatient(this.scope.em, only);
-    return new LiveSubscription<ScoreAlert>(this.scope, this.access, this.live, {
+    return new LiveSubscription<AlertRow>(this.scope, this.access, this.live, {
       type: 'scoreAlert',
       patientId: only,
-      // With its measure, which alert payloads show: no second query while executing.
-      load: (em, event) => em.findOne(ScoreAlert, { id: event.id }, { populate: ['measure'] }),
+      load: async (em, event) => {
+        // With its measure, which alert payloads show: no second statement while executing. A plain
+        // row, not an entity: building the entities was most of an alert's load (BENCHMARKS.md, issue 19).
+        const [row] = await em.getConnection().execute<Record<string, unknown>[]>(LIVE_ALERT, [event.id]);
+        return row
+          ? { ...alertRow(row), loadedMeasure: row.measure ? measureRow(row.measure as never) : undefined }
+          : null;
+      },
       audit: (alert) => [alertRead(alert)],
     });
   }
@@ -147,6 +153,9 @@ export class AlertRecords {
     this.scope.audit(...alerts.map(alertRead));
   }
 }
+
+const LIVE_ALERT = `select a.*, to_json(m) as measure from score_alert a
+  left join measure m on m.id = a.measure_id where a.id = ?`;
 
 const alertRead = (alert: AlertRow): AuditEntry => ({
   action: READ_ACTION.ScoreAlert,

@@ -199,8 +199,9 @@ export class MeasureRecords {
   }
 
   /** The measure an alert already reached was raised on, if a measure raised it (batched by the dataloader). */
-  async ofAlert(alert: AlertRow): Promise<Measure | null> {
-    const measure = alert.measure ? await reach(this.scope, Measure, alert.measure) : null;
+  async ofAlert(alert: AlertRow): Promise<Measure | MeasureRow | null> {
+    const measure =
+      alert.loadedMeasure ?? (alert.measure ? await reach(this.scope, Measure, alert.measure) : null);
     if (measure) this.auditRead([measure]);
     return measure;
   }
@@ -230,14 +231,19 @@ export class MeasureRecords {
   }
 
   /** `measureRecorded(patientId)`: measures as they are stored, while the caller stays on the team. */
-  async subscribe(patientId: string): Promise<LiveSubscription<Measure>> {
+  async subscribe(patientId: string): Promise<LiveSubscription<MeasureRow>> {
     const id = parseId(patientId, 'patientId');
     // Checked before the subscription starts, so a refusal is an ordinary GraphQL error.
     await this.access.requirePatient(this.scope.em, id);
     return new LiveSubscription(this.scope, this.access, this.live, {
       type: 'measureRecorded',
       patientId: id,
-      load: (em, event) => em.findOne(Measure, { id: event.id }),
+      load: async (em, event) => {
+        const [row] = await em
+          .getConnection()
+          .execute<Record<string, unknown>[]>('select * from measure where id = ?', [event.id]);
+        return row ? measureRow(row) : null;
+      },
       audit: (measure) => [measureRead(measure)],
     });
   }

@@ -39,6 +39,8 @@ export type AlertRow = Pick<
   patient: Reached;
   course: Reached;
   measure?: Reached;
+  /** The measure itself, when it was read with the alert (a live alert's). */
+  loadedMeasure?: MeasureRow;
   session?: Reached;
   acknowledgedBy?: Reached;
 };

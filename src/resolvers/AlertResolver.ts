@@ -15,7 +15,7 @@ import type { GraphQLContext } from '../graphql/context';
 import { LiveFeed } from '../graphql/liveFeeds';
 import { Connection } from '../schema/connection';
 import type { ConnectionShape } from '../records/paging';
-import { reach, type AlertRow } from '../records/rows';
+import { reach, type AlertRow, type MeasureRow } from '../records/rows';
 
 const ScoreAlertConnection = Connection('ScoreAlert', ScoreAlert);
 
@@ -53,9 +53,9 @@ export class AlertResolver {
       ),
   })
   scoreAlert(
-    @Root() alert: ScoreAlert,
+    @Root() alert: AlertRow,
     @Arg('patientId', () => ID, { nullable: true }) _patientId: string | null,
-  ): ScoreAlert {
+  ): AlertRow {
     return alert;
   }
 
@@ -68,7 +68,7 @@ export class AlertResolver {
     nullable: true,
     description: 'The measure that raised the alert; null for a VITAL_SIGNS alert, which has a session.',
   })
-  measure(@Ctx() ctx: GraphQLContext, @Root() alert: AlertRow): Promise<Measure | null> {
+  measure(@Ctx() ctx: GraphQLContext, @Root() alert: AlertRow): Promise<Measure | MeasureRow | null> {
     return ctx.records.measures.ofAlert(alert);
   }
 

@@ -50,7 +50,7 @@ export class MeasureResolver {
     subscribe: async ({ args, context }) =>
       new LiveFeed(await (context as GraphQLContext).records.measures.subscribe(args.patientId as string)),
   })
-  measureRecorded(@Root() measure: Measure, @Arg('patientId', () => ID) _patientId: string): Measure {
+  measureRecorded(@Root() measure: MeasureRow, @Arg('patientId', () => ID) _patientId: string): MeasureRow {
     return measure;
   }
 
