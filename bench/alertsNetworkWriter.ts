@@ -68,11 +68,13 @@ function post(url: string, token: string, body: string): Promise<{ status: numbe
   });
 }
 
+/** Each recorder's token, signed once for the whole run as a front end keeps one until it expires. */
+const tokens = new Map<string, string>();
+
 async function runStep(
   step: WriterStep,
   sign: Awaited<ReturnType<typeof signer>>,
 ): Promise<{ writes: WriteOutcome[]; skipped: number }> {
-  const tokens = new Map<string, string>();
   const tokenOf = async (recorder: WriterStep['patients'][number]['recorder']) => {
     let token = tokens.get(recorder.sub);
     if (!token) tokens.set(recorder.sub, (token = await sign(recorder)));
