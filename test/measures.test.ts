@@ -113,6 +113,42 @@ describe('recordMeasure', () => {
     expect(statements.filter((sql) => /for update/.test(sql))).toHaveLength(1);
   });
 
+  it('answers its alerts from what the write stored: no statement reads them again, and the answer is what a later read finds', async () => {
+    const patientId = await newPatient();
+    await record(prescriber, patientId, phq9(12));
+    const ALERT_FIELDS = 'id kind level message createdAt acknowledgedAt';
+    const mark = server.queries.length;
+    const { recordMeasure } = await prescriber.http.request<{
+      recordMeasure: { id: string; alerts: Record<string, unknown>[] };
+    }>(
+      `mutation ($input: RecordMeasureInput!) { recordMeasure(input: $input) { id alerts { ${ALERT_FIELDS} } } }`,
+      {
+        input: { patientId, instrument: 'PHQ9', responses: phq9(22, 2) },
+      },
+    );
+    const statements = server.queries.slice(mark);
+    expect(recordMeasure.alerts.length).toBeGreaterThanOrEqual(2);
+    // The write's 6 statements, then only the audit of the answer's read of its alerts.
+    const committed = statements.indexOf('commit');
+    expect(committed, statements.join('\n')).toBe(5);
+    expect(statements.slice(committed + 1), statements.join('\n')).toEqual([
+      expect.stringMatching(/^insert into "?audit_event/i),
+    ]);
+    // Each of the answer's alerts as the database has it, in the same order, with all its fields.
+    const full = `${ALERT_FIELDS} measure { id } patient { id } course { id } acknowledgedBy { id } session { id }`;
+    const answered = await prescriber.http.request<{
+      recordMeasure: { id: string; alerts: Record<string, unknown>[] };
+    }>(`mutation ($input: RecordMeasureInput!) { recordMeasure(input: $input) { id alerts { ${full} } } }`, {
+      input: { patientId, instrument: 'PHQ9', responses: phq9(27, 3) },
+    });
+    const { node } = await prescriber.http.request<{ node: { alerts: Record<string, unknown>[] } }>(
+      `query ($id: ID!) { node(id: $id) { ... on Measure { alerts { ${full} } } } }`,
+      { id: answered.recordMeasure.id },
+    );
+    expect(answered.recordMeasure.alerts.length).toBeGreaterThanOrEqual(1);
+    expect(answered.recordMeasure.alerts).toEqual(node.alerts);
+  });
+
   it('refuses non-integers, future times and clinicians off the care team', async () => {
     const patientId = await newPatient();
     await expectCode(record(prescriber, patientId, [0, 0, 0, 0, 0, 0, 0, 0, 1.5]), 'BAD_USER_INPUT');

@@ -8,7 +8,14 @@ import { parseId } from '../ids';
 import { pageRequest, toConnection, type ConnectionShape } from './paging';
 import { LiveSubscription, type LiveSources } from './liveSubscription';
 import { PerPatient } from './perPatient';
-import { alertRow, measureRow, type AlertRow, type MeasureRow, type PatientRow } from './rows';
+import {
+  alertRow,
+  measureRow,
+  type AlertRow,
+  type MeasureRow,
+  type PatientRow,
+  type WrittenMeasureRow,
+} from './rows';
 import type { AuditEntry, RequestScope } from './scope';
 import type { PageIds } from './together';
 
@@ -95,8 +102,9 @@ export class AlertRecords {
     this.ofPatients.ahead(patients, unacknowledgedOnly);
   }
 
-  async forMeasure(measure: MeasureRow): Promise<AlertRow[]> {
-    const alerts = await this.ofMeasures.load(measure.id);
+  /** The alerts a measure raised, oldest first: those its own write stored, when it was written here. */
+  async forMeasure(measure: MeasureRow | WrittenMeasureRow): Promise<readonly AlertRow[]> {
+    const alerts = 'storedAlerts' in measure ? measure.storedAlerts : await this.ofMeasures.load(measure.id);
     this.auditRead(alerts);
     return alerts;
   }
@@ -149,7 +157,7 @@ export class AlertRecords {
     });
   }
 
-  private auditRead(alerts: AlertRow[]) {
+  private auditRead(alerts: readonly AlertRow[]) {
     this.scope.audit(...alerts.map(alertRead));
   }
 }

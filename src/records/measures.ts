@@ -16,7 +16,15 @@ import {
 } from './paging';
 import { LiveSubscription, type LiveSources } from './liveSubscription';
 import { PerPatient } from './perPatient';
-import { measureRow, reach, type AlertRow, type MeasureRow, type PatientRow } from './rows';
+import {
+  alertRow,
+  measureRow,
+  reach,
+  type AlertRow,
+  type MeasureRow,
+  type PatientRow,
+  type WrittenMeasureRow,
+} from './rows';
 import type { CourseRecords } from './courses';
 import type { AuditEntry, RequestScope } from './scope';
 import type { PageIds } from './together';
@@ -91,9 +99,10 @@ export class MeasureRecords {
    * once the lock is held, so it sees every measure committed before) the course with the history;
    * then the measure with its alerts, the audit rows and the commit. The lock serialises measures of
    * one patient, so baseline, previous and "once" stay consistent. The database announces the measure
-   * and its alerts as they are inserted (measureRecorded, scoreAlert), at commit.
+   * and its alerts as they are inserted (measureRecorded, scoreAlert), at commit. The measure comes
+   * back with the alerts as stored, which answer its `alerts` field.
    */
-  async record(input: NewMeasure): Promise<MeasureRow> {
+  async record(input: NewMeasure): Promise<WrittenMeasureRow> {
     this.access.requireRole('recordMeasures');
     const patientId = parseId(input.patientId, 'patientId');
     const refusal = responsesRefusal(input.instrument, input.responses);
@@ -150,7 +159,10 @@ export class MeasureRecords {
           JSON.stringify(alerts),
         ],
       });
-      return measureRow(measure);
+      return {
+        ...measureRow(measure),
+        storedAlerts: (measure.stored_alerts as Record<string, unknown>[]).map(alertRow),
+      };
     });
   }
 
@@ -312,7 +324,8 @@ const historyParams = (instrument: Instrument, administeredAt: Date) => [
 
 /**
  * The measure and its alerts (a JSON array of id, kind, level and message) in one statement; the
- * alerts are inserted from the measure's row, so its announcement comes first.
+ * alerts are inserted from the measure's row, so its announcement comes first. Returns the measure's
+ * row with the alert rows as stored, oldest first, as `stored_alerts`.
  */
 const INSERT_MEASURE = `with measure_row as (
     insert into measure (id, patient_id, course_id, instrument, responses, total_score, severity, administered_at, recorded_by_id, created_at)
@@ -321,8 +334,10 @@ const INSERT_MEASURE = `with measure_row as (
     insert into score_alert (id, patient_id, course_id, measure_id, instrument, kind, level, message, created_at)
     select a.id, m.patient_id, m.course_id, m.id, m.instrument, a.kind, a.level, a.message, m.created_at
     from measure_row m cross join json_to_recordset(?::json) as a(id uuid, kind text, level text, message text)
+    returning *
   )
-  select * from measure_row`;
+  select m.*, (select coalesce(json_agg(a order by a.id), '[]'::json) from alert_rows a) as stored_alerts
+  from measure_row m`;
 
 const measureRead = (measure: MeasureRow): AuditEntry => ({
   action: READ_ACTION.Measure,

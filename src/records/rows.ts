@@ -32,6 +32,12 @@ export type MeasureRow = Pick<
   'id' | 'instrument' | 'responses' | 'totalScore' | 'severity' | 'administeredAt'
 > & { patient: Reached; course: Reached; recordedBy: Reached };
 
+/**
+ * A measure as its write returns it, with the alerts the same statement stored: they answer the
+ * measure's `alerts` field, so the write's answer reads nothing again.
+ */
+export type WrittenMeasureRow = MeasureRow & { readonly storedAlerts: readonly AlertRow[] };
+
 export type AlertRow = Pick<
   ScoreAlert,
   'id' | 'instrument' | 'kind' | 'level' | 'message' | 'createdAt' | 'acknowledgedAt'

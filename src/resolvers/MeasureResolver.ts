@@ -70,7 +70,7 @@ export class MeasureResolver {
   }
 
   @FieldResolver(() => [ScoreAlert])
-  alerts(@Ctx() ctx: GraphQLContext, @Root() measure: MeasureRow): Promise<AlertRow[]> {
+  alerts(@Ctx() ctx: GraphQLContext, @Root() measure: MeasureRow): Promise<readonly AlertRow[]> {
     return ctx.records.alerts.forMeasure(measure);
   }
 }
