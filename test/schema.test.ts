@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { getNamedType, isInterfaceType, isNonNullType, isObjectType } from 'graphql';
+import { getMetadataStorage } from 'type-graphql';
 import { describe, expect, it } from 'vitest';
 import { NODE_TYPES } from '../src/records/nodes';
 import { buildGraphQLSchema, printGraphQLSchema } from '../src/resolvers/schema';
@@ -9,6 +10,21 @@ describe('src/schema/schema.graphql', () => {
   it('is what the resolvers emit (run `npm run schema` and `npm run codegen` after changing them)', async () => {
     const checkedIn = await readFile(path.resolve(__dirname, '../src/schema/schema.graphql'), 'utf8');
     expect(printGraphQLSchema(await buildGraphQLSchema())).toBe(checkedIn);
+  });
+
+  it("resolves every object type's plain fields as graphql-js does, without type-graphql's middleware wrapper", async () => {
+    // No field has middlewares or a renamed property, so the wrapper (a closure, its arguments and a
+    // middleware chain for every field of every row of a page) bought nothing; a type added later
+    // without `simpleResolvers: true` fails here. Field resolvers (@FieldResolver) are unaffected.
+    await buildGraphQLSchema();
+    const wrapped = getMetadataStorage()
+      .objectTypes.filter((type) => type.simpleResolvers !== true)
+      .map((type) => type.name);
+    expect(wrapped).toEqual([]);
+    const special = getMetadataStorage()
+      .fields.filter((field) => (field.middlewares ?? []).length > 0 || field.name !== field.schemaName)
+      .map((field) => `${field.target.name}.${field.name}`);
+    expect(special).toEqual([]);
   });
 
   it('reaches psychotherapy notes from nowhere but their own query and mutation', async () => {

@@ -9,7 +9,7 @@ import { Node } from './Node';
  * One access to patient data (HIPAA §164.312(b) audit controls). Append-only: the database refuses
  * UPDATE, DELETE and TRUNCATE on its table (see the first migration).
  */
-@ObjectType({ implements: Node })
+@ObjectType({ implements: Node, simpleResolvers: true })
 @Entity({ tableName: 'audit_event' })
 export class AuditEvent {
   @Field(() => ID)

@@ -16,7 +16,7 @@ import { Clinician } from './Clinician';
 import type { Patient } from './Patient';
 
 /** A clinician's place on one patient's care team: the only thing that grants access to the patient. */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Entity({ tableName: 'care_team_member' })
 @Unique({ properties: ['patient', 'clinician'] })
 export class CareTeamMember {

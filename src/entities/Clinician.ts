@@ -5,7 +5,7 @@ import { newId } from '../ids';
 import { Node } from './Node';
 
 /** A user of the system, provisioned just in time from the claims of their token (keyed by `sub`). */
-@ObjectType({ implements: Node })
+@ObjectType({ implements: Node, simpleResolvers: true })
 @Entity({ tableName: 'clinician' })
 export class Clinician {
   [OptionalProps]?: 'createdAt' | 'updatedAt';

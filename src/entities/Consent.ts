@@ -8,7 +8,7 @@ import type { TreatmentCourse } from './TreatmentCourse';
 import { Node } from './Node';
 
 /** Informed consent to KAP: which text the patient read, when, and what they acknowledged. */
-@ObjectType({ implements: Node })
+@ObjectType({ implements: Node, simpleResolvers: true })
 @Entity({ tableName: 'consent' })
 export class Consent {
   [OptionalProps]?: 'recordedAt';

@@ -9,7 +9,7 @@ import type { TreatmentCourse } from './TreatmentCourse';
 import { Node } from './Node';
 
 /** The prescriber's screening of a patient for ketamine or esketamine. Never changed; a new one supersedes it. */
-@ObjectType({ implements: Node })
+@ObjectType({ implements: Node, simpleResolvers: true })
 @Entity({ tableName: 'eligibility_assessment' })
 export class EligibilityAssessment {
   [OptionalProps]?: 'assessedAt';

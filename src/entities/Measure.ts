@@ -20,7 +20,7 @@ import type { ScoreAlert } from './ScoreAlert';
 import { Node } from './Node';
 
 /** One administration of a standardized outcome measure, scored on the server. */
-@ObjectType({ implements: Node })
+@ObjectType({ implements: Node, simpleResolvers: true })
 @Entity({ tableName: 'measure' })
 export class Measure {
   [OptionalProps]?: 'createdAt';

@@ -17,7 +17,7 @@ import { CareTeamMember } from './CareTeamMember';
 import { Clinician } from './Clinician';
 import { Node } from './Node';
 
-@ObjectType({ implements: Node })
+@ObjectType({ implements: Node, simpleResolvers: true })
 @Entity({ tableName: 'patient' })
 export class Patient {
   [OptionalProps]?: 'status' | 'createdAt' | 'updatedAt';

@@ -13,7 +13,7 @@ import { Node } from './Node';
  * A Schedule III prescription. Never deleted and never edited: a correction voids it with a reason
  * and writes a new one that names it (`replaces`). The database refuses anything else.
  */
-@ObjectType({ implements: Node })
+@ObjectType({ implements: Node, simpleResolvers: true })
 @Entity({ tableName: 'prescription' })
 export class Prescription {
   [OptionalProps]?: 'prescribedAt';

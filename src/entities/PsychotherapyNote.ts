@@ -11,7 +11,7 @@ import { Node } from './Node';
  * author alone. Reachable only through `psychotherapyNote(sessionId)`, never from another type, so
  * no list, plan, timeline or subscription can carry it.
  */
-@ObjectType({ implements: Node })
+@ObjectType({ implements: Node, simpleResolvers: true })
 @Entity({ tableName: 'psychotherapy_note' })
 @Unique({ properties: ['session', 'author'] })
 export class PsychotherapyNote {

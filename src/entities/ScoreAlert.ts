@@ -12,7 +12,7 @@ import type { TreatmentCourse } from './TreatmentCourse';
 import { Node } from './Node';
 
 /** An alert raised by a stored measure or a dosing session's vital signs, for the care team to act on and acknowledge. */
-@ObjectType({ implements: Node })
+@ObjectType({ implements: Node, simpleResolvers: true })
 @Entity({ tableName: 'score_alert' })
 export class ScoreAlert {
   [OptionalProps]?: 'createdAt';

@@ -11,7 +11,7 @@ import { Node } from './Node';
  * Every clinical record belongs to the course that was current when it was recorded; a patient's
  * current course is their latest, open until they are discharged.
  */
-@ObjectType({ implements: Node })
+@ObjectType({ implements: Node, simpleResolvers: true })
 @Entity({ tableName: 'treatment_course' })
 export class TreatmentCourse {
   [OptionalProps]?: 'openedAt';

@@ -12,7 +12,7 @@ import { Node } from './Node';
  * A patient's treatment plan. Its sections are the live document (src/collab), stored as an update
  * log and snapshot beside this row, not as columns.
  */
-@ObjectType({ implements: Node })
+@ObjectType({ implements: Node, simpleResolvers: true })
 @Entity({ tableName: 'treatment_plan' })
 export class TreatmentPlan {
   [OptionalProps]?: 'status' | 'createdAt' | 'updatedAt';

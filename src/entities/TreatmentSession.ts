@@ -15,7 +15,7 @@ import { Node } from './Node';
  * A preparation, dosing, integration or follow-up session of a treatment plan. A completed dosing
  * session is the administration record of a Schedule III dose: who, what, how much, when, lot.
  */
-@ObjectType({ implements: Node })
+@ObjectType({ implements: Node, simpleResolvers: true })
 @Entity({ tableName: 'treatment_session' })
 export class TreatmentSession {
   [OptionalProps]?: 'createdAt';

@@ -2,6 +2,7 @@ import { Field, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from '../entities/scalars';
 
 @ObjectType({
+  simpleResolvers: true,
   description:
     'Opens one plan’s live document once: `/collab/<planId>?ticket=<ticket>` (y-websocket `params: { ticket }`).',
 })

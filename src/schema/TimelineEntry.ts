@@ -28,7 +28,7 @@ const TimelineItem = createUnionType({
 });
 
 /** One event of the patient's record (`TimelineEvent`, src/records/timeline.ts). */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class TimelineEntry implements TimelineEvent {
   @Field(() => DateTimeScalar)
   at!: Date;

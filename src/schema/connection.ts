@@ -3,7 +3,7 @@ import type { ClassType } from 'type-graphql';
 import { Field, Int, ObjectType } from 'type-graphql';
 import type { ConnectionShape, Edge, PageInfoShape } from '../records/paging';
 
-@ObjectType({ description: 'Relay cursor-connection paging.' })
+@ObjectType({ description: 'Relay cursor-connection paging.', simpleResolvers: true })
 export class PageInfo implements PageInfoShape {
   @Field({
     description:
@@ -26,7 +26,7 @@ export class PageInfo implements PageInfoShape {
 
 /** A Relay connection type named `<Name>Connection` with `<Name>Edge` edges. */
 export function Connection<T extends object>(name: string, node: ClassType<T>) {
-  @ObjectType(`${name}Edge`)
+  @ObjectType(`${name}Edge`, { simpleResolvers: true })
   class EdgeType {
     @Field()
     cursor!: string;
@@ -35,7 +35,7 @@ export function Connection<T extends object>(name: string, node: ClassType<T>) {
     node!: T;
   }
 
-  @ObjectType(`${name}Connection`)
+  @ObjectType(`${name}Connection`, { simpleResolvers: true })
   class ConnectionType {
     @Field(() => [EdgeType])
     edges!: Edge<T>[];
