@@ -61,6 +61,8 @@ class Numbered<V> {
  * is ~250 rows sharing one clinician and request and five actions, and a thousand clinicians receiving
  * one alert are two records, so neither repeats what the rows share: PostgreSQL parses a third of the
  * bytes a row-per-object encoding took, and the kernel copies a third (BENCHMARKS.md, issue 15).
+ * Rows come in runs of one request and one kind, so a row like the one before it takes their numbers
+ * without building a key.
  */
 function auditParameters(rows: AuditRow[]): Literal[] {
   const who = new Numbered<AuditRow>();
@@ -69,13 +71,28 @@ function auditParameters(rows: AuditRow[]): Literal[] {
   const records = new Numbered<{ kind: number; patient: number | null; entityId: string | null }>();
   const record: number[] = [];
   const by: number[] = [];
+  let previous: AuditRow | undefined;
+  let whoOfPrevious = 0;
+  let kindOfPrevious = 0;
   for (const row of rows) {
-    const kind = kinds.numberOf(`${row.action}\n${row.entity}`, row);
+    const kind =
+      previous?.action === row.action && previous.entity === row.entity
+        ? kindOfPrevious
+        : kinds.numberOf(`${row.action}\n${row.entity}`, row);
     const patient = row.patientId === undefined ? null : patients.numberOf(row.patientId, row.patientId);
     const entityId = row.entityId ?? null;
-    // JSON, so that a null id and an id spelt "null" stay apart.
-    record.push(records.numberOf(JSON.stringify([kind, patient, entityId]), { kind, patient, entityId }));
-    by.push(who.numberOf(`${row.clinician}\n${row.requestId}`, row));
+    // Kind and patient are numbers, and a present id is marked: a missing id and an id spelt "null"
+    // (or empty) stay apart.
+    const recordKey = `${kind} ${patient ?? ''} ${entityId === null ? '' : `#${entityId}`}`;
+    record.push(records.numberOf(recordKey, { kind, patient, entityId }));
+    const whom =
+      previous?.clinician === row.clinician && previous.requestId === row.requestId
+        ? whoOfPrevious
+        : who.numberOf(`${row.clinician}\n${row.requestId}`, row);
+    by.push(whom);
+    previous = row;
+    whoOfPrevious = whom;
+    kindOfPrevious = kind;
   }
   return [
     record,
