@@ -182,6 +182,99 @@ describe('recordMeasure', () => {
   });
 });
 
+/** A plan node of EXPLAIN's JSON, as far as read here. */
+interface PlanNode {
+  'Relation Name'?: string;
+  'Actual Loops': number;
+  Plans?: PlanNode[];
+}
+
+/**
+ * A statement the server sent, run again as it was sent: its rows, and how often the plan scanned
+ * each table it reads (0 for a scan never executed).
+ */
+async function replay({ sql, params }: TestServer['sent'][number]) {
+  let n = 0;
+  const text = sql.replace(/\?/g, () => `$${++n}`);
+  const rows = await server.sql(text, [...params]);
+  const [{ 'QUERY PLAN': plans }] = await server.sql<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
+    `explain (analyze, format json) ${text}`,
+    [...params],
+  );
+  const scans: Record<string, number> = {};
+  const walk = (node: PlanNode) => {
+    const table = node['Relation Name'];
+    if (table) scans[table] = (scans[table] ?? 0) + node['Actual Loops'];
+    node.Plans?.forEach(walk);
+  };
+  walk(plans[0].Plan);
+  return { rows, scans };
+}
+
+describe('recordMeasure by a clinician off the care team', () => {
+  it("reads nothing of the patient's course or history: the statement sent beside the lock scans none of their tables", async () => {
+    const patientId = await newPatient();
+    await record(prescriber, patientId, phq9(12, 1));
+    /** The statement `work`'s request sent to read the course with the history. */
+    const historyRead = async (work: () => Promise<unknown>) => {
+      const mark = server.sent.length;
+      await work();
+      return server.sent.slice(mark).find(({ sql }) => /from treatment_course/.test(sql))!;
+    };
+    await outsider.http.request(MeDocument);
+    const offTeam = await historyRead(() => expectCode(record(outsider, patientId, phq9(14)), 'FORBIDDEN'));
+    const { rows, scans } = await replay(offTeam);
+    // No column of the course or its history: at most the membership, false.
+    expect(
+      rows.flatMap((row) => Object.values(row).filter((value) => value !== null && value !== false)),
+    ).toEqual([]);
+    for (const table of ['treatment_course', 'measure', 'score_alert'])
+      expect(scans[table] ?? 0, table).toBe(0);
+
+    // The same statement for a member reads the course and the history it is there for (run again
+    // after that write, it finds the write's own measure the previous one).
+    const member = await replay(await historyRead(() => record(prescriber, patientId, phq9(14))));
+    expect(member.rows).toEqual([
+      expect.objectContaining({ id: expect.any(String), previous: 14, baseline: 12 }),
+    ]);
+    expect(member.scans.treatment_course).toBeGreaterThan(0);
+  });
+
+  it("refuses, writing nothing, a clinician taken off the team while the write waited for the patient's lock", async () => {
+    const patientId = await newPatient();
+    const [{ id: therapistId }] = await server.sql<{ id: string }>(
+      'select id from clinician where email = $1',
+      [therapist.email],
+    );
+    const team = new pg.Client({ connectionString: server.databaseUrl });
+    await team.connect();
+    try {
+      // A change of the care team holds the patient's row lock, as removeCareTeamMember does.
+      await team.query('begin');
+      await team.query('select 1 from patient where id = $1 for update', [patientId]);
+      await team.query('delete from care_team_member where patient_id = $1 and clinician_id = $2', [
+        patientId,
+        therapistId,
+      ]);
+      const write = expectCode(record(therapist, patientId, phq9(10)), 'FORBIDDEN');
+      write.catch(() => undefined);
+      await eventually(
+        async () =>
+          (
+            await server.sql(
+              `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%for update of p%'`,
+            )
+          ).length > 0,
+      );
+      await team.query('commit');
+      await write;
+    } finally {
+      await team.end();
+    }
+    expect(await server.sql('select 1 from measure where patient_id = $1', [patientId])).toEqual([]);
+  });
+});
+
 describe('reads and acknowledgement', () => {
   it('lists measures newest first, by instrument, the latest of each, and alerts', async () => {
     const patientId = await newPatient();

@@ -29,6 +29,20 @@ export class CareTeamAccess {
   }
 
   /**
+   * Whether the caller is on the care team of patient `id`, as a condition for a statement written by
+   * hand that must read nothing of the patient otherwise (`requireOnTeam` reads its value).
+   */
+  onTeamOf(id: string): Statement {
+    const onTeam = this.onMyTeam('?');
+    return { sql: onTeam.sql, params: [id, ...onTeam.params] };
+  }
+
+  /** FORBIDDEN unless `onTeam`, the value of an `onTeamOf` condition, is true. */
+  requireOnTeam(onTeam: unknown): void {
+    if (onTeam !== true) throw this.notOnTeam();
+  }
+
+  /**
    * The patient if the caller is on its care team. `null` when there is no such patient; FORBIDDEN
    * when there is one but the caller is not on its team.
    */

@@ -6,8 +6,8 @@ import { entities } from '../entities';
 export type Orm = MikroORM;
 
 export interface OrmOptions {
-  /** Sees every SQL statement the ORM sends; tests count statements with it. */
-  onQuery?: (sql: string) => void;
+  /** Sees every SQL statement the ORM sends, with its parameters; tests count and replay statements with it. */
+  onQuery?: (sql: string, params: readonly unknown[]) => void;
   poolSize?: number;
 }
 
@@ -24,8 +24,8 @@ export function ormConfig(databaseUrl: string, options: OrmOptions = {}) {
     allowGlobalContext: false,
     pool: { min: 0, max: options.poolSize ?? 10 },
     debug: false,
-    onQuery: (sql: string) => {
-      options.onQuery?.(sql);
+    onQuery: (sql: string, params: readonly unknown[]) => {
+      options.onQuery?.(sql, params);
       return sql;
     },
   });

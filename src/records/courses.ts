@@ -58,28 +58,39 @@ export class CourseRecords {
     return { course: em.map(TreatmentCourse, course), extra };
   }
 
-  /** The statement of `currentWith`, for a caller that sends it itself (`currentOfRow` reads its row). */
+  /**
+   * The statement of `currentWith`, for a caller that sends it itself (`currentOfRow` reads its row).
+   * With `onlyIf`, a condition judged once as the statement starts, nothing of the course is read
+   * unless it holds: the answer is then always one row, the condition's value as `allowed` beside the
+   * course's columns, which are null when it does not hold.
+   */
   currentStatement<C extends string>(
     patientId: string,
     columns: Record<C, string>,
     params: Literal[],
+    onlyIf?: Statement,
   ): Statement {
     const names = Object.keys(columns) as C[];
     const select = ['c.*', ...names.map((name) => `(${columns[name]}) as "${name}"`)].join(', ');
+    const current = (gate: string) =>
+      `select ${select} from treatment_course c where ${gate}c.patient_id = ? order by c.number desc limit 1`;
+    if (!onlyIf) return { sql: current(''), params: [...params, patientId] };
+    // The course is read in a subquery of its own (its limit keeps it apart), where the condition is a
+    // constant: PostgreSQL does not even start the scan when it is false.
     return {
-      sql: `select ${select} from treatment_course c where c.patient_id = ? order by c.number desc limit 1`,
-      params: [...params, patientId],
+      sql: `select g.allowed, c.* from (select ${onlyIf.sql} as allowed) g left join lateral (${current('g.allowed and ')}) c on true`,
+      params: [...onlyIf.params, ...params, patientId],
     };
   }
 
-  /** The course row of `currentStatement`'s answer and the extra columns, apart. */
+  /** The course row of `currentStatement`'s answer and the extra columns, apart (`allowed` dropped). */
   currentOfRow<C extends string>(
     patientId: string,
     row: Row | undefined,
     columns: Record<C, string>,
   ): { course: Row; extra: Record<C, unknown> } {
-    if (!row) throw new Error(`Patient ${patientId} has no course of treatment`);
-    const course = { ...row };
+    if (!row || row.id == null) throw new Error(`Patient ${patientId} has no course of treatment`);
+    const { allowed: _allowed, ...course } = row;
     const extra = {} as Record<C, unknown>;
     for (const name of Object.keys(columns) as C[]) {
       extra[name] = course[name];

@@ -96,7 +96,8 @@ export class MeasureRecords {
   /**
    * Scores and stores a measure with the alerts it raises, in one transaction of plain statements in
    * two round trips: the patient's row lock with the care-team check, then (as a statement that starts
-   * once the lock is held, so it sees every measure committed before) the course with the history;
+   * once the lock is held, so it sees every measure committed before) the course with the history,
+   * read only while the caller is on the care team;
    * then the measure with its alerts, the audit rows and the commit. The lock serialises measures of
    * one patient, so baseline, previous and "once" stay consistent. The database announces the measure
    * and its alerts as they are inserted (measureRecorded, scoreAlert), at commit. The measure comes
@@ -114,9 +115,17 @@ export class MeasureRecords {
     return this.scope.writeStatements(async (tx) => {
       const [[patientRow], [courseRow]] = await tx.run(
         this.access.patientStatement(patientId, { lock: true }),
-        this.courses.currentStatement(patientId, HISTORY, historyParams(input.instrument, administeredAt)),
+        // Nothing of the course or the history for a caller off the team, judged again once the lock
+        // is held: a team change holds the lock too, so this sees one that the wait let through.
+        this.courses.currentStatement(
+          patientId,
+          HISTORY,
+          historyParams(input.instrument, administeredAt),
+          this.access.onTeamOf(patientId),
+        ),
       );
       const patient = this.access.requirePatientOf(patientRow);
+      this.access.requireOnTeam(courseRow?.allowed);
       const refusal = happenedAtRefusal('administeredAt', administeredAt, {
         now: new Date(),
         bornOn: patient.date_of_birth as string,

@@ -35,6 +35,8 @@ export interface TestServer {
   tokens: TokenService;
   /** Every SQL statement the ORM sent, in order. */
   queries: string[];
+  /** The same with the parameters each was sent with (`?` placeholders), to run one again (`replay`). */
+  sent: { sql: string; params: readonly unknown[] }[];
   /** Every log line the server wrote, as text. */
   logs: string[];
   clinician(
@@ -90,8 +92,14 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
   const queries: string[] = [];
+  const sent: TestServer['sent'] = [];
   const logs: string[] = [];
-  const orm = await openOrm(databaseUrl, { onQuery: (sql) => queries.push(sql) });
+  const orm = await openOrm(databaseUrl, {
+    onQuery: (sql, params) => {
+      queries.push(sql);
+      sent.push({ sql, params });
+    },
+  });
   const tokens = await createTokenService(
     { kind: 'secret', secret: TEST_SECRET, audience: options.audience },
     '/nonexistent',
@@ -138,6 +146,7 @@ export async function startTestServer(
     orm,
     tokens,
     queries,
+    sent,
     logs,
     async clinician(role = Role.PRESCRIBER, overrides = {}) {
       const id = randomUUID().slice(0, 8);
