@@ -30,7 +30,7 @@ import { loadGraphiQL } from './http/graphiql';
 import { loadWebApp } from './http/webApp';
 import { createAuditWriter } from './records/auditWriter';
 import { redeemCollabTicket } from './auth/collabTickets';
-import { clinicianProvisioning } from './auth/provision';
+import { clinicianProvisioning, type SignedInClinician } from './auth/provision';
 import { Clinician } from './entities';
 import { PlanStore } from './collab/persistence';
 import { CollabCloseCode } from './collab/protocol';
@@ -134,7 +134,7 @@ export async function startApp({
     maxMessageBytes: config.collabMaxMessageBytes ?? 1024 * 1024,
     authorize: async ({ ticket, token }, planId) => {
       const em = orm.em.fork();
-      let clinician: Clinician;
+      let clinician: SignedInClinician;
       let expiresAt: Date;
       if (ticket !== undefined) {
         const redeemed = await redeemCollabTicket(em, ticket, planId);

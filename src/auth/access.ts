@@ -1,6 +1,7 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { actionRefusal, type RoleAction } from '../domain/roles';
-import { CareTeamMember, Patient, type Clinician } from '../entities';
+import { CareTeamMember, Patient } from '../entities';
+import type { SignedInClinician } from './provision';
 import { forbidden, notFound } from '../errors';
 import type { Statement } from '../db/plainTransaction';
 
@@ -10,7 +11,7 @@ import type { Statement } from '../db/plainTransaction';
  * cannot skip the check.
  */
 export class CareTeamAccess {
-  constructor(private readonly clinician: Clinician) {}
+  constructor(private readonly clinician: SignedInClinician) {}
 
   /** Patients the caller may see, as a filter to combine with others. */
   myPatients(): FilterQuery<Patient> {

@@ -1,4 +1,4 @@
-import type { Clinician } from '../entities';
+import type { SignedInClinician } from '../auth/provision';
 import type { Identity } from '../auth/tokens';
 import type { Records } from '../records';
 
@@ -6,6 +6,6 @@ import type { Records } from '../records';
 export interface GraphQLContext {
   requestId: string;
   identity: Identity;
-  clinician: Clinician;
+  clinician: SignedInClinician;
   records: Records;
 }

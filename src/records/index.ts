@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { CareTeamAccess } from '../auth/access';
 import type { DosingSettings } from '../config/config';
-import type { Clinician } from '../entities';
+import type { SignedInClinician } from '../auth/provision';
 import { AlertRecords } from './alerts';
 import { AuditRecords } from './audit';
 import { CourseRecords } from './courses';
@@ -49,7 +49,7 @@ export interface RecordServices {
 
 export function recordsFor(
   em: EntityManager,
-  clinician: Clinician,
+  clinician: SignedInClinician,
   requestId: string,
   { live, auditWriter, rooms, dosing }: RecordServices,
 ): Records {

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuditAction } from '../domain/audit';
-import type { Clinician } from '../entities';
+import type { SignedInClinician } from '../auth/provision';
 import { inTransaction, type PlainTransaction } from '../db/plainTransaction';
 import { auditStatements, type AuditRow } from '../events/journal';
 import { insertAuditRows, type AuditWriter } from './auditWriter';
@@ -30,7 +30,7 @@ export class RequestScope {
 
   constructor(
     readonly em: EntityManager,
-    readonly clinician: Clinician,
+    readonly clinician: SignedInClinician,
     readonly requestId: string,
     private readonly auditWriter: AuditWriter,
   ) {
