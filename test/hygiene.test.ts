@@ -71,7 +71,8 @@ describe('SQL per page', () => {
     const large = await statementsFor(50);
     const data = large.filter(
       // The caller by token subject, as the ORM or src/auth/provision.ts words it.
-      (sql) => /^select/i.test(sql) && !/from "?clinician"?( as "c0")? where ("c0"\.)?"?sub"?/.test(sql),
+      (sql) =>
+        /^(select|with)\b/i.test(sql) && !/from "?clinician"?( as "c0")? where ("c0"\.)?"?sub"?/.test(sql),
     );
     // The page of patients with their care teams and the members' clinicians, read ahead in the
     // page's own statement.

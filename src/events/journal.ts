@@ -1,5 +1,6 @@
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import type { Literal, Statement } from '../db/plainTransaction';
+import { preparedName } from '../db/prepared';
 import type { AuditAction } from '../domain/audit';
 import { EVENT_CHANNEL, type CareEvent } from './events';
 
@@ -141,6 +142,8 @@ export function statementsOf(em: EntityManager): Statements {
   return {
     raw: (sql, bindings) => {
       const query = knex.raw(onQuery(sql, bindings), bindings as Knex.RawBinding[]);
+      const name = preparedName(sql);
+      if (name) query.options({ name });
       return transaction ? query.transacting(transaction) : query;
     },
   };

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { preparedName } from '../db/prepared';
 
 /** A statement with `?` placeholders, as MikroORM's query builder and `execute` write them. */
 export interface Statement {
@@ -17,6 +18,8 @@ export function statementOf(qb: Buildable): Statement {
 }
 
 interface Pending extends Statement {
+  /** Set when this read is a page whose ids other reads take (`readPage`). */
+  page?: Statement;
   resolve(rows: Record<string, unknown>[]): void;
   reject(error: unknown): void;
 }
@@ -24,7 +27,8 @@ interface Pending extends Statement {
 /**
  * Stands, as a read's parameter, for the ids of the rows another read of the same statement returns
  * (`Together.readPage`): a page of patients and their list fields read in one round trip, before the
- * page's ids are known here. PostgreSQL runs the page's query again for them, in the same snapshot.
+ * page's ids are known here. The page's query runs once in the statement, as a common table expression
+ * that the page's own read and every read of its ids select from.
  */
 export class PageIds {
   constructor(
@@ -49,12 +53,7 @@ export class Together {
   constructor(private readonly em: EntityManager) {}
 
   read(statement: Statement): Promise<Record<string, unknown>[]> {
-    return new Promise((resolve, reject) => {
-      // The loaders' batches start in process.nextTick callbacks of the same turn; setImmediate runs
-      // after all of them.
-      if (this.pending.length === 0) setImmediate(() => void this.send());
-      this.pending.push({ ...statement, resolve, reject });
-    });
+    return this.enqueue(statement, undefined);
   }
 
   /**
@@ -62,29 +61,46 @@ export class Together {
    * rows come back in the same statement.
    */
   readPage(statement: Statement): { rows: Promise<Record<string, unknown>[]>; ids: PageIds } {
-    const rows = this.read(statement);
+    const rows = this.enqueue(statement, statement);
     const returned = rows.then((page) => new Set(page.map((row) => row.id as string)));
     // A failed page fails whoever reads `rows`; nobody need wait on `returned` for it.
     returned.catch(() => undefined);
     return { rows, ids: new PageIds(statement, returned) };
   }
 
+  private enqueue(statement: Statement, page: Statement | undefined): Promise<Record<string, unknown>[]> {
+    return new Promise((resolve, reject) => {
+      // The loaders' batches start in process.nextTick callbacks of the same turn; setImmediate runs
+      // after all of them.
+      if (this.pending.length === 0) setImmediate(() => void this.send());
+      this.pending.push({ ...statement, page, resolve, reject });
+    });
+  }
+
   private async send(): Promise<void> {
     const reads = this.pending;
     this.pending = [];
     try {
-      const statements = reads.map(withPageIds);
+      const pages = new Pages();
+      const statements = reads.map((read) =>
+        read.page
+          ? { sql: `select * from ${pages.nameOf(read.page)}`, params: [] }
+          : withPageIds(read, pages),
+      );
       const columns = statements.map(
         (read, i) => `(select coalesce(json_agg(r), '[]'::json) from (${read.sql}) r) as r${i}`,
       );
-      const sql = `select ${columns.join(', ')}`;
-      const params = statements.flatMap((read) => [...read.params]);
+      // Written before the columns, so their parameters come first.
+      const sql = `${pages.with()}select ${columns.join(', ')}`;
+      const params = [...pages.params, ...statements.flatMap((read) => [...read.params])];
       // Through knex with bound parameters, as the audit rows are (MikroORM's `execute` would inline a
       // page's ids into the SQL text first); still reported to the ORM's `onQuery` hook.
       const query = this.em
         .getConnection()
         .getKnex()
         .raw(this.em.config.get('onQuery')(sql, params), params as never[]);
+      const name = preparedName(sql);
+      if (name) query.options({ name });
       const transaction = this.em.getTransactionContext();
       if (transaction) query.transacting(transaction);
       const { rows } = (await query) as { rows: Record<string, Record<string, unknown>[]>[] };
@@ -95,8 +111,34 @@ export class Together {
   }
 }
 
-/** The read with each `PageIds` parameter written out as the page's ids, selected by its own query. */
-function withPageIds(read: Statement): Statement {
+/**
+ * The pages of one statement, each a materialized common table expression: PostgreSQL plans and runs
+ * a page's query once however many reads take its ids, in the order its own `order by` gives.
+ */
+class Pages {
+  private readonly names = new Map<Statement, string>();
+  private readonly definitions: string[] = [];
+  readonly params: unknown[] = [];
+
+  nameOf(page: Statement): string {
+    let name = this.names.get(page);
+    if (name === undefined) {
+      name = `page${this.names.size}`;
+      this.names.set(page, name);
+      this.definitions.push(`${name} as materialized (${page.sql})`);
+      this.params.push(...page.params);
+    }
+    return name;
+  }
+
+  /** The `with` clause, or nothing when no read was of a page. */
+  with(): string {
+    return this.definitions.length === 0 ? '' : `with ${this.definitions.join(', ')} `;
+  }
+}
+
+/** The read with each `PageIds` parameter written out as the ids of its page. */
+function withPageIds(read: Statement, pages: Pages): Statement {
   if (!read.params.some((param) => param instanceof PageIds)) return read;
   const pieces = read.sql.split('?');
   // Placeholders are knex's `?`, one a parameter; the statements here use no `?` operator.
@@ -105,8 +147,7 @@ function withPageIds(read: Statement): Statement {
   const params: unknown[] = [];
   read.params.forEach((param, i) => {
     if (param instanceof PageIds) {
-      sql += `(select coalesce(array_agg(page.id), '{}') from (${param.page.sql}) page)`;
-      params.push(...param.page.params);
+      sql += `(select coalesce(array_agg(page.id), '{}') from ${pages.nameOf(param.page)} page)`;
     } else {
       sql += '?';
       params.push(param);
