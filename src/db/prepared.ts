@@ -1,3 +1,5 @@
+import type { EntityManager, Knex } from '@mikro-orm/postgresql';
+
 /**
  * Distinct statement texts given a name at most. A name is a prepared statement on every pooled
  * connection that runs it, held by PostgreSQL until the connection closes, so only so many.
@@ -21,4 +23,26 @@ export function preparedName(sql: string): string | undefined {
     names.set(sql, name);
   }
   return name;
+}
+
+/**
+ * One read with bound parameters (`?` placeholders), prepared by name, on the EntityManager's pool
+ * (in its transaction, if it has one) and reported to the ORM's `onQuery` hook like every other statement: for a small read on a hot path
+ * (a live alert), where MikroORM's `execute` would write the values into a new text each time.
+ */
+export async function readPrepared(
+  em: EntityManager,
+  sql: string,
+  params: readonly unknown[],
+): Promise<Record<string, unknown>[]> {
+  const query = em
+    .getConnection()
+    .getKnex()
+    .raw(em.config.get('onQuery')(sql, [...params]), params as never[]);
+  const name = preparedName(sql);
+  if (name) query.options({ name });
+  const transaction = em.getTransactionContext<Knex.Transaction>();
+  if (transaction) query.transacting(transaction);
+  const { rows } = (await query) as { rows: Record<string, unknown>[] };
+  return rows;
 }
