@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { readPrepared } from '../db/prepared';
 import type { EventHub } from '../events/hub';
 
 /**
@@ -60,14 +61,12 @@ export function careTeamDirectory(
   };
 }
 
-/** The clinician ids on a patient's care team, from the database. */
+/** The clinician ids on a patient's care team, from the database (on the path of an alert, so prepared). */
 export async function readCareTeam(em: EntityManager, patientId: string): Promise<string[]> {
-  const rows = await em
-    .getConnection()
-    .execute<{ clinician_id: string }[]>('select clinician_id from care_team_member where patient_id = ?', [
-      patientId,
-    ]);
-  return rows.map((row) => row.clinician_id);
+  const rows = await readPrepared(em, 'select clinician_id from care_team_member where patient_id = ?', [
+    patientId,
+  ]);
+  return rows.map((row) => row.clinician_id as string);
 }
 
 /** The ids of the patients on whose care teams the clinician is, from the database. */
