@@ -15,10 +15,10 @@ const TEXT_CONTENT = [Y.ContentString, Y.ContentFormat, Y.ContentEmbed, Y.Conten
  * previous clock, wherever that is; it keeps structs and deletions whose references are missing
  * pending, and integrates them later, when someone else's update supplies the reference. So every
  * update is first integrated into `trial`, a replica of the document, and judged by the result: which
- * root each new item ended up in (its linked-list neighbours must agree with the parent it names),
- * which visible items it deleted, whether anything stayed pending (an honest client never builds on
- * something the server lacks: the server stores before it relays), and whose Yjs client ids it wrote
- * as. An accepted update is then applied to the document itself; after a refusal the trial, which
+ * root each new item ended up in (its linked-list neighbours must agree with the parent it names, and
+ * it must sit between its own origins, `betweenOrigins`), which visible items it deleted, whether
+ * anything stayed pending (an honest client never builds on something the server lacks: the server
+ * stores before it relays), and whose Yjs client ids it wrote as. An accepted update is then applied to the document itself; after a refusal the trial, which
  * took the refused structs, is rebuilt from the document before the next update.
  *
  * Yjs client ids are claimed: by the editor who first writes or announces presence with one, and
@@ -195,6 +195,7 @@ function inspect(
     deletes: [],
   };
   const refuse = (why: string) => (effect.malformed ??= why);
+  const order = new SequenceOrder();
   if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) {
     refuse('the change refers to content this document does not have');
   }
@@ -222,6 +223,10 @@ function inspect(
         effect.roots.add(rootOf(neighbour.parent as Y.AbstractType<unknown>).root);
       }
       if (!consistent) refuse('an item names a parent other than the one it is placed in');
+      else if (!betweenOrigins(doc.store, struct, order)) {
+        consistent = false;
+        refuse('an item is not placed between its own origins');
+      }
       const direct = !nested && isPlanSection(root);
       if (struct.content instanceof Y.ContentDoc) refuse('subdocuments are not part of the treatment plan');
       else if (
@@ -248,6 +253,47 @@ function inspect(
     }
   }
   return effect;
+}
+
+/**
+ * Whether `item` sits after the item holding its origin and before the one holding its right origin, in
+ * its own sequence (its parent's list, or the values of its key), as every item an editor makes does:
+ * Yjs places it between the two, after any concurrent insertions there. Where Yjs puts an item whose
+ * origins say otherwise (named the wrong way round, or in another sequence) depends on how the
+ * replica's structs happen to be split, so a replica that loads the stored document, or that got the
+ * text in other pieces, reads it elsewhere than the server does, for good.
+ */
+function betweenOrigins(store: Y.Doc['store'], item: Y.Item, order: SequenceOrder): boolean {
+  const left = item.origin && Y.getItem(store, item.origin);
+  const right = item.rightOrigin && Y.getItem(store, item.rightOrigin);
+  // Typing with nothing concurrent: the origins are the neighbours (checked first, it is the usual case).
+  if ((left === null || left === item.left) && (right === null || right === item.right)) return true;
+  return (
+    (left === null || (left instanceof Y.Item && order.before(left, item))) &&
+    (right === null || (right instanceof Y.Item && order.before(item, right)))
+  );
+}
+
+/** Positions of items in their sequences, each sequence numbered once, when first asked about. */
+class SequenceOrder {
+  private readonly places = new Map<Y.Item, { first: Y.Item; index: number }>();
+
+  /** Whether `a` comes before `b` in one sequence. */
+  before(a: Y.Item, b: Y.Item): boolean {
+    const [p, q] = [this.place(a), this.place(b)];
+    return p.first === q.first && p.index < q.index;
+  }
+
+  private place(item: Y.Item): { first: Y.Item; index: number } {
+    const known = this.places.get(item);
+    if (known) return known;
+    let first = item;
+    while (first.left !== null) first = first.left;
+    let index = 0;
+    for (let at: Y.Item | null = first; at !== null; at = at.right)
+      this.places.set(at, { first, index: index++ });
+    return this.places.get(item)!;
+  }
 }
 
 function rootOf(type: Y.AbstractType<unknown>): { root: string; nested: boolean } {

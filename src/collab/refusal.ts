@@ -40,8 +40,8 @@ export interface UpdateEffect {
  * - The document still takes the structs the update added (as Yjs integrated them into the trial
  *   replica, `UpdateGate`), emptied: an item directly in a section becomes a deleted item without
  *   content (`ContentDeleted`, only its length survives), anything else (in a root that is not a
- *   section, inside a nested type, or an item whose neighbours disagree with the parent it names)
- *   becomes a `GC` placeholder. Nothing is kept of an update that wrote as another editor. The document's
+ *   section, inside a nested type, or an item whose neighbours disagree with the parent it names or
+ *   that does not sit between its own origins) becomes a `GC` placeholder. Nothing is kept of an update that wrote as another editor. The document's
  *   clock for that client moves on, so the client's later updates, which build on those ids, are not
  *   left pending for ever; an item typed next to the refused text still finds its neighbour.
  * - The sender is told to delete what it inserted (`senderRevert`).
