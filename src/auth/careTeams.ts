@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { readPrepared } from '../db/prepared';
+import { runStatement } from '../db/prepared';
 import type { EventHub } from '../events/hub';
 
 /**
@@ -63,7 +63,7 @@ export function careTeamDirectory(
 
 /** The clinician ids on a patient's care team, from the database (on the path of an alert, so prepared). */
 export async function readCareTeam(em: EntityManager, patientId: string): Promise<string[]> {
-  const rows = await readPrepared(em, 'select clinician_id from care_team_member where patient_id = ?', [
+  const rows = await runStatement(em, 'select clinician_id from care_team_member where patient_id = ?', [
     patientId,
   ]);
   return rows.map((row) => row.clinician_id as string);

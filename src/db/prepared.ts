@@ -7,6 +7,7 @@ import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 const MAX_NAMED_STATEMENTS = 200;
 
 const names = new Map<string, string>();
+let namesGiven = 0;
 
 /**
  * The name under which a statement sent often with the same text (its values bound, never written
@@ -19,30 +20,65 @@ const names = new Map<string, string>();
 export function preparedName(sql: string): string | undefined {
   let name = names.get(sql);
   if (name === undefined && names.size < MAX_NAMED_STATEMENTS) {
-    name = `kap_${names.size + 1}`;
+    name = `kap_${++namesGiven}`;
     names.set(sql, name);
   }
   return name;
 }
 
 /**
- * One read with bound parameters (`?` placeholders), prepared by name, on the EntityManager's pool
- * (in its transaction, if it has one) and reported to the ORM's `onQuery` hook like every other statement: for a small read on a hot path
- * (a live alert), where MikroORM's `execute` would write the values into a new text each time.
+ * Runs a statement by `preparedName`. When the tables under it changed since a connection prepared
+ * it (a newer instance's migration added a column that its `select *` now returns), PostgreSQL refuses
+ * the prepared statement on that connection ever after: the text then gets a new name, prepared
+ * afresh wherever it runs next, and the statement runs again unnamed, unless it was in a transaction,
+ * which the refusal has aborted (then it fails, and the next try succeeds).
  */
-export async function readPrepared(
+export async function runPrepared<T>(
+  sql: string,
+  inTransaction: boolean,
+  run: (name: string | undefined) => Promise<T>,
+): Promise<T> {
+  const name = preparedName(sql);
+  try {
+    return await run(name);
+  } catch (error) {
+    if (name === undefined || !planChanged(error)) throw error;
+    if (names.get(sql) === name) names.delete(sql);
+    if (inTransaction) throw error;
+    return run(undefined);
+  }
+}
+
+/** PostgreSQL's refusal of a prepared statement whose result columns changed under it. */
+function planChanged(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === '0A000' && typeof message === 'string' && message.includes('cached plan must not change');
+}
+
+/** A raw query through knex, prepared by `name` when it has one. */
+function named<T extends Knex.Raw>(query: T, name: string | undefined): T {
+  if (name) query.options({ name });
+  return query;
+}
+
+/**
+ * One statement with bound parameters (`?` placeholders), prepared by name, on the EntityManager's
+ * pool (in its transaction, if it has one) and reported to the ORM's `onQuery` hook like every other
+ * statement: for what runs on every request or event (a page's reads, audit rows, a live alert), where
+ * MikroORM's `execute` would write the values into a new text each time.
+ */
+export async function runStatement<R = Record<string, unknown>>(
   em: EntityManager,
   sql: string,
   params: readonly unknown[],
-): Promise<Record<string, unknown>[]> {
-  const query = em
-    .getConnection()
-    .getKnex()
-    .raw(em.config.get('onQuery')(sql, [...params]), params as never[]);
-  const name = preparedName(sql);
-  if (name) query.options({ name });
+): Promise<R[]> {
+  const knex = em.getConnection().getKnex();
+  const onQuery = em.config.get('onQuery');
   const transaction = em.getTransactionContext<Knex.Transaction>();
-  if (transaction) query.transacting(transaction);
-  const { rows } = (await query) as { rows: Record<string, unknown>[] };
-  return rows;
+  return runPrepared(sql, transaction !== undefined, async (name) => {
+    const query = named(knex.raw(onQuery(sql, [...params]), params as never[]), name);
+    if (transaction) query.transacting(transaction);
+    const { rows } = (await query) as { rows: R[] };
+    return rows;
+  });
 }

@@ -1,6 +1,6 @@
-import type { EntityManager, Knex } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Literal, Statement } from '../db/plainTransaction';
-import { preparedName } from '../db/prepared';
+import { runStatement } from '../db/prepared';
 import type { AuditAction } from '../domain/audit';
 import { EVENT_CHANNEL, type CareEvent } from './events';
 
@@ -132,19 +132,10 @@ export async function announce(db: Statements, events: CareEvent[]): Promise<voi
 
 /**
  * The statements of an EntityManager: in its transaction when it has one, and reported to the ORM's
- * `onQuery` hook like every other statement. Through knex with bound parameters: MikroORM's `execute`
- * would first inline them into the SQL text, which for a thousand audit rows costs more than the insert.
+ * `onQuery` hook like every other statement, prepared (`runStatement`). With bound parameters: MikroORM's
+ * `execute` would first inline them into the SQL text, which for a thousand audit rows costs more than
+ * the insert.
  */
 export function statementsOf(em: EntityManager): Statements {
-  const knex = em.getConnection().getKnex();
-  const onQuery = em.config.get('onQuery');
-  const transaction = em.getTransactionContext<Knex.Transaction>();
-  return {
-    raw: (sql, bindings) => {
-      const query = knex.raw(onQuery(sql, bindings), bindings as Knex.RawBinding[]);
-      const name = preparedName(sql);
-      if (name) query.options({ name });
-      return transaction ? query.transacting(transaction) : query;
-    },
-  };
+  return { raw: (sql, bindings) => runStatement(em, sql, bindings) };
 }

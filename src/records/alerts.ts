@@ -3,7 +3,7 @@ import { READ_ACTION } from '../domain/audit';
 import type { CareTeamAccess } from '../auth/access';
 import DataLoader from 'dataloader';
 import { Clinician, ScoreAlert } from '../entities';
-import { readPrepared } from '../db/prepared';
+import { runStatement } from '../db/prepared';
 import { notFound } from '../errors';
 import { parseId } from '../ids';
 import { pageRequest, toConnection, type ConnectionShape } from './paging';
@@ -149,7 +149,7 @@ export class AlertRecords {
       load: async (em, event) => {
         // With its measure, which alert payloads show: no second statement while executing. A plain
         // row, not an entity: building the entities was most of an alert's load (BENCHMARKS.md, issue 19).
-        const [row] = await readPrepared(em, LIVE_ALERT, [event.id]);
+        const [row] = await runStatement(em, LIVE_ALERT, [event.id]);
         return row
           ? { ...alertRow(row), loadedMeasure: row.measure ? measureRow(row.measure as never) : undefined }
           : null;

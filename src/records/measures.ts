@@ -5,7 +5,7 @@ import { READ_ACTION } from '../domain/audit';
 import { happenedAtRefusal } from '../domain/clinicalTime';
 import { Instrument, responsesRefusal, scoreMeasure } from '../domain/instruments';
 import { Measure } from '../entities';
-import { readPrepared } from '../db/prepared';
+import { runStatement } from '../db/prepared';
 import { badInput } from '../errors';
 import { isId, newId, parseId } from '../ids';
 import {
@@ -261,7 +261,7 @@ export class MeasureRecords {
       type: 'measureRecorded',
       patientId: id,
       load: async (em, event) => {
-        const [row] = await readPrepared(em, 'select * from measure where id = ?', [event.id]);
+        const [row] = await runStatement(em, 'select * from measure where id = ?', [event.id]);
         return row ? measureRow(row) : null;
       },
       audit: (measure) => [measureRead(measure)],

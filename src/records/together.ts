@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { preparedName } from '../db/prepared';
+import { runStatement } from '../db/prepared';
 
 /** A statement with `?` placeholders, as MikroORM's query builder and `execute` write them. */
 export interface Statement {
@@ -93,17 +93,9 @@ export class Together {
       // Written before the columns, so their parameters come first.
       const sql = `${pages.with()}select ${columns.join(', ')}`;
       const params = [...pages.params, ...statements.flatMap((read) => [...read.params])];
-      // Through knex with bound parameters, as the audit rows are (MikroORM's `execute` would inline a
-      // page's ids into the SQL text first); still reported to the ORM's `onQuery` hook.
-      const query = this.em
-        .getConnection()
-        .getKnex()
-        .raw(this.em.config.get('onQuery')(sql, params), params as never[]);
-      const name = preparedName(sql);
-      if (name) query.options({ name });
-      const transaction = this.em.getTransactionContext();
-      if (transaction) query.transacting(transaction);
-      const { rows } = (await query) as { rows: Record<string, Record<string, unknown>[]>[] };
+      // With bound parameters, as the audit rows are (MikroORM's `execute` would inline a page's ids
+      // into the SQL text first); prepared, and still reported to the ORM's `onQuery` hook.
+      const rows = await runStatement<Record<string, Record<string, unknown>[]>>(this.em, sql, params);
       reads.forEach((read, i) => read.resolve(rows[0][`r${i}`]));
     } catch (error) {
       for (const read of reads) read.reject(error);
