@@ -55,12 +55,6 @@ function planChanged(error: unknown): boolean {
   return code === '0A000' && typeof message === 'string' && message.includes('cached plan must not change');
 }
 
-/** A raw query through knex, prepared by `name` when it has one. */
-function named<T extends Knex.Raw>(query: T, name: string | undefined): T {
-  if (name) query.options({ name });
-  return query;
-}
-
 /**
  * One statement with bound parameters (`?` placeholders), prepared by name, on the EntityManager's
  * pool (in its transaction, if it has one) and reported to the ORM's `onQuery` hook like every other
@@ -76,7 +70,8 @@ export async function runStatement<R = Record<string, unknown>>(
   const onQuery = em.config.get('onQuery');
   const transaction = em.getTransactionContext<Knex.Transaction>();
   return runPrepared(sql, transaction !== undefined, async (name) => {
-    const query = named(knex.raw(onQuery(sql, [...params]), params as never[]), name);
+    const query = knex.raw(onQuery(sql, [...params]), params as never[]);
+    if (name) query.options({ name });
     if (transaction) query.transacting(transaction);
     const { rows } = (await query) as { rows: R[] };
     return rows;
