@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LOAD } from '../src/config/config';
 import { Role } from '../src/domain/roles';
 import { DELIVERY_REPORT_CHANNEL, type DeliveryReport } from '../src/events/events';
+import { EVENT_HUB_APPLICATION, REPORTS_APPLICATION } from '../src/events/hub';
 import { MeDocument, RecordMeasureDocument, ScoreAlertsDocument } from './generated/graphql';
 import { patientWithTeam } from './support/careTeam';
 import { startTestServer, type TestClinician, type TestServer } from './support/server';
@@ -371,6 +372,53 @@ describe('writes while another instance is behind', () => {
     await writing.close();
     await (behindClosed ?? behind.close());
   });
+
+  it('hear reports sent over a connection of their own, never over the LISTEN connection, and opened again once lost', async () => {
+    const writer = await writing.clinician(Role.PRESCRIBER);
+    const [watcher] = await signedIn(writing, 1);
+    const patientId = await patientWithTeam(writer, [watcher], busyDay);
+    const measures = collect(behind.ws(watcher.token), MEASURES_WITH_PLANS, { patientId });
+    await eventually(() => behind.app.liveSubscriptions() === 1);
+    const connections = (application: string) =>
+      behind.sql<{ pid: number; query: string }>(
+        'select pid, query from pg_stat_activity where application_name = $1 and datname = current_database()',
+        [application],
+      );
+    const REPORT = 'select pg_notify($1, $2)';
+    let locked = false;
+    try {
+      await lock.query('begin');
+      await lock.query('lock table treatment_plan in access exclusive mode');
+      locked = true;
+      for (let i = 0; i < 2; i++) expect((await post(writing, writer, patientId, ORDINARY)).status).toBe(200);
+      await eventually(async () => (await gauge(writing, 'kap_live_network_events_undelivered')) === 2);
+      // A NOTIFY waits for the notification queue's lock behind every write's commit, and a listening
+      // connection hears nothing while it waits: the two instances' LISTEN connections have only listened.
+      const listening = await connections(EVENT_HUB_APPLICATION);
+      expect(listening.length).toBe(2);
+      for (const { query } of listening) expect(query).toMatch(/^listen /);
+      // Only the instance that is behind has reported.
+      const [reporting, ...others] = await connections(REPORTS_APPLICATION);
+      expect([reporting.query, others]).toEqual([REPORT, []]);
+
+      // Cut off while behind: its next report goes over another connection, and is heard.
+      await behind.sql('select pg_terminate_backend($1)', [reporting.pid]);
+      await eventually(async () =>
+        (await connections(REPORTS_APPLICATION)).some(
+          ({ pid, query }) => pid !== reporting.pid && query === REPORT,
+        ),
+      );
+      expect(await gauge(writing, 'kap_live_network_events_undelivered')).toBe(2);
+
+      await lock.query('commit');
+      locked = false;
+      await measures.until(2);
+      await eventually(async () => (await gauge(writing, 'kap_live_network_events_undelivered')) === 0);
+    } finally {
+      if (locked) await lock.query('rollback');
+      measures.stop();
+    }
+  }, 120_000);
 
   it("are refused on an instance whose own delivery is not behind, by the other's limits, until the other has caught up or its last report has expired", async () => {
     const writer = await writing.clinician(Role.PRESCRIBER);

@@ -13,8 +13,18 @@ import {
 type Listener = (event: CareEvent) => void;
 type ReportListener = (report: DeliveryReport) => void;
 
-/** The hub's connection as `pg_stat_activity` names it. */
+/** The hub's LISTEN connection as `pg_stat_activity` names it. */
 export const EVENT_HUB_APPLICATION = 'kap-event-hub';
+
+/**
+ * The connection that sends this instance's delivery reports. Not the LISTEN connection: a NOTIFY
+ * commits only once it holds PostgreSQL's one lock on the notification queue, which every notifying
+ * transaction (each write's) holds through its commit, and a listening connection hears nothing while
+ * it waits. Sent over the LISTEN connection, a report waited behind up to ten writes' commits, tens
+ * of milliseconds at 200 writes/s, and every alert committed meanwhile waited with it (BENCHMARKS.md,
+ * issue 19).
+ */
+export const REPORTS_APPLICATION = 'kap-delivery-reports';
 
 export interface EventHub {
   /** Calls `listener` with every committed event from any instance, until the returned function is called. */
@@ -26,9 +36,10 @@ export interface EventHub {
    */
   onReconnect(listener: () => void): () => void;
   /**
-   * Tells the other instances how far behind this one's delivery is, over the hub's own connection
-   * (never waiting behind a pool). Rejects when it could not be sent (the connection is down): the
-   * others then let this instance's last report expire.
+   * Tells the other instances how far behind this one's delivery is, over a connection of the hub's
+   * own: never waiting behind a pool, and never on the LISTEN connection (`REPORTS_APPLICATION`).
+   * Rejects when it could not be sent (the connection is down): the others then let this instance's
+   * last report expire.
    */
   report(backlog: Omit<DeliveryReport, 'instance'>): Promise<void>;
   /** Calls `listener` with every other instance's delivery report, until the returned function is called. */
@@ -37,8 +48,9 @@ export interface EventHub {
 }
 
 /**
- * One LISTEN connection per instance, fanned out in process; it also carries the instances' delivery
- * reports to each other (`report`, `onReport`). If the connection drops it reconnects
+ * One LISTEN connection per instance, fanned out in process; it also hears the instances' delivery
+ * reports to each other (`onReport`), which go out over a second connection (`report`). If the
+ * LISTEN connection drops it reconnects
  * by itself and replays what was committed meanwhile from the tables (`catchUp`); events already
  * delivered are recognised by id and not delivered twice.
  */
@@ -94,8 +106,6 @@ export async function startEventHub(options: {
       void reconnect();
     });
     await next.connect();
-    // Its only writes are delivery reports, which need no durability: a lost one expires.
-    await next.query('set synchronous_commit = off');
     await next.query(`listen ${EVENT_CHANNEL}`);
     await next.query(`listen ${DELIVERY_REPORT_CHANNEL}`);
     client = next;
@@ -123,6 +133,21 @@ export async function startEventHub(options: {
     }
   };
 
+  // One connection, opened again on the next report after it is lost. A report needs no durability:
+  // a lost one expires.
+  const reports = new pg.Pool({
+    connectionString: databaseUrl,
+    application_name: REPORTS_APPLICATION,
+    options: '-c synchronous_commit=off',
+    max: 1,
+    // A report held longer is stale; meanwhile the others' copy of the last one expires.
+    connectionTimeoutMillis: 2_000,
+    query_timeout: 2_000,
+  });
+  reports.on('error', (error) =>
+    logger.warn({ err: { type: error.name, message: error.message } }, 'delivery report connection error'),
+  );
+
   await connect();
   return {
     listen(listener) {
@@ -134,9 +159,9 @@ export async function startEventHub(options: {
       return () => reconnectListeners.delete(listener);
     },
     report(backlog) {
-      if (closed || !client) return Promise.reject(new Error('The event hub is closed'));
+      if (closed) return Promise.reject(new Error('The event hub is closed'));
       const payload = JSON.stringify({ instance, ...backlog } satisfies DeliveryReport);
-      return client
+      return reports
         .query('select pg_notify($1, $2)', [DELIVERY_REPORT_CHANNEL, payload])
         .then(() => undefined);
     },
@@ -149,7 +174,7 @@ export async function startEventHub(options: {
       listeners.clear();
       reconnectListeners.clear();
       reportListeners.clear();
-      await client?.end().catch(() => undefined);
+      await Promise.all([client?.end().catch(() => undefined), reports.end().catch(() => undefined)]);
     },
   };
 }
