@@ -258,11 +258,14 @@ describe('recordMeasure by a clinician off the care team', () => {
       ]);
       const write = expectCode(record(therapist, patientId, phq9(10)), 'FORBIDDEN');
       write.catch(() => undefined);
+      const [{ pid }] = (await team.query('select pg_backend_pid() as pid')).rows as { pid: number }[];
+      // The write waits for the lock this transaction holds.
       await eventually(
         async () =>
           (
             await server.sql(
-              `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%for update of p%'`,
+              `select 1 from pg_stat_activity where datname = current_database() and $1 = any(pg_blocking_pids(pid))`,
+              [pid],
             )
           ).length > 0,
       );

@@ -89,4 +89,36 @@ describe('a transaction of plain statements', () => {
     );
     expect(await labels()).toEqual(['one', 'two']);
   });
+
+  it('prepares each statement with parameters once on the connection, and runs it by name after', async () => {
+    const INSERT = 'insert into plain_probe values (?, ?) returning label';
+    const preparedNow = async () =>
+      (
+        await orm.em
+          .fork()
+          .getConnection()
+          .execute<{ name: string; statement: string }[]>(
+            'select name, statement from pg_prepared_statements',
+          )
+      ).filter((row) => row.statement.includes('plain_probe values ($1, $2) returning label'));
+    for (const [id, label] of [
+      [6, 'six'],
+      [7, 'seven'],
+    ] as const)
+      await inTransaction(orm.em.fork(), (tx) => tx.commit({ sql: INSERT, params: [id, label] }));
+    const [prepared, ...twins] = await preparedNow();
+    expect(twins).toEqual([]);
+    expect(prepared.statement).toMatch(/^prepare kap_\d+_text as /);
+    expect(await labels()).toEqual(['one', 'two', 'six', 'seven']);
+  });
+
+  it('fails once in the transaction that a migration under a prepared statement aborted, and the next try succeeds', async () => {
+    const SELECT = 'select * from plain_probe where id = ?';
+    const read = () => inTransaction(orm.em.fork(), (tx) => tx.commit({ sql: SELECT, params: [1] }));
+    expect(await read()).toEqual([[{ id: 1, label: 'one' }]]);
+    await orm.em.fork().getConnection().execute("alter table plain_probe add column extra text default 'x'");
+    await expect(read()).rejects.toThrow(/cached plan must not change result type/);
+    expect(await read()).toEqual([[{ id: 1, label: 'one', extra: 'x' }]]);
+    expect(await read()).toEqual([[{ id: 1, label: 'one', extra: 'x' }]]);
+  });
 });

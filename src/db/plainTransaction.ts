@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import pg from 'pg';
+import { planChanged, preparedName, retireName } from './prepared';
 
 /** A statement with `?` placeholders, as MikroORM's query builder and `execute` write them. */
 export interface Statement {
@@ -28,12 +29,15 @@ export interface PlainTransaction {
 /**
  * Runs `work` in a transaction of plain statements on one connection of the EntityManager's pool,
  * without the unit of work, for a write on the hot path (a measure). Statements given together
- * travel in one message of PostgreSQL's simple query protocol, their parameters written into the
- * text as literals (as MikroORM's `execute` sends every statement): on this machine each message sent
+ * travel in one message of PostgreSQL's simple query protocol: on this machine each message sent
  * to PostgreSQL costs more of the server's CPU than the statement it carries (BENCHMARKS.md, issue 19).
- * Each statement is still reported to the ORM's `onQuery` hook, `begin` and `commit` included. A
- * `work` that fails, or a statement that does, rolls the transaction back; a connection that cannot
- * even roll back is left for the pool to discard.
+ * A statement with parameters is sent as `execute` of a statement prepared on that connection
+ * (`prepare`, once per connection, in a message of its own before the first use), its parameters
+ * written as literals: PostgreSQL then neither parses nor plans it again on every write, which was
+ * most of its time for the write's reads and audit rows. A text without a name (`preparedName`) is
+ * sent with its literals written into it. Each statement is still reported to the ORM's `onQuery`
+ * hook, `begin` and `commit` included. A `work` that fails, or a statement that does, rolls the
+ * transaction back; a connection that cannot even roll back is left for the pool to discard.
  */
 export async function inTransaction<T>(
   em: EntityManager,
@@ -44,11 +48,30 @@ export async function inTransaction<T>(
   const connection = await client.acquireConnection();
   let state = 'idle' as 'idle' | 'open' | 'committed';
   const send = async (statements: Statement[]): Promise<Row[][]> => {
-    const texts = statements.map(({ sql, params }) => inline(onQuery(sql, params as unknown[]), params));
-    // Several statements in one message answer with a result each.
-    const results = (await connection.query(texts.join(';\n'))) as unknown as
-      pg.QueryResult<Row> | pg.QueryResult<Row>[];
-    return (Array.isArray(results) ? results : [results]).map((result) => result.rows);
+    const texts: string[] = [];
+    const named: { sql: string; name: string }[] = [];
+    for (const { sql, params } of statements) {
+      const reported = onQuery(sql, params as unknown[]);
+      const name = params.length > 0 ? preparedName(reported) : undefined;
+      if (name === undefined) {
+        texts.push(inline(reported, params));
+        continue;
+      }
+      await prepareOn(connection, name, reported);
+      named.push({ sql: reported, name });
+      texts.push(`execute ${executed(name)}(${params.map(literal).join(', ')})`);
+    }
+    try {
+      // Several statements in one message answer with a result each.
+      const results = (await connection.query(texts.join(';\n'))) as unknown as
+        pg.QueryResult<Row> | pg.QueryResult<Row>[];
+      return (Array.isArray(results) ? results : [results]).map((result) => result.rows);
+    } catch (error) {
+      // A migration changed the columns of one of them: it is prepared afresh, under a new name, the
+      // next time. This transaction is aborted (the next try succeeds).
+      if (planChanged(error)) for (const { sql, name } of named) retireName(sql, name);
+      throw error;
+    }
   };
   const begin: Statement = { sql: 'begin', params: [] };
   const tx: PlainTransaction = {
@@ -90,6 +113,25 @@ interface KnexClient {
 interface PooledClient extends pg.Client {
   /** Set on a connection that failed: knex's pool discards it instead of handing it out again. */
   __knex__disposed?: unknown;
+}
+
+/** The statements prepared with `prepare` on each connection, by name. */
+const preparedOnConnection = new WeakMap<pg.Client, Set<string>>();
+
+/**
+ * The SQL-level name of a named text: apart from the protocol-level statements of the same names
+ * (`runStatement`), which share the connection's namespace.
+ */
+const executed = (name: string) => `${name}_text`;
+
+/** Prepares `sql` as `name` on the connection unless it is already; its `?` become `$1`, `$2`, … */
+async function prepareOn(connection: pg.Client, name: string, sql: string): Promise<void> {
+  let prepared = preparedOnConnection.get(connection);
+  if (!prepared) preparedOnConnection.set(connection, (prepared = new Set()));
+  if (prepared.has(name)) return;
+  let n = 0;
+  await connection.query(`prepare ${executed(name)} as ${sql.replace(/\?/g, () => `$${++n}`)}`);
+  prepared.add(name);
 }
 
 /** `sql` with each `?` replaced by its parameter as a literal, quoted by the driver's own rules. */

@@ -43,14 +43,19 @@ export async function runPrepared<T>(
     return await run(name);
   } catch (error) {
     if (name === undefined || !planChanged(error)) throw error;
-    if (names.get(sql) === name) names.delete(sql);
+    retireName(sql, name);
     if (inTransaction) throw error;
     return run(undefined);
   }
 }
 
+/** Gives `sql` a new name the next time it is prepared: PostgreSQL refuses its old one (`planChanged`). */
+export function retireName(sql: string, name: string): void {
+  if (names.get(sql) === name) names.delete(sql);
+}
+
 /** PostgreSQL's refusal of a prepared statement whose result columns changed under it. */
-function planChanged(error: unknown): boolean {
+export function planChanged(error: unknown): boolean {
   const { code, message } = error as { code?: unknown; message?: unknown };
   return code === '0A000' && typeof message === 'string' && message.includes('cached plan must not change');
 }
