@@ -105,15 +105,17 @@ async function runStep(
         data?: { recordMeasure?: { id: string } };
         errors?: unknown[];
       };
-      if (response.status === 200 && body.errors)
-        console.error(`writer: ${JSON.stringify(body.errors).slice(0, 300)}`);
+      if ((response.status === 200 && body.errors) || (response.status !== 200 && response.status !== 503))
+        console.error(`writer: ${response.status} ${JSON.stringify(body.errors).slice(0, 300)}`);
       writes.push({
         patient: index,
         status: response.status,
         measureId: body.data?.recordMeasure?.id,
         respondedAt,
       });
-    } catch {
+    } catch (error) {
+      // Counted as failed; why is said, since a failure is never expected.
+      console.error(`writer: no answer: ${(error as Error).message}`);
       writes.push({ patient: index, status: 0, respondedAt: epochNow() });
     } finally {
       inFlight--;

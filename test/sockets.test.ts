@@ -79,6 +79,33 @@ describe('WebSocket heartbeat', () => {
     expect(watching.errors).toEqual([]);
   });
 
+  it('pings many sockets in turns spread over the heartbeat, not all in one go', async () => {
+    const heartbeatMs = 3_000;
+    server = await startTestServer({ sockets: { ...HEARTBEAT, heartbeatMs } });
+    const { prescriber } = await careTeam(server);
+    const firstPing = new Map<WebSocket, number>();
+    class FirstPingWebSocket extends WebSocket {
+      constructor(address: string, protocols?: string | string[]) {
+        super(address, protocols);
+        this.on('ping', () => {
+          if (!firstPing.has(this)) firstPing.set(this, Date.now());
+        });
+      }
+    }
+    const SOCKETS = 100;
+    for (let i = 0; i < SOCKETS; i++)
+      server.ws(prescriber.token, { lazy: false, webSocketImpl: FirstPingWebSocket });
+    await eventually(() => firstPing.size === SOCKETS, 4 * heartbeatMs);
+    // In one go, at least half of them would be pinged within a moment of each other (all, or the
+    // half open when a heartbeat began); in turns, two at a time, a twentieth of the heartbeat sees ~5.
+    const times = [...firstPing.values()].sort((a, b) => a - b);
+    const window = heartbeatMs / 20;
+    const crowded = Math.max(...times.map((at) => times.filter((t) => t >= at && t < at + window).length));
+    expect(crowded, `first pings at ${times.map((t) => t - times[0]).join(', ')} ms`).toBeLessThan(
+      SOCKETS / 2,
+    );
+  });
+
   it('cuts a graphql-ws peer that stops answering pings, ending its subscriptions; a peer that answers keeps receiving', async () => {
     server = await startTestServer({ sockets: HEARTBEAT });
     const { prescriber, therapist, patientId } = await careTeam(server);

@@ -3,9 +3,18 @@ import type { SocketLimits } from '../config/config';
 import type { Logger } from '../logger';
 
 /**
- * Pings every socket of `wss` every `heartbeatMs` and cuts those that did not answer the ping
- * before. A peer that has stopped reading never sees the ping either, so this also bounds what it
- * can pile up to what is sent to it in two heartbeats. Returns the function that stops it.
+ * The heartbeat's turns: each pings its share of the sockets. Pinging all of them in one turn was a
+ * send system call per socket in one go, which held the event loop 70-160 ms every heartbeat with a
+ * thousand subscribers, and every alert with it (BENCHMARKS.md, issue 19).
+ */
+const TURNS_PER_HEARTBEAT = 50;
+
+/**
+ * Pings every socket of `wss` once every `heartbeatMs` and cuts those that did not answer the ping
+ * before, spread over the heartbeat (`TURNS_PER_HEARTBEAT`): the sockets open when a heartbeat
+ * begins, in turns, each at the same place in its heartbeat as long as the others stay. A peer that
+ * has stopped reading never sees the ping either, so this also bounds what it can pile up to what is
+ * sent to it in two heartbeats. Returns the function that stops it.
  */
 export function keepAlive(
   wss: WebSocketServer,
@@ -17,8 +26,17 @@ export function keepAlive(
   wss.on('connection', (ws: WebSocket) => {
     ws.on('pong', () => unanswered.delete(ws));
   });
+  let turn = 0;
+  let heartbeat: WebSocket[] = [];
+  let perTurn = 0;
   const timer = setInterval(() => {
-    for (const ws of wss.clients) {
+    if (turn === 0) {
+      heartbeat = [...wss.clients];
+      perTurn = Math.ceil(heartbeat.length / TURNS_PER_HEARTBEAT);
+    }
+    for (const ws of heartbeat.slice(turn * perTurn, (turn + 1) * perTurn)) {
+      // Closed since the heartbeat began.
+      if (ws.readyState !== ws.OPEN) continue;
       if (unanswered.has(ws)) {
         logger.info({ endpoint }, 'WebSocket peer did not answer a ping; connection cut');
         ws.terminate();
@@ -27,7 +45,8 @@ export function keepAlive(
       unanswered.add(ws);
       ws.ping();
     }
-  }, limits.heartbeatMs);
+    turn = (turn + 1) % TURNS_PER_HEARTBEAT;
+  }, limits.heartbeatMs / TURNS_PER_HEARTBEAT);
   timer.unref();
   return () => clearInterval(timer);
 }
