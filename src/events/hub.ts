@@ -20,9 +20,7 @@ export const EVENT_HUB_APPLICATION = 'kap-event-hub';
  * The connection that sends this instance's delivery reports. Not the LISTEN connection: a NOTIFY
  * commits only once it holds PostgreSQL's one lock on the notification queue, which every notifying
  * transaction (each write's) holds through its commit, and a listening connection hears nothing while
- * it waits. Sent over the LISTEN connection, a report waited behind up to ten writes' commits, tens
- * of milliseconds at 200 writes/s, and every alert committed meanwhile waited with it (BENCHMARKS.md,
- * issue 19).
+ * it waits, so every alert committed meanwhile would wait with the report (BENCHMARKS.md, issue 19).
  */
 export const REPORTS_APPLICATION = 'kap-delivery-reports';
 

@@ -3,9 +3,9 @@ import type { SocketLimits } from '../config/config';
 import type { Logger } from '../logger';
 
 /**
- * The heartbeat's turns: each pings its share of the sockets. Pinging all of them in one turn was a
- * send system call per socket in one go, which held the event loop 70-160 ms every heartbeat with a
- * thousand subscribers, and every alert with it (BENCHMARKS.md, issue 19).
+ * The heartbeat's turns: each pings its share of the sockets. Pinging all of them at once is a send
+ * system call per socket back to back, which with a thousand subscribers holds the event loop, and
+ * every alert due meanwhile, for a noticeable time at every heartbeat (BENCHMARKS.md, issue 19).
  */
 const TURNS_PER_HEARTBEAT = 50;
 
