@@ -4,7 +4,9 @@ import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { epochNow, type WriteOutcome, type WriterStep } from './alertsNetworkWriter';
+import { decideAlerts } from '../src/domain/alerts';
+import { Instrument, scoreMeasure } from '../src/domain/instruments';
+import { epochNow, RESPONSES, type WriteOutcome, type WriterStep } from './alertsNetworkWriter';
 import {
   benchDatabase,
   cpuMeter,
@@ -26,6 +28,13 @@ const RATES = (process.env.BENCH_RATES ?? '20,50,100,150,200,300').split(',').ma
 const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 10);
 /** How long after a step's last answer its missing receipts are waited for before they count as lost. */
 const DRAIN_SECONDS = Number(process.env.BENCH_DRAIN_SECONDS ?? 20);
+/**
+ * Earlier PHQ-9 measures per patient (two weeks apart, each with its acknowledged alert), as a network
+ * in use has. With empty tables the alert's reads were planned for tables of a few rows (sequential
+ * scans), and that plan was kept while the tables grew, until PostgreSQL's first automatic analyze a
+ * minute or so in: a benchmark of a network on its first day (BENCHMARKS.md, issue 19).
+ */
+const HISTORY = Math.min(6, Number(process.env.BENCH_HISTORY ?? 4));
 const INSTANCES = (process.env.BENCH_INSTANCES ?? '1,2').split(',').map(Number);
 /** By default the ladder stops at the first saturated step; `BENCH_FULL_LADDER=1` climbs it all. */
 const FULL_LADDER = process.env.BENCH_FULL_LADDER === '1';
@@ -135,8 +144,64 @@ async function seed(admin: pg.Client): Promise<Team[]> {
      select uuidv7(), p, c, r, now() - interval '90 days', $4 from unnest($1::uuid[], $2::uuid[], $3::text[]) as t(p, c, r)`,
     [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), clinicianIds[0]],
   );
-  await admin.query('analyze');
+  await seedHistory(
+    admin,
+    teams.map((team) => team.patientId),
+    teams.map((team) => clinicianIds[team.members[0]]),
+  );
+  // Vacuumed too, as a network's settled tables are: otherwise PostgreSQL's first automatic vacuum of
+  // everything just seeded lands in a step of the ladder.
+  await admin.query('vacuum analyze');
   return teams;
+}
+
+/**
+ * `HISTORY` measures per patient with the responses the writer records, recorded by the patient's
+ * first team member in the open course, and their alerts as the rules decide them (the same one
+ * alert for each, so the writer's measures still raise exactly one). Written with the triggers off
+ * (`session_replication_role`): the running servers are not told of the past.
+ */
+async function seedHistory(admin: pg.Client, patientIds: string[], recorderIds: string[]): Promise<void> {
+  const { total, severity } = scoreMeasure(Instrument.PHQ9, RESPONSES);
+  const decisions = Array.from({ length: HISTORY + 1 }, (_, k) =>
+    decideAlerts({
+      instrument: Instrument.PHQ9,
+      responses: RESPONSES,
+      total,
+      severity,
+      previousTotal: k === 0 ? undefined : total,
+      baselineTotal: k === 0 ? undefined : total,
+      alreadyRaised: new Set(),
+    }),
+  );
+  const [alert] = decisions[0];
+  if (decisions.some((d) => d.length !== 1 || d[0].kind !== alert.kind))
+    throw new Error('the history must raise one and the same alert per measure, as the writer expects');
+  await admin.query('set session_replication_role = replica');
+  await admin.query(
+    `with earlier as (
+       insert into measure (id, patient_id, course_id, instrument, responses, total_score, severity, administered_at, recorded_by_id, created_at)
+       select uuidv7(), c.patient_id, c.id, 'PHQ9', $3::jsonb, $4, $5, now() - make_interval(days => 14 * k), t.recorder, now() - make_interval(days => 14 * k)
+       from unnest($1::uuid[], $2::uuid[]) as t(patient, recorder)
+       join treatment_course c on c.patient_id = t.patient
+       cross join generate_series($6::int, 1, -1) as k
+       returning *
+     )
+     insert into score_alert (id, patient_id, course_id, measure_id, instrument, kind, level, message, created_at, acknowledged_at, acknowledged_by_id)
+     select uuidv7(), patient_id, course_id, id, instrument, $7, $8, $9, created_at, created_at + interval '1 hour', recorded_by_id from earlier`,
+    [
+      patientIds,
+      recorderIds,
+      JSON.stringify(RESPONSES),
+      total,
+      severity,
+      HISTORY,
+      alert.kind,
+      alert.level,
+      alert.message,
+    ],
+  );
+  await admin.query('set session_replication_role = default');
 }
 
 /** The writer process (bench/alertsNetworkWriter.ts); `step` runs one step of the ladder in it. */
@@ -193,7 +258,9 @@ export async function alertsNetwork(log: (line: string) => void): Promise<Networ
           servers.push(await startServerProcess(db.url, { NODE_ENV: 'production' }));
         if (!teams) {
           await admin.connect();
-          log(`  seeding ${CLINICIANS} clinicians, ${PATIENTS} patients and their care teams…`);
+          log(
+            `  seeding ${CLINICIANS} clinicians, ${PATIENTS} patients, their care teams and ${HISTORY} earlier measures each…`,
+          );
           teams = await seed(admin);
         }
         const known = teams;
@@ -405,7 +472,7 @@ export function formatNetwork(result: NetworkResult): string[] {
     return `${instances} instance(s): ${first ? `saturates at ${first.rate}/s` : `not saturated up to ${ladder.at(-1)?.rate ?? 0}/s`}${last ? ` (highest rate met: ${last.rate}/s)` : ''}`;
   });
   return [
-    `${result.clinicians} clinicians, ${result.patients} patients (${result.memberships} care-team memberships), one \`scoreAlert\` subscription per clinician; ` +
+    `${result.clinicians} clinicians, ${result.patients} patients (${result.memberships} care-team memberships, ${HISTORY} earlier measures and alerts each), one \`scoreAlert\` subscription per clinician; ` +
       `PHQ-9 measures (one SUICIDAL_IDEATION alert each) from a writer process, ${result.stepSeconds} s per step; sockets placed on instances by ${result.placement}. Load average ${result.load.before} before, ${result.load.after} after.`,
     ``,
     `| instances | measures/s | written | refused (503) | delivered / expected | duplicates | misdelivered | p50 / p99 / max (answer → receipt) | server CPU per alert | PostgreSQL | writer | subscribers | saturated |`,

@@ -29,7 +29,7 @@ export interface WriteOutcome {
 
 const RECORD = `mutation ($input: RecordMeasureInput!) { recordMeasure(input: $input) { id } }`;
 // Item 9 answered 1, total 1: exactly one alert (SUICIDAL_IDEATION, CRITICAL) per measure.
-const RESPONSES = [0, 0, 0, 0, 0, 0, 0, 0, 1];
+export const RESPONSES = [0, 0, 0, 0, 0, 0, 0, 0, 1];
 /** Beyond this many unanswered writes a tick is skipped (and counted), so a stalled server cannot exhaust the writer. */
 const MAX_IN_FLIGHT = 2000;
 
