@@ -101,11 +101,14 @@ export interface LoadSettings {
 
 /**
  * The request pool has 10 connections (src/db/orm.ts): a few more requests than that keep it busy.
+ * Delivery's audit rows take two connections of its own while alerts keep coming (two inserts at
+ * once, src/records/auditWriter.ts); the rest read each alert and, until this instance has its
+ * patient's team in memory, the team too: with three in all, those reads queued on the one left.
  * A CRITICAL alert is due at its recipients within a second: writes stop well before delivery is
  * that far behind, leaving time for those already admitted (BENCHMARKS.md, issue 19).
  */
 export const DEFAULT_LOAD: LoadSettings = {
-  deliveryConnections: 3,
+  deliveryConnections: 5,
   maxConcurrentRequests: 16,
   maxQueuedRequests: 64,
   maxQueueWaitMs: 1000,
