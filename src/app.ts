@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { careTeamDirectory, readCareTeam, readPatientsOf } from './auth/careTeams';
+import { careTeamDirectory, readCareTeam, readTeamsOf } from './auth/careTeams';
 import { liveFeeds } from './graphql/liveFeeds';
 import { networkDelivery } from './graphql/networkDelivery';
 import type { TokenService } from './auth/tokens';
@@ -101,14 +101,12 @@ export async function startApp({
   // Live events are read, executed and audited over connections of their own: an alert does not
   // wait for a pool full of writes (README, "Alerts under load").
   const delivery = await openSeparatePool(orm, load.deliveryConnections);
-  const careTeams = careTeamDirectory(hub, (patientId) => readCareTeam(delivery.em.fork(), patientId));
+  const careTeams = careTeamDirectory(hub, {
+    team: (patientId) => readCareTeam(delivery.em.fork(), patientId),
+    teamsOf: (clinicianId) => readTeamsOf(delivery.em.fork(), clinicianId),
+  });
   // One delivery connection is always left to score alerts.
-  const feeds = liveFeeds(
-    hub,
-    careTeams,
-    (clinicianId) => readPatientsOf(delivery.em.fork(), clinicianId),
-    Math.max(1, load.deliveryConnections - 1),
-  );
+  const feeds = liveFeeds(hub, careTeams, Math.max(1, load.deliveryConnections - 1));
   const services = {
     live: { careTeams },
     auditWriter: createAuditWriter(() => orm.em.fork()),

@@ -123,4 +123,27 @@ describe("an instance works for an event only when it has a subscriber on the pa
     expect(delivery.length).toBeLessThanOrEqual(3);
     for (const l of live) l.stop();
   });
+
+  it("reads a subscriber's patients' teams with the patients: the first alert on each reads no team", async () => {
+    const writer = await writing.clinician(Role.PRESCRIBER);
+    const watcher = await writing.clinician(Role.THERAPIST);
+    await watcher.http.request(MeDocument);
+    const patients = [];
+    for (const lastName of ['First', 'Second'])
+      patients.push(
+        await patientWithTeam(writer, [watcher], { firstName: 'Team', lastName, dateOfBirth: '1970-07-07' }),
+      );
+    const base = watching.app.liveSubscriptions();
+    const live = collect(watching.ws(watcher.token), ScoreAlertsDocument, {});
+    await eventually(() => watching.app.liveSubscriptions() === base + 1);
+    for (const [n, patientId] of patients.entries()) {
+      const mark = watching.queries.length;
+      await writer.http.request(RecordMeasureDocument, {
+        input: { patientId, instrument: 'PHQ9', responses: CRITICAL },
+      });
+      await live.until(n + 1);
+      expect(watching.queries.slice(mark).filter((sql) => /care_team_member/.test(sql))).toEqual([]);
+    }
+    live.stop();
+  });
 });

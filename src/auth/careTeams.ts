@@ -11,7 +11,9 @@ import type { EventHub } from '../events/hub';
  * `careTeamLeft`, sent inside the changing transaction), and PostgreSQL delivers notifications in
  * commit order on this instance's one LISTEN connection, so a changed team is forgotten here before
  * any event committed after the change is checked. A lost connection may have missed changes: then
- * every team is forgotten.
+ * every team is forgotten. The teams of a subscriber's patients are read with those patients, when
+ * the subscription starts: read one by one at each patient's first event, they had alerts wait for
+ * the delivery connections behind them (BENCHMARKS.md, issue 19).
  */
 export interface CareTeamDirectory {
   /** The clinician ids on the patient's care team, as of the last change this instance heard of. */
@@ -21,25 +23,51 @@ export interface CareTeamDirectory {
    * clinician joined can reach this instance after that clinician subscribed.
    */
   refresh(patientId: string): Promise<ReadonlySet<string>>;
+  /**
+   * The ids of the patients on whose care teams the clinician is, from the database, in the same
+   * statement as those patients' teams, which are then kept as `members` keeps them: a subscriber's
+   * patients cost no read at their first event. A team that changed while they were being read is
+   * not kept (its next event reads it), nor one already kept or being read.
+   */
+  patientsOf(clinicianId: string): Promise<string[]>;
 }
 
 export function careTeamDirectory(
   hub: EventHub,
-  read: (patientId: string) => Promise<string[]>,
+  reads: {
+    /** One patient's team. */
+    team: (patientId: string) => Promise<string[]>;
+    /** The teams of every patient on whose team the clinician is, by patient. */
+    teamsOf: (clinicianId: string) => Promise<Map<string, string[]>>;
+  },
   /** Patients whose teams are kept; the longest unused are dropped first. */
   capacity = 10_000,
 ): CareTeamDirectory {
   const teams = new Map<string, Promise<ReadonlySet<string>>>();
+  /**
+   * For each read of a clinician's patients' teams under way, the patients whose teams changed
+   * meanwhile (`all` once the connection was lost): such a team may predate a change already heard.
+   */
+  const changedDuring = new Set<{ patients: Set<string>; all: boolean }>();
 
   hub.listen((event) => {
-    if (event.type === 'careTeamJoined' || event.type === 'careTeamLeft') teams.delete(event.patientId);
+    if (event.type !== 'careTeamJoined' && event.type !== 'careTeamLeft') return;
+    teams.delete(event.patientId);
+    for (const changed of changedDuring) changed.patients.add(event.patientId);
   });
-  hub.onReconnect(() => teams.clear());
+  hub.onReconnect(() => {
+    teams.clear();
+    for (const changed of changedDuring) changed.all = true;
+  });
 
-  const load = (patientId: string): Promise<ReadonlySet<string>> => {
-    const team = read(patientId).then((ids) => new Set(ids) as ReadonlySet<string>);
+  const keep = (patientId: string, team: Promise<ReadonlySet<string>>) => {
     teams.set(patientId, team);
     if (teams.size > capacity) teams.delete(teams.keys().next().value as string);
+  };
+
+  const load = (patientId: string): Promise<ReadonlySet<string>> => {
+    const team = reads.team(patientId).then((ids) => new Set(ids) as ReadonlySet<string>);
+    keep(patientId, team);
     // A failed read is not kept: the next event reads again. Nor is a read that a change overtook,
     // which has already been deleted (or replaced) by then.
     team.catch(() => {
@@ -58,6 +86,20 @@ export function careTeamDirectory(
       return team;
     },
     refresh: load,
+    async patientsOf(clinicianId) {
+      const changed = { patients: new Set<string>(), all: false };
+      changedDuring.add(changed);
+      try {
+        const read = await reads.teamsOf(clinicianId);
+        for (const [patientId, ids] of read) {
+          if (changed.all || changed.patients.has(patientId) || teams.has(patientId)) continue;
+          keep(patientId, Promise.resolve(new Set(ids)));
+        }
+        return [...read.keys()];
+      } finally {
+        changedDuring.delete(changed);
+      }
+    },
   };
 }
 
@@ -69,12 +111,13 @@ export async function readCareTeam(em: EntityManager, patientId: string): Promis
   return rows.map((row) => row.clinician_id as string);
 }
 
-/** The ids of the patients on whose care teams the clinician is, from the database. */
-export async function readPatientsOf(em: EntityManager, clinicianId: string): Promise<string[]> {
-  const rows = await em
-    .getConnection()
-    .execute<{ patient_id: string }[]>('select patient_id from care_team_member where clinician_id = ?', [
-      clinicianId,
-    ]);
-  return rows.map((row) => row.patient_id);
+/** The care teams of every patient on whose team the clinician is, by patient, from the database. */
+export async function readTeamsOf(em: EntityManager, clinicianId: string): Promise<Map<string, string[]>> {
+  const rows = await runStatement(
+    em,
+    `select patient_id, array_agg(clinician_id) as team from care_team_member
+     where patient_id in (select patient_id from care_team_member where clinician_id = ?) group by patient_id`,
+    [clinicianId],
+  );
+  return new Map(rows.map((row) => [row.patient_id as string, row.team as string[]]));
 }

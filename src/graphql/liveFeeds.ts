@@ -69,14 +69,14 @@ interface FeedSubscription {
 export function liveFeeds(
   hub: EventHub,
   careTeams: CareTeamDirectory,
-  patientsOf: (clinicianId: string) => Promise<string[]>,
   /** Events other than score alerts being read and sent at once (fewer than the delivery connections). */
   lesserAtOnce: number,
 ): LiveFeeds {
   /** One-patient subscriptions by event type and patient id; all-patients ones by type and clinician id. */
   const byPatient = new Map<string, Set<FeedSubscription>>();
   const byClinician = new Map<string, Set<FeedSubscription>>();
-  const subscribed = new SubscribedClinicians(patientsOf);
+  // Reading a subscriber's patients keeps their teams too: their first events then cost no team read.
+  const subscribed = new SubscribedClinicians((clinicianId) => careTeams.patientsOf(clinicianId));
   hub.onReconnect(() => subscribed.reload());
   /**
    * Events offered one at a time per event type and patient: a subscription receives one type, each
