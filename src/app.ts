@@ -106,7 +106,7 @@ export async function startApp({
     teamsOf: (clinicianId) => readTeamsOf(delivery.em.fork(), clinicianId),
   });
   // One delivery connection is always left to score alerts.
-  const feeds = liveFeeds(hub, careTeams, Math.max(1, load.deliveryConnections - 1));
+  const feeds = liveFeeds(hub, careTeams, Math.max(1, load.deliveryConnections - 1), logger);
   const services = {
     live: { careTeams },
     auditWriter: createAuditWriter(() => orm.em.fork()),

@@ -3,6 +3,7 @@ import type { CareTeamDirectory } from '../auth/careTeams';
 import type { CareEvent } from '../events/events';
 import type { EventHub } from '../events/hub';
 import { inOrder } from '../events/inOrder';
+import type { Logger } from '../logger';
 import type { LiveAdmission, LiveSubscription } from '../records/liveSubscription';
 import type { AuditEntry } from '../records/scope';
 
@@ -71,12 +72,20 @@ export function liveFeeds(
   careTeams: CareTeamDirectory,
   /** Events other than score alerts being read and sent at once (fewer than the delivery connections). */
   lesserAtOnce: number,
+  logger: Logger,
 ): LiveFeeds {
   /** One-patient subscriptions by event type and patient id; all-patients ones by type and clinician id. */
   const byPatient = new Map<string, Set<FeedSubscription>>();
   const byClinician = new Map<string, Set<FeedSubscription>>();
   // Reading a subscriber's patients keeps their teams too: their first events then cost no team read.
-  const subscribed = new SubscribedClinicians((clinicianId) => careTeams.patientsOf(clinicianId));
+  const subscribed = new SubscribedClinicians(
+    (clinicianId) => careTeams.patientsOf(clinicianId),
+    (error, retryInMs) =>
+      logger.warn(
+        { err: { type: (error as Error).name, message: (error as Error).message }, retryInMs },
+        "reading a subscriber's patients failed; read again later",
+      ),
+  );
   hub.onReconnect(() => subscribed.reload());
   /**
    * Events offered one at a time per event type and patient: a subscription receives one type, each
@@ -191,9 +200,10 @@ export function liveFeeds(
  * arrive in commit order. It only narrows who is offered an event, never decides who receives it
  * (that is the care team's check at each delivery), so it may say too much but never too little:
  * while a clinician's patients are being read, every event is for that clinician, and the changes
- * heard meanwhile are applied on top of what was read.
+ * heard meanwhile are applied on top of what was read. A failed read is tried again, waiting longer
+ * after each failure in a row: until one answers, every event is for that clinician.
  */
-class SubscribedClinicians {
+export class SubscribedClinicians {
   private readonly clinicians = new Map<
     string,
     {
@@ -201,13 +211,20 @@ class SubscribedClinicians {
       patients?: Set<string>;
       heard: [joined: boolean, patientId: string][];
       reading?: Promise<string[]>;
+      /** Reads failed in a row. */
+      failures: number;
     }
   >();
   private readonly byPatient = new Map<string, Set<string>>();
   /** Clinicians whose patients are being read: every event is for them meanwhile. */
   private readonly reading = new Set<string>();
 
-  constructor(private readonly patientsOf: (clinicianId: string) => Promise<string[]>) {}
+  constructor(
+    private readonly patientsOf: (clinicianId: string) => Promise<string[]>,
+    private readonly failed: (error: unknown, retryInMs: number) => void,
+    /** How long to wait before reading again after the `failures`-th failure in a row. */
+    private readonly retryAfter = (failures: number) => Math.min(30_000, 250 * 2 ** failures),
+  ) {}
 
   /** The clinicians that an event about this patient may be for. */
   *on(patientId: string): Iterable<string> {
@@ -221,7 +238,7 @@ class SubscribedClinicians {
       known.subscriptions++;
       return;
     }
-    this.clinicians.set(clinicianId, { subscriptions: 1, heard: [] });
+    this.clinicians.set(clinicianId, { subscriptions: 1, heard: [], failures: 0 });
     this.read(clinicianId);
   }
 
@@ -271,10 +288,12 @@ class SubscribedClinicians {
     known.heard = [];
     this.reading.add(clinicianId);
     const reading = this.patientsOf(clinicianId);
+    // Released meanwhile, or read again since (after a reconnect): this read is not the one kept.
+    const current = () => this.clinicians.get(clinicianId) === known && known.reading === reading;
     reading.then(
       (patientIds) => {
-        // Released meanwhile, or read again since (after a reconnect): this read is not the one kept.
-        if (this.clinicians.get(clinicianId) !== known || known.reading !== reading) return;
+        if (!current()) return;
+        known.failures = 0;
         this.forget(clinicianId);
         known.patients = new Set();
         for (const patientId of patientIds) this.apply(clinicianId, true, patientId);
@@ -282,8 +301,14 @@ class SubscribedClinicians {
         known.heard = [];
         this.reading.delete(clinicianId);
       },
-      // A failed read leaves the clinician offered every event until the next reconnect re-reads.
-      () => undefined,
+      (error: unknown) => {
+        if (!current()) return;
+        const wait = this.retryAfter(++known.failures);
+        this.failed(error, wait);
+        setTimeout(() => {
+          if (current()) this.read(clinicianId);
+        }, wait).unref();
+      },
     );
     known.reading = reading;
   }
