@@ -1,11 +1,16 @@
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { SubscribedClinicians } from '../src/graphql/liveFeeds';
+import type { CareTeamDirectory } from '../src/auth/careTeams';
+import type { CareEvent } from '../src/events/events';
+import type { EventHub } from '../src/events/hub';
+import { liveFeeds, SubscribedClinicians } from '../src/graphql/liveFeeds';
 
 /**
- * The index of subscribers' patients when a read of them fails, with the database played by this
- * test: the read is tried again, later each time, so that one failure does not leave the instance
- * working for every event on that clinician's account (issue 19). Over a real database, the index
- * is test/live-index.test.ts.
+ * The reads behind the index of all-patients subscribers' patients, with the database played by this
+ * test (issue 19). A failed read is tried again, later each time, so that one failure does not leave
+ * every event on the instance for that clinician; and the reads take lesser turns, so that after a
+ * reconnect they cannot fill every delivery connection ahead of the alerts. Over a real database,
+ * the index is test/live-index.test.ts.
  */
 
 /** Reads of clinicians' patients, answered or failed by the test; `asked` waits for the next one. */
@@ -103,5 +108,59 @@ describe("an all-patients subscriber's patients, when reading them fails", () =>
     expect(database.pending).toHaveLength(2);
     expect(on('p2')).toEqual(['c1']);
     expect(on('p1')).toEqual([]);
+  });
+});
+
+describe("the reads of all-patients subscribers' patients", () => {
+  it("take lesser turns, at a subscription's start and after a reconnect, while a score alert is read at once", async () => {
+    const reconnects: (() => void)[] = [];
+    const listeners: ((event: CareEvent) => void)[] = [];
+    const hub = {
+      listen: (listener: (event: CareEvent) => void) => (listeners.push(listener), () => undefined),
+      onReconnect: (listener: () => void) => (reconnects.push(listener), () => undefined),
+    } as unknown as EventHub;
+    const database = reads();
+    let reading = 0;
+    let most = 0;
+    const careTeams = {
+      members: async () => new Set<string>(),
+      refresh: async () => new Set<string>(),
+      patientsOf: async (clinicianId: string) => {
+        most = Math.max(most, ++reading);
+        try {
+          return await database.patientsOf(clinicianId);
+        } finally {
+          reading--;
+        }
+      },
+    } satisfies CareTeamDirectory;
+    const feeds = liveFeeds(hub, careTeams, 2, pino({ level: 'silent' }));
+    const loaded: string[] = [];
+    for (let n = 0; n < 6; n++) {
+      feeds.add({
+        type: 'scoreAlert',
+        clinicianId: `c${n}`,
+        matches: () => true,
+        load: async (event) => (loaded.push(event.id), null),
+        offer: () => undefined,
+        fail: () => undefined,
+      });
+    }
+    const answerAll = async (from: number, to: number) => {
+      for (let n = from; n < to; n++) {
+        await database.asked(n + 1);
+        expect(reading).toBeLessThanOrEqual(2);
+        // Every lesser turn is held by a read: an alert is read all the same.
+        const id = `alert-${n}`;
+        for (const listener of listeners) listener({ type: 'scoreAlert', id, patientId: 'p1' } as CareEvent);
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        expect(loaded).toContain(id);
+        database.pending[n].resolve([]);
+      }
+    };
+    await answerAll(0, 6);
+    for (const reconnect of reconnects) reconnect();
+    await answerAll(6, 12);
+    expect(most).toBe(2);
   });
 });

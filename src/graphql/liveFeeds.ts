@@ -22,8 +22,9 @@ import type { AuditEntry } from '../records/scope';
  *
  * Order is kept per patient: a subscription receives one patient's events in the order the hub
  * delivered them, while other patients' events go out beside them rather than behind them. Score
- * alerts come first: every other kind of event (a measure, a plan's change) is worked on by at most
- * `lesserAtOnce` at a time, so they cannot hold every delivery connection while an alert waits.
+ * alerts come first: every other kind of event (a measure, a plan's change), and every read of a
+ * subscriber's patients, is worked on by at most `lesserAtOnce` at a time, so they cannot hold every
+ * delivery connection while an alert waits.
  */
 export interface LiveFeeds {
   /** Subscriptions started and not yet ended on this instance. */
@@ -70,16 +71,22 @@ interface FeedSubscription {
 export function liveFeeds(
   hub: EventHub,
   careTeams: CareTeamDirectory,
-  /** Events other than score alerts being read and sent at once (fewer than the delivery connections). */
+  /**
+   * Lesser work done at once (events other than score alerts, reads of subscribers' patients): fewer
+   * than the delivery connections.
+   */
   lesserAtOnce: number,
   logger: Logger,
 ): LiveFeeds {
   /** One-patient subscriptions by event type and patient id; all-patients ones by type and clinician id. */
   const byPatient = new Map<string, Set<FeedSubscription>>();
   const byClinician = new Map<string, Set<FeedSubscription>>();
+  const lesser = new Semaphore(lesserAtOnce);
   // Reading a subscriber's patients keeps their teams too: their first events then cost no team read.
+  // Those reads take lesser turns: after a reconnect every subscriber's are read at once, and they
+  // would otherwise fill every delivery connection while the alerts caught up from the gap wait.
   const subscribed = new SubscribedClinicians(
-    (clinicianId) => careTeams.patientsOf(clinicianId),
+    (clinicianId) => lesser.runExclusive(() => careTeams.patientsOf(clinicianId)),
     (error, retryInMs) =>
       logger.warn(
         { err: { type: (error as Error).name, message: (error as Error).message }, retryInMs },
@@ -93,7 +100,6 @@ export function liveFeeds(
    * offered only after this one.
    */
   const offerInOrder = inOrder();
-  const lesser = new Semaphore(lesserAtOnce);
   /** When each undelivered event was heard, oldest first. */
   const undelivered = new Set<{ heardAt: number }>();
   let count = 0;
