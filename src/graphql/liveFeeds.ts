@@ -84,12 +84,18 @@ export function liveFeeds(
   const lesser = new Semaphore(lesserAtOnce);
   // Reading a subscriber's patients keeps their teams too: their first events then cost no team read.
   // Those reads take lesser turns: after a reconnect every subscriber's are read at once, and they
-  // would otherwise fill every delivery connection while the alerts caught up from the gap wait.
+  // would otherwise fill every delivery connection while the alerts caught up from the gap wait. They
+  // come first among lesser work, since until one answers every event is for that clinician, and a
+  // read replaced or no longer needed while it waited for its turn is not sent.
   const subscribed = new SubscribedClinicians(
-    (clinicianId) => lesser.runExclusive(() => careTeams.patientsOf(clinicianId)),
+    (clinicianId, wanted) =>
+      lesser.runExclusive(async () => (wanted() ? careTeams.patientsOf(clinicianId) : []), 1, 1),
     (error, retryInMs) =>
       logger.warn(
-        { err: { type: (error as Error).name, message: (error as Error).message }, retryInMs },
+        {
+          err: error instanceof Error ? { type: error.name, message: error.message } : { type: typeof error },
+          retryInMs,
+        },
         "reading a subscriber's patients failed; read again later",
       ),
   );
@@ -216,7 +222,9 @@ export class SubscribedClinicians {
       subscriptions: number;
       patients?: Set<string>;
       heard: [joined: boolean, patientId: string][];
-      reading?: Promise<string[]>;
+      /** The read under way, or the failed one whose retry is `retry`; a newer read replaces it. */
+      attempt?: object;
+      retry?: NodeJS.Timeout;
       /** Reads failed in a row. */
       failures: number;
     }
@@ -226,10 +234,16 @@ export class SubscribedClinicians {
   private readonly reading = new Set<string>();
 
   constructor(
-    private readonly patientsOf: (clinicianId: string) => Promise<string[]>,
+    /** Once `wanted()` is false (replaced, or released), it may answer without reading: unused. */
+    private readonly patientsOf: (clinicianId: string, wanted: () => boolean) => Promise<string[]>,
     private readonly failed: (error: unknown, retryInMs: number) => void,
-    /** How long to wait before reading again after the `failures`-th failure in a row. */
-    private readonly retryAfter = (failures: number) => Math.min(30_000, 250 * 2 ** failures),
+    /**
+     * How long to wait before reading again after the `failures`-th failure in a row: 0.5 s doubling to
+     * 30 s, up to a quarter less at random, so that clinicians whose reads failed together do not retry
+     * together.
+     */
+    private readonly retryAfter = (failures: number) =>
+      Math.min(30_000, 250 * 2 ** failures) * (1 - Math.random() / 4),
   ) {}
 
   /** The clinicians that an event about this patient may be for. */
@@ -251,6 +265,7 @@ export class SubscribedClinicians {
   release(clinicianId: string): void {
     const known = this.clinicians.get(clinicianId);
     if (!known || --known.subscriptions > 0) return;
+    clearTimeout(known.retry);
     this.forget(clinicianId);
     this.clinicians.delete(clinicianId);
     this.reading.delete(clinicianId);
@@ -266,7 +281,10 @@ export class SubscribedClinicians {
 
   /** Changes may have gone unheard: every clinician's patients are read again. */
   reload(): void {
-    for (const clinicianId of this.clinicians.keys()) this.read(clinicianId);
+    for (const [clinicianId, known] of this.clinicians) {
+      known.failures = 0;
+      this.read(clinicianId);
+    }
   }
 
   private change(clinicianId: string, joined: boolean, patientId: string): void {
@@ -291,12 +309,14 @@ export class SubscribedClinicians {
 
   private read(clinicianId: string): void {
     const known = this.clinicians.get(clinicianId)!;
+    clearTimeout(known.retry);
     known.heard = [];
     this.reading.add(clinicianId);
-    const reading = this.patientsOf(clinicianId);
+    const attempt = {};
+    known.attempt = attempt;
     // Released meanwhile, or read again since (after a reconnect): this read is not the one kept.
-    const current = () => this.clinicians.get(clinicianId) === known && known.reading === reading;
-    reading.then(
+    const current = () => this.clinicians.get(clinicianId) === known && known.attempt === attempt;
+    this.patientsOf(clinicianId, current).then(
       (patientIds) => {
         if (!current()) return;
         known.failures = 0;
@@ -310,13 +330,11 @@ export class SubscribedClinicians {
       (error: unknown) => {
         if (!current()) return;
         const wait = this.retryAfter(++known.failures);
+        // Cleared by a release or a newer read.
+        known.retry = setTimeout(() => this.read(clinicianId), wait).unref();
         this.failed(error, wait);
-        setTimeout(() => {
-          if (current()) this.read(clinicianId);
-        }, wait).unref();
       },
     );
-    known.reading = reading;
   }
 
   private forget(clinicianId: string): void {
