@@ -37,9 +37,12 @@ export const epochNow = () => performance.timeOrigin + performance.now();
 
 /**
  * Requests over node:http with kept-alive sockets: `fetch` (undici) cost the writer about 1 ms of CPU
- * per write, CPU that the server under test and PostgreSQL share on this machine.
+ * per write, CPU that the server under test and PostgreSQL share on this machine. An idle socket is
+ * closed here after 4 s, before the server's keep-alive (5 s, announced in `Keep-Alive`, which Node's
+ * agent heeds only when it has a timeout of its own) closes it: a socket reused just as the server
+ * closed it failed its write with ECONNRESET, and that step counted as saturated.
  */
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: 4000 });
 
 function post(url: string, token: string, body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
